@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11+, make):
+#   make run    install, start the AWS emulation, seed the demo tenant, serve on :8000
+#   make test   install, lint, run every test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint unit integration clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m infra.local
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Unit and integration suites run in separate processes: one uses moto in-process, the
+# other moto's server over a socket, and chalicelib reads its environment once per process.
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+integration: $(STAMP)
+	$(PY) -m pytest tests/integration -q
+
+test: lint unit integration
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""End-user authentication: password hashing and checking."""

@@ -1,0 +1,238 @@
+"""The provisioning tool: ``python -m chalicelib.admin.cli --help``.
+
+Works against whatever the environment points at: real AWS (credentials, ``AWS_REGION``) or
+the local emulation (``AWS_ENDPOINT_URL``), with ``TABLE_NAME`` and ``MASTER_SECRET_ID``
+naming the deployment's table and master secret.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from typing import Any
+
+import click
+
+from chalicelib.admin import AdminError
+from chalicelib.admin import clients as client_admin
+from chalicelib.admin import tenants as tenant_admin
+from chalicelib.admin import users as user_admin
+
+
+def _print(value: Any) -> None:
+    if dataclasses.is_dataclass(value):
+        value = dataclasses.asdict(value)
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+class _Group(click.Group):
+    """Admin refusals become a one-line message and exit status 2, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AdminError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+def cli() -> None:
+    """Provision tenants, keys, clients and users of the OpenID Provider."""
+
+
+@cli.command()
+@click.option(
+    "--create-table",
+    is_flag=True,
+    help="Also create the DynamoDB table (dev and tests; deployments get it from infra/).",
+)
+def setup(create_table: bool) -> None:
+    """Create the deployment's master secret (and optionally the table)."""
+    from chalicelib.keys.master import create_master_secret
+    from chalicelib.settings import settings
+
+    result = {"master_secret": "created" if create_master_secret(settings.master_secret_id) else "exists"}
+    if create_table:
+        import botocore.session
+
+        from infra.tables import create_table as create
+
+        dynamodb = botocore.session.get_session().create_client("dynamodb")
+        result["table"] = "created" if create(dynamodb, settings.table_name) else "exists"
+    _print(result)
+
+
+@cli.group()
+def tenants() -> None:
+    """Tenants: each is a separate OpenID Provider with its own issuer."""
+
+
+@tenants.command("create")
+@click.argument("tenant_id")
+@click.option("--name", required=True)
+@click.option("--key-backend", type=click.Choice(["secretsmanager", "kms"]))
+@click.option(
+    "--setting", "settings", multiple=True, metavar="NAME=JSON", help="A tenant setting, e.g. token_expire=900."
+)
+@click.option("--exists-ok", is_flag=True, help="Succeed without changes if the tenant exists.")
+def create_tenant(
+    tenant_id: str, name: str, key_backend: str | None, settings: tuple[str, ...], exists_ok: bool
+) -> None:
+    """Create a tenant with a fresh RS256 signing key."""
+    from chalicelib.store.tenants import get_tenant
+
+    if exists_ok and get_tenant(tenant_id) is not None:
+        _print({"tenant": tenant_id, "status": "exists"})
+        return
+    tenant = tenant_admin.create_tenant(tenant_id, name, key_backend=key_backend, settings=_settings(settings))
+    _print({"tenant": tenant.id, "status": "created", "keys": [key["kid"] for key in tenant.keys]})
+
+
+@tenants.command("show")
+@click.argument("tenant_id")
+def show_tenant(tenant_id: str) -> None:
+    _print(tenant_admin.get_tenant(tenant_id))
+
+
+@tenants.command("configure")
+@click.argument("tenant_id")
+@click.option("--setting", "settings", multiple=True, metavar="NAME=JSON", required=True)
+def configure_tenant(tenant_id: str, settings: tuple[str, ...]) -> None:
+    """Change tenant settings (token lifetimes, branding, PKCE policy, ...)."""
+    _print(tenant_admin.update_settings(tenant_id, _settings(settings)).settings)
+
+
+@cli.group()
+def keys() -> None:
+    """Signing keys: rotate, retire."""
+
+
+@keys.command("rotate")
+@click.argument("tenant_id")
+@click.option("--alg", default="RS256", show_default=True)
+@click.option("--backend", type=click.Choice(["secretsmanager", "kms"]))
+def rotate(tenant_id: str, alg: str, backend: str | None) -> None:
+    """Add a new active key; the old one stays in the JWKS as inactive."""
+    key = tenant_admin.rotate_key(tenant_id, alg, backend)
+    _print({"kid": key["kid"], "alg": key["alg"], "backend": key["backend"]})
+
+
+@keys.command("retire")
+@click.argument("tenant_id")
+@click.argument("kid")
+def retire(tenant_id: str, kid: str) -> None:
+    """Stop publishing an inactive key."""
+    tenant_admin.retire_key(tenant_id, kid)
+    _print({"kid": kid, "status": "retired"})
+
+
+@cli.group()
+def clients() -> None:
+    """Clients (relying parties)."""
+
+
+@clients.command("create")
+@click.argument("tenant_id")
+@click.option("--name", required=True)
+@click.option("--type", "client_type", type=click.Choice(["confidential", "public"]), required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True)
+@click.option("--response-type", "response_types", multiple=True, default=("code",), show_default=True)
+@click.option("--scope", "scopes", multiple=True, help="Restrict the scopes this client may get.")
+@click.option("--jwt-alg", default="RS256", show_default=True, help="ID token signing algorithm.")
+@click.option("--no-require-consent", is_flag=True, help="Confidential clients only: never ask for consent.")
+@click.option("--no-reuse-consent", is_flag=True, help="Ask for consent every time.")
+@click.option("--website-url")
+@click.option("--terms-url")
+@click.option("--contact-email")
+@click.option("--logo-uri")
+@click.option("--client-id", help="Default: generated.")
+@click.option("--client-secret", help="Default: generated (256 bits).")
+@click.option("--exists-ok", is_flag=True, help="With --client-id: succeed without changes if it exists.")
+def create_client(
+    tenant_id: str, no_require_consent: bool, no_reuse_consent: bool, exists_ok: bool, **options: Any
+) -> None:
+    """Register a client; prints its secret once."""
+    from chalicelib.store.clients import get_client
+
+    if exists_ok and options["client_id"] and get_client(tenant_id, options["client_id"]) is not None:
+        _print({"client_id": options["client_id"], "status": "exists"})
+        return
+    client, secret = client_admin.create_client(
+        tenant_id,
+        require_consent=not no_require_consent,
+        reuse_consent=not no_reuse_consent,
+        id_token_signed_response_alg=options.pop("jwt_alg"),
+        **options,
+    )
+    _print({"client_id": client.client_id, "client_secret": secret, "status": "created"})
+
+
+@clients.command("list")
+@click.argument("tenant_id")
+def list_clients(tenant_id: str) -> None:
+    _print(
+        [
+            {"client_id": c.client_id, "name": c.name, "type": c.client_type}
+            for c in client_admin.list_clients(tenant_id)
+        ]
+    )
+
+
+@clients.command("delete")
+@click.argument("tenant_id")
+@click.argument("client_id")
+def delete_client(tenant_id: str, client_id: str) -> None:
+    client_admin.delete_client(tenant_id, client_id)
+    _print({"client_id": client_id, "status": "deleted"})
+
+
+@cli.group()
+def users() -> None:
+    """End users."""
+
+
+@users.command("create")
+@click.argument("tenant_id")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--claim", "claims", multiple=True, metavar="NAME=JSON", help='A standard claim, e.g. email="a@b.c".')
+@click.option("--exists-ok", is_flag=True, help="Succeed without changes if the username exists.")
+def create_user(tenant_id: str, username: str, password: str, claims: tuple[str, ...], exists_ok: bool) -> None:
+    """Create a user; prints its sub."""
+    from chalicelib.store.users import get_login
+
+    if exists_ok and get_login(tenant_id, username) is not None:
+        _print({"username": username, "status": "exists"})
+        return
+    user = user_admin.create_user(tenant_id, username, password, _settings(claims))
+    _print({"username": user.username, "sub": user.sub, "status": "created"})
+
+
+@users.command("set-password")
+@click.argument("tenant_id")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password(tenant_id: str, username: str, password: str) -> None:
+    user_admin.set_password(tenant_id, username, password)
+    _print({"username": username, "status": "password set"})
+
+
+def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """NAME=JSON pairs; a value that is not JSON is taken as a string."""
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, eq, raw = pair.partition("=")
+        if not eq:
+            raise AdminError(f"expected NAME=VALUE, got {pair}")
+        try:
+            values[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[name] = raw
+    return values
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,109 @@
+"""Create tenants and manage their signing keys."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.admin import AdminError
+from chalicelib.keys import kms, secretsmanager
+from chalicelib.keys.algorithms import ALGORITHMS
+from chalicelib.keys.keyring import ACTIVE, INACTIVE
+from chalicelib.settings import settings as deployment
+from chalicelib.store import tenants as store
+from chalicelib.store.tenants import Tenant
+from chalicelib.tenancy.ids import is_valid_tenant_id
+from chalicelib.tenancy.resolve import forget
+from chalicelib.tenancy.settings import TenantSettings
+
+
+def create_tenant(
+    tenant_id: str,
+    name: str,
+    *,
+    key_backend: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> Tenant:
+    """A new tenant with a fresh RS256 key on the chosen backend (Secrets Manager unless the
+    tenant's settings or ``key_backend`` say KMS)."""
+    if not is_valid_tenant_id(tenant_id):
+        raise AdminError("tenant ids are lowercase slugs ([a-z0-9][a-z0-9-]{1,62}), not a reserved name")
+    if not name.strip():
+        raise AdminError("a tenant needs a name")
+    overrides = dict(settings or {})
+    if key_backend is not None:
+        overrides["key_backend"] = key_backend
+    parsed = _parse_settings(overrides)
+    if store.get_tenant(tenant_id) is not None:
+        raise AdminError(f"tenant {tenant_id} already exists")
+    key = new_key(tenant_id, "RS256", parsed.key_backend)
+    tenant = Tenant(id=tenant_id, name=name.strip(), created_at=int(time.time()), settings=overrides, keys=(key,))
+    if not store.create_tenant(tenant):
+        raise AdminError(f"tenant {tenant_id} already exists")
+    forget(tenant_id)
+    return tenant
+
+
+def get_tenant(tenant_id: str) -> Tenant:
+    tenant = store.get_tenant(tenant_id)
+    if tenant is None:
+        raise AdminError(f"no tenant {tenant_id}")
+    return tenant
+
+
+def update_settings(tenant_id: str, changes: Mapping[str, Any]) -> Tenant:
+    tenant = get_tenant(tenant_id)
+    merged = {**tenant.settings, **changes}
+    _parse_settings(merged)
+    updated = Tenant(tenant.id, tenant.name, tenant.created_at, merged, tenant.keys)
+    store.save_tenant(updated)
+    forget(tenant_id)
+    return updated
+
+
+def rotate_key(tenant_id: str, alg: str = "RS256", backend: str | None = None) -> dict[str, Any]:
+    """Add a new active key for ``alg``; the previous ones stay published as inactive, so
+    tokens they signed still verify (wait at least the ID token lifetime, then retire them)."""
+    tenant = get_tenant(tenant_id)
+    if alg not in ALGORITHMS:
+        raise AdminError(f"unsupported algorithm {alg}; use one of {', '.join(ALGORITHMS)}")
+    settings = _parse_settings(tenant.settings)
+    key = new_key(tenant_id, alg, backend or settings.key_backend)
+    keys = [
+        {**old, "status": INACTIVE} if old["alg"] == alg and old["status"] == ACTIVE else old for old in tenant.keys
+    ]
+    store.save_tenant(Tenant(tenant.id, tenant.name, tenant.created_at, tenant.settings, (*keys, key)))
+    forget(tenant_id)
+    return key
+
+
+def retire_key(tenant_id: str, kid: str) -> None:
+    """Stop publishing an inactive key. The private key itself is left for the operator to
+    delete (KMS ScheduleKeyDeletion, Secrets Manager DeleteSecret) once nothing needs it."""
+    tenant = get_tenant(tenant_id)
+    target = next((key for key in tenant.keys if key["kid"] == kid), None)
+    if target is None:
+        raise AdminError(f"tenant {tenant_id} has no key {kid}")
+    if target["status"] == ACTIVE:
+        raise AdminError("rotate before retiring: this key is active")
+    keys = tuple({**key, "status": "retired"} if key["kid"] == kid else key for key in tenant.keys)
+    store.save_tenant(Tenant(tenant.id, tenant.name, tenant.created_at, tenant.settings, keys))
+    forget(tenant_id)
+
+
+def new_key(tenant_id: str, alg: str, backend: str) -> dict[str, Any]:
+    if backend == "kms":
+        key = kms.create_key(tenant_id, alg, deployment.kms_alias_prefix)
+    elif backend == "secretsmanager":
+        key = secretsmanager.create_key(tenant_id, alg, deployment.key_secret_prefix)
+    else:
+        raise AdminError("key backend must be 'secretsmanager' or 'kms'")
+    return {**key, "status": ACTIVE, "created_at": int(time.time())}
+
+
+def _parse_settings(values: Mapping[str, Any]) -> TenantSettings:
+    try:
+        return TenantSettings.from_mapping(values)
+    except (TypeError, ValueError) as error:
+        raise AdminError(f"invalid settings: {error}") from None

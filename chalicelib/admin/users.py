@@ -1,0 +1,73 @@
+"""Create and manage end users of a tenant."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.accounts.passwords import hash_password
+from chalicelib.admin import AdminError
+from chalicelib.admin.tenants import get_tenant
+from chalicelib.oidc.claims import ADDRESS_FIELDS
+from chalicelib.oidc.scopes import STANDARD_SCOPES
+from chalicelib.opaque import new_id
+from chalicelib.store import users as store
+from chalicelib.store.users import User, normalize_username
+
+CLAIMS = {claim for scope in STANDARD_SCOPES.values() for claim in scope.claims} - {"updated_at"}
+BOOLEAN_CLAIMS = {"email_verified", "phone_number_verified"}
+MIN_PASSWORD = 8
+
+
+def create_user(tenant_id: str, username: str, password: str, claims: Mapping[str, Any] | None = None) -> User:
+    """A new user with a fresh opaque ``sub`` (never the username: a rename keeps it)."""
+    get_tenant(tenant_id)
+    name = normalize_username(username)
+    if not name or len(name) > 128 or not name.isprintable():
+        raise AdminError("a username has 1 to 128 printable characters")
+    if len(password) < MIN_PASSWORD:
+        raise AdminError(f"a password has at least {MIN_PASSWORD} characters")
+    now = int(time.time())
+    user = User(
+        tenant_id=tenant_id,
+        sub=new_id(),
+        username=username.strip(),
+        created_at=now,
+        updated_at=now,
+        claims=check_claims(claims or {}),
+    )
+    if not store.create_user(user, hash_password(password)):
+        raise AdminError(f"username {username} is taken in tenant {tenant_id}")
+    return user
+
+
+def get_user_by_username(tenant_id: str, username: str) -> User:
+    login = store.get_login(tenant_id, username)
+    user = store.get_user(tenant_id, login.sub) if login else None
+    if user is None:
+        raise AdminError(f"no user {username} in tenant {tenant_id}")
+    return user
+
+
+def set_password(tenant_id: str, username: str, password: str) -> None:
+    get_user_by_username(tenant_id, username)
+    if len(password) < MIN_PASSWORD:
+        raise AdminError(f"a password has at least {MIN_PASSWORD} characters")
+    store.set_password_hash(tenant_id, username, hash_password(password))
+
+
+def check_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the OIDC standard claims (Core §5.1), with their types."""
+    unknown = set(claims) - CLAIMS
+    if unknown:
+        raise AdminError(f"unknown claims: {', '.join(sorted(unknown))}")
+    for name, value in claims.items():
+        if name in BOOLEAN_CLAIMS and not isinstance(value, bool):
+            raise AdminError(f"{name} must be true or false")
+        if name == "address":
+            if not isinstance(value, Mapping) or set(value) - set(ADDRESS_FIELDS):
+                raise AdminError(f"address has the fields {', '.join(ADDRESS_FIELDS)}")
+        elif name not in BOOLEAN_CLAIMS and not isinstance(value, str):
+            raise AdminError(f"{name} must be a string")
+    return dict(claims)

@@ -1,0 +1,39 @@
+"""The per-request context: the resolved tenant, its issuer, and the time.
+
+Built once per request by the web layer and passed to every endpoint function; settings are
+read through it, which is how per-tenant settings work without globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.store.clients import Client
+from chalicelib.tenancy.resolve import TenantConfig, cached_client
+from chalicelib.tenancy.settings import TenantSettings
+
+PATHS = {
+    "authorization_endpoint": "/authorize",
+    "token_endpoint": "/token",
+    "userinfo_endpoint": "/userinfo",
+    "jwks_uri": "/jwks.json",
+    "login": "/login",
+    "consent": "/consent",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    tenant: TenantConfig
+    issuer: str
+    now: int
+
+    @property
+    def settings(self) -> TenantSettings:
+        return self.tenant.settings
+
+    def url(self, name: str) -> str:
+        return self.issuer + PATHS[name]
+
+    def client(self, client_id: str) -> Client | None:
+        return cached_client(self.tenant.id, client_id)

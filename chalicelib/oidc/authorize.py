@@ -1,0 +1,145 @@
+"""Validate an authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1).
+
+Two stages, because the spec treats errors differently before and after the client and its
+redirect_uri are trusted: ``resolve_target`` raises errors that are shown at the OP;
+``validate_request`` raises errors that are sent back to the now-trusted redirect_uri.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chalicelib.context import Context
+from chalicelib.oidc import pkce, response_modes
+from chalicelib.oidc.errors import (
+    InvalidRequest,
+    RegistrationNotSupported,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    UnauthorizedClient,
+    UnknownClient,
+    UnsupportedResponseType,
+)
+from chalicelib.oidc.redirect_uris import match_redirect_uri
+from chalicelib.oidc.scopes import grantable, parse_scope
+from chalicelib.store.clients import Client
+
+RESPONSE_TYPES = ("code",)
+_DIGITS = re.compile(r"[0-9]{1,10}")
+PROMPTS = frozenset({"none", "login", "consent", "select_account"})
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the authorization response goes, trusted: client and redirect_uri are checked."""
+
+    client: Client
+    redirect_uri: str
+    response_mode: str
+    state: str | None
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    target: Target
+    response_type: str
+    scopes: tuple[str, ...]
+    prompt: frozenset[str]
+    params: Mapping[str, str]  # as received: carried through the login and consent pages
+    nonce: str | None = None
+    max_age: int | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    login_hint: str | None = None
+
+    @property
+    def client(self) -> Client:
+        return self.target.client
+
+
+def normalize_response_type(value: str) -> str:
+    return " ".join(sorted(value.split()))
+
+
+def resolve_target(ctx: Context, params: Mapping[str, str]) -> Target:
+    client_id = params.get("client_id")
+    if client_id is None:
+        raise UnknownClient("client_id is required")
+    client = ctx.client(client_id)
+    if client is None:
+        raise UnknownClient("unknown client_id")
+    redirect_uri = match_redirect_uri(client, params.get("redirect_uri"))
+    response_type = normalize_response_type(params.get("response_type", ""))
+    return Target(
+        client=client,
+        redirect_uri=redirect_uri,
+        response_mode=response_modes.choose(response_type, params.get("response_mode")),
+        state=params.get("state"),
+    )
+
+
+def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) -> AuthorizationRequest:
+    _refuse_unsupported_features(params)
+    client = target.client
+    response_type = _check_response_type(client, params.get("response_type"))
+    response_modes.check(response_type, params.get("response_mode"))
+    scopes = grantable(parse_scope(params.get("scope")), client.scopes)
+    required = client.is_public or ctx.settings.require_pkce == "all"
+    challenge, method = pkce.check_challenge(
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+        required=required,
+        allow_plain=ctx.settings.allow_plain_pkce,
+    )
+    return AuthorizationRequest(
+        target=target,
+        response_type=response_type,
+        scopes=scopes,
+        prompt=_check_prompt(params.get("prompt")),
+        params=dict(params),
+        nonce=params.get("nonce"),
+        max_age=_check_max_age(params.get("max_age")),
+        code_challenge=challenge,
+        code_challenge_method=method,
+        login_hint=params.get("login_hint"),
+    )
+
+
+def _refuse_unsupported_features(params: Mapping[str, str]) -> None:
+    """OIDC Core §3.1.2.6: say so, rather than silently ignore a request object."""
+    if "request" in params:
+        raise RequestNotSupported("request objects are not supported")
+    if "request_uri" in params:
+        raise RequestUriNotSupported("request_uri is not supported")
+    if "registration" in params:
+        raise RegistrationNotSupported("the registration parameter is not supported")
+
+
+def _check_response_type(client: Client, value: str | None) -> str:
+    if value is None:
+        raise InvalidRequest("response_type is required")
+    response_type = normalize_response_type(value)
+    if response_type not in RESPONSE_TYPES:
+        raise UnsupportedResponseType(f"response_type {response_type} is not supported")
+    if response_type not in {normalize_response_type(t) for t in client.response_types}:
+        raise UnauthorizedClient(f"client may not use response_type {response_type}")
+    return response_type
+
+
+def _check_prompt(value: str | None) -> frozenset[str]:
+    prompt = frozenset(value.split()) if value else frozenset()
+    if not prompt <= PROMPTS:
+        raise InvalidRequest("unsupported prompt value")
+    if "none" in prompt and len(prompt) > 1:
+        raise InvalidRequest("prompt=none cannot be combined with other values")
+    return prompt
+
+
+def _check_max_age(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if _DIGITS.fullmatch(value) is None:
+        raise InvalidRequest("max_age must be a non-negative integer")
+    return int(value)

@@ -1,0 +1,65 @@
+"""Client authentication at the token endpoint (RFC 6749 §2.3, OIDC Core §9):
+client_secret_basic, client_secret_post, and none (public clients, which must use PKCE)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Mapping
+from urllib.parse import unquote_plus
+
+from chalicelib.context import Context
+from chalicelib.oidc.errors import InvalidClient, InvalidRequest
+from chalicelib.opaque import digest
+from chalicelib.store.clients import Client
+
+METHODS = ("client_secret_basic", "client_secret_post", "none")
+
+
+def authenticate_client(ctx: Context, headers: Mapping[str, str], params: Mapping[str, str]) -> Client:
+    """The authenticated client, or InvalidClient (401). Presenting credentials in more than
+    one way is an invalid_request (RFC 6749 §2.3)."""
+    basic = _basic_credentials(headers.get("authorization"))
+    if basic is not None and "client_secret" in params:
+        raise InvalidRequest("use only one client authentication method")
+    if basic is not None:
+        client_id, secret = basic
+        if params.get("client_id", client_id) != client_id:
+            raise InvalidRequest("client_id does not match the Authorization header")
+        method = "client_secret_basic"
+    else:
+        client_id = params.get("client_id")
+        secret = params.get("client_secret")
+        method = "client_secret_post" if secret is not None else "none"
+    if client_id is None:
+        raise InvalidClient("client authentication is required")
+    client = ctx.client(client_id)
+    if client is None:
+        raise InvalidClient("unknown client or wrong credentials")
+    if client.is_public:
+        if method != "none":
+            raise InvalidClient("public clients do not authenticate with a secret")
+        return client
+    if method == "none" or client.secret_hash is None:
+        raise InvalidClient("client authentication is required")
+    if not hmac.compare_digest(digest(secret), client.secret_hash):
+        raise InvalidClient("unknown client or wrong credentials")
+    return client
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if header is None:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        raise InvalidClient("unsupported authorization scheme")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient("malformed Basic credentials") from None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise InvalidClient("malformed Basic credentials")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    return unquote_plus(client_id), unquote_plus(secret)

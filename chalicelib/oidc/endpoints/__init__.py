@@ -1,0 +1,1 @@
+"""One function per endpoint: (context, request values) → a result value."""

@@ -1,0 +1,36 @@
+"""The authorization endpoint, GET and POST (RFC 6749 §3.1, OIDC Core §3.1.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from chalicelib.context import Context
+from chalicelib.oidc import flow, interaction
+from chalicelib.oidc.authorize import AuthorizationRequest
+from chalicelib.oidc.params import single_values
+from chalicelib.oidc.results import Result
+from chalicelib.store import authorizations
+
+
+def authorize(ctx: Context, raw_params: Mapping[str, Sequence[str]], cookies: Mapping[str, str]) -> Result:
+    params = single_values(raw_params)
+
+    def step(request: AuthorizationRequest) -> Result:
+        login, consent = current_login(ctx, request, cookies)
+        return flow.proceed(ctx, request, login, consent)
+
+    return flow.run(ctx, params, step)
+
+
+def current_login(
+    ctx: Context, request: AuthorizationRequest, cookies: Mapping[str, str]
+) -> tuple[flow.Login | None, object]:
+    """The browser's live OP session and the user's consent for this client: one read."""
+    parsed = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
+    if parsed is None:
+        return None, None
+    sid, sub = parsed
+    session, consent = authorizations.load_session_and_consent(
+        ctx.tenant.id, sid, sub, request.client.client_id, ctx.now
+    )
+    return (flow.Login(session) if session else None), consent

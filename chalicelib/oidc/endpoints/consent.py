@@ -1,0 +1,66 @@
+"""The tenant's consent page: what the client asks for, with Allow and Decline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib import events
+from chalicelib.context import Context
+from chalicelib.oidc import flow, interaction
+from chalicelib.oidc.authorize import AuthorizationRequest
+from chalicelib.oidc.errors import AccessDenied, InvalidPage
+from chalicelib.oidc.results import Page, Result
+from chalicelib.oidc.scopes import describe
+from chalicelib.store.consents import Consent
+from chalicelib.store.sessions import Session
+
+DAY = 86400
+
+
+def consent_page(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> Result:
+    payload = _open(ctx, ticket, cookies)
+    return flow.run(ctx, payload["p"], lambda request: _form(request, ticket or ""))
+
+
+def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -> Result:
+    payload = _open(ctx, form.get("ticket"), cookies)
+
+    def step(request: AuthorizationRequest) -> Result:
+        client_id = request.client.client_id
+        if form.get("decision") != "allow":
+            events.emit("user_decline_consent", ctx.tenant.id, client_id=client_id, sub=payload["sub"])
+            raise AccessDenied("the end user declined the request")
+        events.emit(
+            "user_accept_consent", ctx.tenant.id, client_id=client_id, sub=payload["sub"], scope=list(request.scopes)
+        )
+        session = Session(ctx.tenant.id, payload["sid"], payload["sub"], payload["at"], payload["at"], 0)
+        consent = None
+        if request.client.reuse_consent:
+            consent = Consent(
+                tenant_id=ctx.tenant.id,
+                client_id=client_id,
+                sub=session.sub,
+                scopes=request.scopes,
+                given_at=ctx.now,
+                expires_at=ctx.now + ctx.settings.skip_consent_expire * DAY,
+            )
+        return flow.issue_code(ctx, request, flow.Login(session), consent)
+
+    return flow.run(ctx, payload["p"], step)
+
+
+def _open(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> dict[str, Any]:
+    """The consent ticket, if it was issued to the session this browser holds."""
+    payload = interaction.unseal(ctx, "consent", ticket)
+    current = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
+    if current is None or current[0] != payload["sid"]:
+        raise InvalidPage("you are no longer logged in: start again from the application")
+    return payload
+
+
+def _form(request: AuthorizationRequest, ticket: str) -> Page:
+    return Page(
+        "consent.html",
+        {"client": request.client, "scopes": describe(request.scopes), "ticket": ticket},
+    )

@@ -1,0 +1,38 @@
+"""The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from chalicelib.context import Context
+from chalicelib.oidc.client_auth import authenticate_client
+from chalicelib.oidc.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
+from chalicelib.oidc.grants import registry
+from chalicelib.oidc.params import single_values
+from chalicelib.oidc.results import Json
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def token(
+    ctx: Context,
+    headers: Mapping[str, str],
+    form: Mapping[str, Sequence[str]] | None,
+) -> Json:
+    """``form`` is None when the body is not form-encoded (RFC 6749 §4.1.3 requires it)."""
+    if form is None:
+        raise InvalidRequest(f"the request body must be {FORM}")
+    params = single_values(form)
+    client = authenticate_client(ctx, headers, params)
+    grant_type = params.get("grant_type")
+    if grant_type is None:
+        raise InvalidRequest("grant_type is required")
+    grant = registry().get(grant_type)
+    if grant is None:
+        raise UnsupportedGrantType(f"grant_type {grant_type[:64]} is not supported")
+    if grant_type not in client.grant_types:
+        raise UnauthorizedClient(f"this client may not use the {grant_type} grant")
+    missing = [name for name in grant.required if name not in params]
+    if missing:
+        raise InvalidRequest(f"missing parameter: {missing[0]}")
+    return Json(grant.handle(ctx, client, params), no_store=True)

@@ -1,0 +1,168 @@
+"""The OAuth 2.0 / OpenID Connect error family.
+
+Each error carries its spec code, HTTP status and extra headers, and whether it may be sent
+to the client's redirect_uri. Errors found before the client and its redirect_uri are
+trusted are never redirected (RFC 6749 §4.1.2.1): the OP shows them on its own error page.
+"""
+
+from __future__ import annotations
+
+import re
+
+# RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+_NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
+
+
+class OAuthError(Exception):
+    error = "invalid_request"
+    status = 400
+    redirectable = True
+
+    def __init__(self, description: str = "") -> None:
+        super().__init__(description)
+        self.description = _NOT_ALLOWED.sub("?", description)
+
+    def headers(self, realm: str) -> dict[str, str]:
+        return {}
+
+    def body(self) -> dict[str, str]:
+        body = {"error": self.error}
+        if self.description:
+            body["error_description"] = self.description
+        return body
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    """Failed client authentication (RFC 6749 §5.2): 401 with a challenge, always."""
+
+    error = "invalid_client"
+    status = 401
+    redirectable = False
+
+    def headers(self, realm: str) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Basic realm="{realm}"'}
+
+
+class UnknownClient(OAuthError):
+    """client_id missing or unknown at the authorization endpoint: shown, never redirected."""
+
+    error = "invalid_client"
+    redirectable = False
+
+
+class InvalidRedirectUri(OAuthError):
+    error = "invalid_request"
+    redirectable = False
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class UnsupportedResponseType(OAuthError):
+    error = "unsupported_response_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class AccessDenied(OAuthError):
+    error = "access_denied"
+
+
+class LoginRequired(OAuthError):
+    error = "login_required"
+
+
+class ConsentRequired(OAuthError):
+    error = "consent_required"
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    error = "request_uri_not_supported"
+
+
+class RegistrationNotSupported(OAuthError):
+    error = "registration_not_supported"
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 §3.1: a bad bearer token; the challenge carries the error."""
+
+    error = "invalid_token"
+    status = 401
+    redirectable = False
+
+    def headers(self, realm: str) -> dict[str, str]:
+        challenge = f'Bearer realm="{realm}", error="{self.error}"'
+        if self.description:
+            challenge += f', error_description="{self.description}"'
+        return {"WWW-Authenticate": challenge}
+
+
+class InsufficientScope(InvalidToken):
+    """RFC 6750 §3.1: the token is fine but lacks the scope this resource needs."""
+
+    error = "insufficient_scope"
+    status = 403
+
+
+class MissingToken(OAuthError):
+    """RFC 6750 §3.1: no credentials at all: a bare challenge without an error code."""
+
+    error = "invalid_token"
+    status = 401
+    redirectable = False
+
+    def headers(self, realm: str) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Bearer realm="{realm}"'}
+
+
+class InvalidPage(OAuthError):
+    """A login or consent form that cannot be honoured (expired, tampered, wrong browser)."""
+
+    error = "invalid_request"
+    redirectable = False
+
+
+class NotFound(OAuthError):
+    error = "not_found"
+    status = 404
+    redirectable = False
+
+
+class ServerError(OAuthError):
+    """A tenant misconfiguration (say, no key for a client's algorithm): the operator's
+    problem, not the client's."""
+
+    error = "server_error"
+    status = 500
+    redirectable = False
+
+
+class TemporarilyUnavailable(OAuthError):
+    """DynamoDB, KMS or Secrets Manager throttled or failed: retry later (RFC 6749 §4.1.2.1)."""
+
+    error = "temporarily_unavailable"
+    status = 503
+    redirectable = False
+
+    def headers(self, realm: str) -> dict[str, str]:
+        return {"Retry-After": "1"}

@@ -1,0 +1,144 @@
+"""Deciding the next step of an authorization: log in, consent, or issue the response.
+
+Each decision reads what it needs in one round trip and writes its outcome in one, via
+``store.authorizations``; the browser carries the request between steps in signed tickets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from chalicelib.context import Context
+from chalicelib.oidc import interaction, response_modes
+from chalicelib.oidc.authorize import AuthorizationRequest, resolve_target, validate_request
+from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError
+from chalicelib.oidc.results import Cookie, Page, Redirect, Result
+from chalicelib.opaque import new_token
+from chalicelib.store import authorizations
+from chalicelib.store.codes import AuthorizationCode
+from chalicelib.store.consents import Consent
+from chalicelib.store.sessions import Session
+
+
+def run(ctx: Context, params: Mapping[str, str], step: Callable[[AuthorizationRequest], Result]) -> Result:
+    """Validate the authorization request in ``params`` and take ``step`` with it.
+
+    Errors before the client and redirect_uri are trusted propagate (the OP shows them);
+    later ones go back to the client as an error response (OIDC Core §3.1.2.6)."""
+    target = resolve_target(ctx, params)
+    try:
+        return step(validate_request(ctx, target, params))
+    except OAuthError as error:
+        if not error.redirectable:
+            raise
+        return response_modes.respond_error(target, error, ctx.issuer)
+
+
+@dataclass(frozen=True)
+class Login:
+    """The end user's authentication behind this step: an existing or a new session."""
+
+    session: Session
+    new: bool = False
+    # A session this login replaces (re-authentication): deleted in the same write.
+    replaces: str | None = None
+
+
+def needs_login(request: AuthorizationRequest, session: Session | None, now: int) -> bool:
+    """OIDC Core §3.1.2.3: no session, prompt=login or select_account, or a session older
+    than max_age all require the end user to authenticate."""
+    if session is None or request.prompt & {"login", "select_account"}:
+        return True
+    return request.max_age is not None and now - session.auth_time > request.max_age
+
+
+def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> bool:
+    """Seed semantics: confidential clients with ``require_consent`` off never ask; a
+    remembered consent covering every scope is reused when ``reuse_consent`` is on."""
+    client = request.client
+    if "consent" in request.prompt:
+        return True
+    if not client.require_consent and not client.is_public:
+        return False
+    return not (client.reuse_consent and consent is not None and set(request.scopes) <= set(consent.scopes))
+
+
+def proceed(
+    ctx: Context,
+    request: AuthorizationRequest,
+    login: Login | None,
+    consent: Consent | None,
+    fresh_login: bool = False,
+) -> Redirect | Page:
+    """Send the user to the login page, to the consent page, or back to the client."""
+    if login is None or (not fresh_login and needs_login(request, login.session, ctx.now)):
+        if "none" in request.prompt:
+            raise LoginRequired("the end user is not logged in")
+        return Redirect(page_url(ctx, "login", interaction.seal(ctx, "login", {"p": request.params})))
+    if needs_consent(request, consent):
+        if "none" in request.prompt:
+            raise ConsentRequired("the end user has not consented to this client")
+        if login.new:
+            authorizations.commit(ctx.tenant.id, now=ctx.now, new_session=login.session, ended_session=login.replaces)
+        return Redirect(
+            page_url(ctx, "consent", consent_ticket(ctx, request, login.session)),
+            cookies=session_cookies(ctx, login),
+        )
+    return issue_code(ctx, request, login)
+
+
+def issue_code(
+    ctx: Context, request: AuthorizationRequest, login: Login, consent: Consent | None = None
+) -> Redirect | Page:
+    """Store a code (with the session and consent this step created) and answer the client.
+    A pre-existing session must still be live when the code is written; if it was logged
+    out meanwhile, the user logs in again."""
+    session = login.session
+    code = new_token()
+    record = AuthorizationCode(
+        client_id=request.client.client_id,
+        redirect_uri=request.params.get("redirect_uri", ""),
+        sub=session.sub,
+        scope=" ".join(request.scopes),
+        sid=session.sid,
+        auth_time=session.auth_time,
+        created_at=ctx.now,
+        expires_at=ctx.now + ctx.settings.code_expire,
+        nonce=request.nonce,
+        code_challenge=request.code_challenge,
+        code_challenge_method=request.code_challenge_method,
+    )
+    written = authorizations.commit(
+        ctx.tenant.id,
+        now=ctx.now,
+        new_session=session if login.new else None,
+        ended_session=login.replaces,
+        live_session=None if login.new else session.sid,
+        consent=consent,
+        code=(code, record),
+    )
+    if not written:
+        return proceed(ctx, request, None, None)
+    response = response_modes.respond(request.target, {"code": code}, ctx.issuer)
+    cookies = session_cookies(ctx, login)
+    if isinstance(response, Redirect):
+        return Redirect(response.location, cookies=cookies)
+    return Page(response.template, response.context, cookies=cookies, form_target=response.form_target)
+
+
+def consent_ticket(ctx: Context, request: AuthorizationRequest, session: Session) -> str:
+    payload = {"p": request.params, "sid": session.sid, "sub": session.sub, "at": session.auth_time}
+    return interaction.seal(ctx, "consent", payload)
+
+
+def session_cookies(ctx: Context, login: Login) -> tuple[Cookie, ...]:
+    if not login.new:
+        return ()
+    value = interaction.session_cookie(login.session.sid, login.session.sub)
+    return (Cookie(interaction.SESSION_COOKIE, value, max_age=ctx.settings.session_expire),)
+
+
+def page_url(ctx: Context, page: str, ticket: str) -> str:
+    return f"{ctx.url(page)}?{urlencode({'ticket': ticket})}"

@@ -1,0 +1,53 @@
+"""The authorization_code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636 §4.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.context import Context
+from chalicelib.oidc import pkce
+from chalicelib.oidc.errors import InvalidGrant
+from chalicelib.oidc.grants import GrantType
+from chalicelib.oidc.grants.refresh_token import issue_refresh_token
+from chalicelib.oidc.tokens import Grant, token_response
+from chalicelib.store.clients import Client
+from chalicelib.store.codes import Redemption, consume_code
+
+
+def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+    redemption = Redemption(
+        client_id=client.client_id,
+        # The code remembers the redirect_uri parameter as sent ("" when the request relied
+        # on the single registered URI); the token request must repeat it exactly.
+        redirect_uri=params.get("redirect_uri", ""),
+        pkce_challenges=pkce.challenges_for(params.get("code_verifier")),
+    )
+    code = consume_code(ctx.tenant.id, params["code"], redemption, ctx.now)
+    if code is None:
+        raise InvalidGrant("the code is invalid, expired, already used, or not for this request")
+    grant = Grant(
+        client=client,
+        sub=code.sub,
+        scopes=tuple(code.scope.split()),
+        auth_time=code.auth_time,
+        nonce=code.nonce,
+    )
+    refresh_token = issue_refresh_token(ctx, grant, code.sid)
+    return token_response(ctx, grant, refresh_token, id_token_claims(ctx, grant))
+
+
+def id_token_claims(ctx: Context, grant: Grant) -> dict[str, Any] | None:
+    """OIDC_IDTOKEN_INCLUDE_CLAIMS: the scope's claims in the ID token too (one more read)."""
+    if not ctx.settings.idtoken_include_claims:
+        return None
+    from chalicelib.oidc.claims import claims_for_scopes
+    from chalicelib.store.users import get_user
+
+    user = get_user(ctx.tenant.id, grant.sub)
+    if user is None:
+        raise InvalidGrant("the user no longer exists")
+    return claims_for_scopes(user.sub, user.claims, grant.scopes, user.updated_at)
+
+
+GRANT = GrantType("authorization_code", ("code",), exchange)

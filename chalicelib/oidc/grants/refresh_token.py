@@ -1,0 +1,49 @@
+"""The refresh_token grant (RFC 6749 §6, OIDC Core §12), with rotation (RFC 9700 §4.14.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.context import Context
+from chalicelib.oidc.errors import InvalidGrant
+from chalicelib.oidc.grants import GrantType
+from chalicelib.oidc.scopes import parse_scope
+from chalicelib.oidc.tokens import Grant, token_response
+from chalicelib.opaque import new_token
+from chalicelib.store.clients import Client
+from chalicelib.store.tokens import RefreshToken, consume_refresh_token, save_refresh_token
+
+
+def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+    # A narrower scope may be asked for; the condition of the consuming write checks that
+    # every requested scope was granted, so a refused request consumes nothing.
+    requested = parse_scope(params.get("scope"))
+    record = consume_refresh_token(ctx.tenant.id, params["refresh_token"], client.client_id, requested, ctx.now)
+    if record is None:
+        raise InvalidGrant("the refresh token is invalid, expired, already used, or not covering that scope")
+    # The new refresh token keeps the original grant's scope; only the access token narrows.
+    original = Grant(client=client, sub=record.sub, scopes=record.scopes, auth_time=record.auth_time)
+    refresh_token = issue_refresh_token(ctx, original, record.sid)
+    narrowed = Grant(client=client, sub=record.sub, scopes=requested or record.scopes, auth_time=record.auth_time)
+    return token_response(ctx, narrowed, refresh_token)
+
+
+def issue_refresh_token(ctx: Context, grant: Grant, sid: str) -> str | None:
+    if "refresh_token" not in grant.client.grant_types:
+        return None
+    token = new_token()
+    record = RefreshToken(
+        client_id=grant.client.client_id,
+        sub=grant.sub,
+        scopes=grant.scopes,
+        sid=sid,
+        auth_time=grant.auth_time,
+        created_at=ctx.now,
+        expires_at=ctx.now + ctx.settings.refresh_token_expire,
+    )
+    save_refresh_token(ctx.tenant.id, token, record)
+    return token
+
+
+GRANT = GrantType("refresh_token", ("refresh_token",), refresh)

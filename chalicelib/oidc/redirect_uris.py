@@ -1,0 +1,67 @@
+"""Redirect URI rules: exact matching at authorization time, and what may be registered."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from chalicelib.oidc.errors import InvalidRedirectUri
+from chalicelib.store.clients import Client
+
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]")
+LOCAL_HOSTS = (*LOOPBACK_HOSTS, "localhost")
+
+
+def match_redirect_uri(client: Client, requested: str | None) -> str:
+    """The redirect_uri to use: the requested one if it is registered, compared as exact
+    strings (RFC 9700 §4.1.3). For a native app's loopback URI any port matches (RFC 8252
+    §7.3). Without a redirect_uri, a client with a single registered URI gets that one
+    (RFC 6749 §3.1.2.3). Raises InvalidRedirectUri, which is never redirected."""
+    if requested is None:
+        if len(client.redirect_uris) == 1:
+            return client.redirect_uris[0]
+        raise InvalidRedirectUri("redirect_uri is required")
+    if requested in client.redirect_uris:
+        return requested
+    if client.is_public and _without_loopback_port(requested) in {
+        _without_loopback_port(uri) for uri in client.redirect_uris if _is_loopback(uri)
+    }:
+        return requested
+    raise InvalidRedirectUri("redirect_uri is not registered for this client")
+
+
+def check_registrable(uri: str, client_type: str) -> None:
+    """Raise ValueError unless ``uri`` may be registered: absolute, no fragment (RFC 6749
+    §3.1.2); https, or http only to this machine (RFC 9700 §4.1.3); custom schemes only for
+    public (native) clients, and then with a dot in the scheme (RFC 8252 §7.1)."""
+    parts = urlsplit(uri)
+    if not parts.scheme or parts.fragment or "#" in uri:
+        raise ValueError(f"redirect URI must be absolute, without a fragment: {uri}")
+    if parts.scheme == "https":
+        if not parts.hostname:
+            raise ValueError(f"redirect URI has no host: {uri}")
+        return
+    if parts.scheme == "http":
+        if parts.hostname is None or _host(parts) not in LOCAL_HOSTS:
+            raise ValueError(f"http redirect URIs must point to this machine: {uri}")
+        return
+    if client_type != "public" or "." not in parts.scheme:
+        raise ValueError(f"custom-scheme redirect URIs are for public native apps: {uri}")
+
+
+def _host(parts) -> str:
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if host.startswith("["):
+        return host[: host.index("]") + 1]
+    return host.split(":", 1)[0]
+
+
+def _is_loopback(uri: str) -> bool:
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and _host(parts) in LOOPBACK_HOSTS
+
+
+def _without_loopback_port(uri: str) -> str | None:
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or _host(parts) not in LOOPBACK_HOSTS or "@" in parts.netloc:
+        return None
+    return urlunsplit(("http", _host(parts), parts.path, parts.query, parts.fragment))

@@ -1,0 +1,46 @@
+"""What endpoint functions return: plain values that the web layer turns into responses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """A cookie on the tenant's path. ``value=None`` deletes it."""
+
+    name: str
+    value: str | None
+    max_age: int | None = None
+
+
+@dataclass(frozen=True)
+class Redirect:
+    location: str
+    cookies: tuple[Cookie, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    """An HTML page of the tenant's: a template name and what it shows."""
+
+    template: str
+    context: Mapping[str, Any]
+    status: int = 200
+    cookies: tuple[Cookie, ...] = ()
+    # Origin that the page's form may post to besides the OP itself (CSP form-action).
+    form_target: str | None = None
+
+
+@dataclass(frozen=True)
+class Json:
+    body: Mapping[str, Any]
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # Token-bearing responses must never be cached (RFC 6749 §5.1).
+    no_store: bool = False
+
+
+Result = Redirect | Page | Json

@@ -1,0 +1,77 @@
+"""Scopes: the standard OpenID Connect scopes, what each is called on the consent page, and
+which claims it releases (OIDC Core §5.4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.oidc.errors import InvalidScope
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    title: str
+    description: str
+    claims: tuple[str, ...] = ()
+
+
+STANDARD_SCOPES = {
+    scope.name: scope
+    for scope in (
+        Scope("openid", "Sign you in", "Confirm your identity with this provider."),
+        Scope(
+            "profile",
+            "Basic profile",
+            "Your name, username, picture, gender, birth date, time zone and locale.",
+            (
+                "name",
+                "family_name",
+                "given_name",
+                "middle_name",
+                "nickname",
+                "preferred_username",
+                "profile",
+                "picture",
+                "website",
+                "gender",
+                "birthdate",
+                "zoneinfo",
+                "locale",
+                "updated_at",
+            ),
+        ),
+        Scope("email", "Email", "Your email address and whether it is verified.", ("email", "email_verified")),
+        Scope(
+            "phone",
+            "Phone number",
+            "Your phone number and whether it is verified.",
+            ("phone_number", "phone_number_verified"),
+        ),
+        Scope("address", "Address", "Your postal address.", ("address",)),
+    )
+}
+
+
+def parse_scope(value: str | None) -> tuple[str, ...]:
+    """Space-separated scope tokens, de-duplicated, in order (RFC 6749 §3.3)."""
+    if not value:
+        return ()
+    seen: dict[str, None] = {}
+    for token in value.split(" "):
+        if token:
+            seen.setdefault(token, None)
+    return tuple(seen)
+
+
+def grantable(requested: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """The requested scopes this tenant knows and the client may have. Unknown scopes are
+    ignored (OIDC Core §3.1.2.1); an empty result is an error (RFC 6749 §3.3)."""
+    granted = tuple(scope for scope in requested if scope in STANDARD_SCOPES and (not allowed or scope in allowed))
+    if not granted:
+        raise InvalidScope("no requested scope can be granted")
+    return granted
+
+
+def describe(scopes: tuple[str, ...]) -> list[Scope]:
+    return [STANDARD_SCOPES[name] for name in scopes if name in STANDARD_SCOPES]

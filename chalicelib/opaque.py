@@ -1,0 +1,35 @@
+"""Opaque random values (codes, tokens, ids) and the digests they are stored under.
+
+The one place that draws randomness for protocol artifacts. Codes and refresh tokens are
+stored only as SHA-256 digests, so a copy of the table does not yield usable credentials;
+a fast digest suffices because every value carries 256 random bits.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+
+
+def new_token() -> str:
+    """A 256-bit random value, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def new_id(nbytes: int = 16) -> str:
+    """A shorter random identifier (128 bits by default) for public ids like client_id."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def digest(value: str) -> str:
+    """The storage key of a secret value: unpadded base64url SHA-256."""
+    return b64url(hashlib.sha256(value.encode()).digest())
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

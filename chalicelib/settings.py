@@ -1,0 +1,46 @@
+"""Deployment-level settings, read once per Lambda container from the environment.
+
+Per-tenant settings (token lifetimes, consent expiry, ...) live with the tenant record; see
+``chalicelib.tenancy.settings``. Endpoints of AWS services are not settings here: boto3 and
+botocore already honour ``AWS_ENDPOINT_URL`` and its per-service variants, so the same code
+reaches real AWS, moto or DynamoDB Local.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str = "oidc"
+    # Public base URL (custom domain, with any base path) when the operator set one; else the
+    # base is derived from each request (scheme, host, API Gateway stage).
+    public_base_url: str | None = None
+    # Secrets Manager secret holding the deployment's master HMAC key; tenant keys for CSRF
+    # tokens and login tickets are derived from it.
+    master_secret_id: str = "oidc/master"
+    # Name prefix of the Secrets Manager secrets that hold tenants' private signing keys.
+    key_secret_prefix: str = "oidc/keys/"
+    # How long a container trusts its cached copy of a tenant or client record.
+    cache_ttl_seconds: float = 30.0
+    default_key_backend: str = "secretsmanager"
+    # Optional KMS key alias prefix for tenants on the KMS backend.
+    kms_alias_prefix: str = "alias/oidc/"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        return cls(
+            table_name=env.get("TABLE_NAME", cls.table_name),
+            public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            master_secret_id=env.get("MASTER_SECRET_ID", cls.master_secret_id),
+            key_secret_prefix=env.get("KEY_SECRET_PREFIX", cls.key_secret_prefix),
+            cache_ttl_seconds=float(env.get("CACHE_TTL_SECONDS", cls.cache_ttl_seconds)),
+            default_key_backend=env.get("DEFAULT_KEY_BACKEND", cls.default_key_backend),
+            kms_alias_prefix=env.get("KMS_ALIAS_PREFIX", cls.kms_alias_prefix),
+        )
+
+
+settings = Settings.from_env(os.environ)

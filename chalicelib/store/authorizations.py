@@ -1,0 +1,93 @@
+"""The reads and writes of one authorization step, each in a single round trip.
+
+An authorization request with an OP session needs the session and the user's consent for the
+client: one TransactGetItems reads both. Ending a step writes what it decided (a new session,
+a consent, a code) in one TransactWriteItems, optionally conditional on the browser's session
+still existing, so a code is never issued for a session that was logged out meanwhile.
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from chalicelib.store import consents, sessions
+from chalicelib.store.codes import AuthorizationCode, code_item
+from chalicelib.store.consents import Consent, ConsentItem
+from chalicelib.store.models import (
+    Item,
+    SessionItem,
+    at,
+    condition_failed,
+    connection,
+    valid_key_part,
+)
+from chalicelib.store.sessions import Session
+
+
+def load_session_and_consent(
+    tenant_id: str, sid: str, sub: str, client_id: str, now: int
+) -> tuple[Session | None, Consent | None]:
+    """The live session ``sid`` if it belongs to ``sub``, and ``sub``'s live consent for the
+    client (None for either when absent or expired)."""
+    if not (valid_key_part(sid) and valid_key_part(sub) and valid_key_part(client_id)):
+        return None, None
+    with TransactGet(connection=connection()) as transaction:
+        session_future = transaction.get(SessionItem, tenant_id, sessions.PREFIX + sid)
+        consent_future = transaction.get(ConsentItem, tenant_id, consents.consent_key(sub, client_id))
+    session = _resolve(session_future)
+    session = sessions.from_item(session, now) if session is not None else None
+    if session is None or session.sub != sub:
+        return None, None
+    consent = _resolve(consent_future)
+    return session, consents.from_item(consent, now) if consent is not None else None
+
+
+def commit(
+    tenant_id: str,
+    *,
+    now: int,
+    new_session: Session | None = None,
+    ended_session: str | None = None,
+    live_session: str | None = None,
+    consent: Consent | None = None,
+    code: tuple[str, AuthorizationCode] | None = None,
+) -> bool:
+    """Write a step's outcome atomically. ``ended_session`` is a sid replaced by
+    ``new_session`` (re-authentication); ``live_session`` names a sid that must still exist
+    and be unexpired: False when it does not, and then nothing is written."""
+    items: list[Item] = []
+    if new_session is not None:
+        items.append(sessions.session_item(new_session))
+    if consent is not None:
+        items.append(consents.consent_item(consent))
+    if code is not None:
+        items.append(code_item(tenant_id, *code))
+    if live_session is None and ended_session is None and len(items) == 1:
+        items[0].save()  # a plain PutItem costs half a transactional write
+        return True
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            if live_session is not None:
+                transaction.condition_check(
+                    SessionItem,
+                    tenant_id,
+                    sessions.PREFIX + live_session,
+                    condition=SessionItem.sk.exists() & (SessionItem.ttl > at(now)),
+                )
+            if ended_session is not None:
+                transaction.delete(SessionItem(tenant_id, sessions.PREFIX + ended_session))
+            for item in items:
+                transaction.save(item)
+    except TransactWriteError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def _resolve(future):
+    try:
+        return future.get()
+    except DoesNotExist:
+        return None

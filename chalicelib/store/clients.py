@@ -1,0 +1,121 @@
+"""Client (relying party) records, one item per client under its tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import PutError
+
+from chalicelib.store.models import ClientItem, valid_key_part
+
+PREFIX = "client#"
+
+
+@dataclass(frozen=True)
+class Client:
+    tenant_id: str
+    client_id: str
+    name: str
+    client_type: str  # "confidential" | "public"
+    secret_hash: str | None
+    redirect_uris: tuple[str, ...]
+    response_types: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    token_endpoint_auth_method: str
+    created_at: int
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    # Scopes this client may be granted; empty means any scope the tenant knows.
+    scopes: tuple[str, ...] = ()
+    id_token_signed_response_alg: str = "RS256"
+    require_consent: bool = True
+    reuse_consent: bool = True
+    website_url: str | None = None
+    terms_url: str | None = None
+    contact_email: str | None = None
+    logo_uri: str | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.client_type == "public"
+
+
+def get_client(tenant_id: str, client_id: str) -> Client | None:
+    if not valid_key_part(client_id):
+        return None
+    try:
+        item = ClientItem.get(tenant_id, PREFIX + client_id)
+    except ClientItem.DoesNotExist:
+        return None
+    return _from_item(item)
+
+
+def create_client(client: Client) -> bool:
+    """Store a new client; False if its client_id is taken in the tenant."""
+    try:
+        _to_item(client).save(condition=ClientItem.sk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def save_client(client: Client) -> None:
+    _to_item(client).save()
+
+
+def delete_client(tenant_id: str, client_id: str) -> None:
+    ClientItem(tenant_id, PREFIX + client_id).delete()
+
+
+def list_clients(tenant_id: str) -> list[Client]:
+    query = ClientItem.query(tenant_id, ClientItem.sk.startswith(PREFIX))
+    return [_from_item(item) for item in query]
+
+
+def _to_item(client: Client) -> ClientItem:
+    return ClientItem(
+        client.tenant_id,
+        PREFIX + client.client_id,
+        name=client.name,
+        client_type=client.client_type,
+        secret_hash=client.secret_hash,
+        redirect_uris=list(client.redirect_uris),
+        post_logout_redirect_uris=list(client.post_logout_redirect_uris),
+        response_types=list(client.response_types),
+        grant_types=list(client.grant_types),
+        scopes=list(client.scopes),
+        id_token_signed_response_alg=client.id_token_signed_response_alg,
+        token_endpoint_auth_method=client.token_endpoint_auth_method,
+        require_consent=client.require_consent,
+        reuse_consent=client.reuse_consent,
+        website_url=client.website_url,
+        terms_url=client.terms_url,
+        contact_email=client.contact_email,
+        logo_uri=client.logo_uri,
+        created_at=client.created_at,
+    )
+
+
+def _from_item(item: ClientItem) -> Client:
+    return Client(
+        tenant_id=item.pk,
+        client_id=item.sk[len(PREFIX) :],
+        name=item.name,
+        client_type=item.client_type,
+        secret_hash=item.secret_hash,
+        redirect_uris=tuple(item.redirect_uris or ()),
+        post_logout_redirect_uris=tuple(item.post_logout_redirect_uris or ()),
+        response_types=tuple(item.response_types or ()),
+        grant_types=tuple(item.grant_types or ()),
+        scopes=tuple(item.scopes or ()),
+        id_token_signed_response_alg=item.id_token_signed_response_alg,
+        token_endpoint_auth_method=item.token_endpoint_auth_method,
+        require_consent=bool(item.require_consent),
+        reuse_consent=bool(item.reuse_consent),
+        website_url=item.website_url,
+        terms_url=item.terms_url,
+        contact_email=item.contact_email,
+        logo_uri=item.logo_uri,
+        created_at=int(item.created_at),
+    )

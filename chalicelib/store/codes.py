@@ -1,0 +1,107 @@
+"""Authorization codes, stored under the digest of the code and redeemed exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.opaque import digest
+from chalicelib.store.models import CodeItem, at, epoch, valid_key_part
+
+PREFIX = "code#"
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    client_id: str
+    redirect_uri: str
+    sub: str
+    scope: str
+    sid: str
+    auth_time: int
+    created_at: int
+    expires_at: int
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """What a token request presents with a code; every field must match the stored code."""
+
+    client_id: str
+    redirect_uri: str
+    # The challenge the code_verifier derives to, per method ({"S256": ..., "plain": ...}),
+    # or None when the request carries no code_verifier.
+    pkce_challenges: dict[str, str] | None
+
+
+def code_item(tenant_id: str, code: str, record: AuthorizationCode) -> CodeItem:
+    return CodeItem(
+        tenant_id,
+        PREFIX + digest(code),
+        client_id=record.client_id,
+        redirect_uri=record.redirect_uri,
+        sub=record.sub,
+        scope=record.scope,
+        sid=record.sid,
+        auth_time=record.auth_time,
+        nonce=record.nonce,
+        code_challenge=record.code_challenge,
+        code_challenge_method=record.code_challenge_method,
+        created_at=record.created_at,
+        ttl=at(record.expires_at),
+    )
+
+
+def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) -> AuthorizationCode | None:
+    """Mark the code used and return it, in one conditional write; None if it is unknown,
+    expired, already used, or issued to another client, redirect URI or PKCE challenge.
+
+    Every check sits in the write's condition (RFC 6749 §4.1.3, RFC 7636 §4.6), so a bad
+    request writes nothing and of two concurrent redemptions exactly one succeeds.
+    """
+    if not valid_key_part(code):
+        return None
+    item = CodeItem(tenant_id, PREFIX + digest(code))
+    condition = (
+        CodeItem.sk.exists()
+        & CodeItem.used_at.does_not_exist()
+        & (CodeItem.ttl > at(now))
+        & (CodeItem.client_id == redemption.client_id)
+        & (CodeItem.redirect_uri == redemption.redirect_uri)
+    )
+    if redemption.pkce_challenges is None:
+        # RFC 9700 §2.1.1: a code issued with a challenge needs its verifier.
+        condition &= CodeItem.code_challenge.does_not_exist()
+    else:
+        # ... and a verifier for a code issued without a challenge is a downgrade attempt.
+        matches = [
+            (CodeItem.code_challenge_method == method) & (CodeItem.code_challenge == challenge)
+            for method, challenge in redemption.pkce_challenges.items()
+        ]
+        any_match = matches[0]
+        for match in matches[1:]:
+            any_match |= match
+        condition &= any_match
+    try:
+        item.update(actions=[CodeItem.used_at.set(now)], condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return AuthorizationCode(
+        client_id=item.client_id,
+        redirect_uri=item.redirect_uri,
+        sub=item.sub,
+        scope=item.scope,
+        sid=item.sid,
+        auth_time=int(item.auth_time),
+        created_at=int(item.created_at),
+        expires_at=epoch(item.ttl),
+        nonce=item.nonce,
+        code_challenge=item.code_challenge,
+        code_challenge_method=item.code_challenge_method,
+    )

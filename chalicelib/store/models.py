@@ -1,0 +1,163 @@
+"""PynamoDB models: one DynamoDB table, every item keyed by its tenant.
+
+Key design (the table spec in ``infra/table.json`` is the same, and a test keeps them equal):
+
+    pk = <tenant id>          sk = "tenant" | "client#<client_id>" | "user#<sub>" | ...
+
+A tenant's items form one item collection, so listing a tenant's clients or deleting a tenant
+is a Query, never a Scan; and since every call in ``chalicelib.store`` builds ``pk`` from the
+tenant id it is given, no code path can address another tenant's items. Secrets (codes,
+refresh tokens) appear in keys only as digests.
+
+All kinds share one PynamoDB connection, hence one botocore client: building a client costs
+tens of milliseconds of a Lambda cold start, and PynamoDB would otherwise build one per class.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+
+from chalicelib.settings import settings
+
+TTL_ATTRIBUTE = "ttl"
+
+
+class Item(Model):
+    class Meta:
+        table_name = settings.table_name
+        # Lambda requests are short: fail fast and let the caller answer 503 rather than hang.
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 3
+        max_retry_attempts = 2
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    # Expiry of codes, tokens, sessions and consents. The code checks it on every read and in
+    # every condition, so an artifact is dead at its expiry, not when DynamoDB's TTL sweeper
+    # (which may lag by days) deletes it.
+    ttl = TTLAttribute(null=True, attr_name=TTL_ATTRIBUTE)
+
+
+class TenantItem(Item, discriminator="tenant"):
+    name = UnicodeAttribute()
+    created_at = NumberAttribute()
+    settings = JSONAttribute(default=dict)
+    keys = JSONAttribute(default=list)
+
+
+class ClientItem(Item, discriminator="client"):
+    name = UnicodeAttribute()
+    client_type = UnicodeAttribute()
+    secret_hash = UnicodeAttribute(null=True)
+    redirect_uris = ListAttribute(of=UnicodeAttribute, default=list)
+    post_logout_redirect_uris = ListAttribute(of=UnicodeAttribute, default=list)
+    response_types = ListAttribute(of=UnicodeAttribute, default=list)
+    grant_types = ListAttribute(of=UnicodeAttribute, default=list)
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)
+    id_token_signed_response_alg = UnicodeAttribute(default="RS256")
+    token_endpoint_auth_method = UnicodeAttribute()
+    require_consent = BooleanAttribute(default=True)
+    reuse_consent = BooleanAttribute(default=True)
+    website_url = UnicodeAttribute(null=True)
+    terms_url = UnicodeAttribute(null=True)
+    contact_email = UnicodeAttribute(null=True)
+    logo_uri = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+
+class UserItem(Item, discriminator="user"):
+    username = UnicodeAttribute()
+    claims = JSONAttribute(default=dict)
+    active = BooleanAttribute(default=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
+class LoginItem(Item, discriminator="login"):
+    """A username's credential: the one item a password login reads."""
+
+    sub = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+
+
+class SessionItem(Item, discriminator="session"):
+    sub = UnicodeAttribute()
+    auth_time = NumberAttribute()
+    created_at = NumberAttribute()
+
+
+class CodeItem(Item, discriminator="code"):
+    client_id = UnicodeAttribute()
+    redirect_uri = UnicodeAttribute()
+    sub = UnicodeAttribute()
+    scope = UnicodeAttribute()
+    sid = UnicodeAttribute()
+    auth_time = NumberAttribute()
+    nonce = UnicodeAttribute(null=True)
+    code_challenge = UnicodeAttribute(null=True)
+    code_challenge_method = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    used_at = NumberAttribute(null=True)
+
+
+class RefreshTokenItem(Item, discriminator="refresh"):
+    client_id = UnicodeAttribute()
+    sub = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)
+    sid = UnicodeAttribute()
+    auth_time = NumberAttribute()
+    created_at = NumberAttribute()
+    used_at = NumberAttribute(null=True)
+
+
+class ConsentItem(Item, discriminator="consent"):
+    client_id = UnicodeAttribute()
+    sub = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)
+    given_at = NumberAttribute()
+
+
+# Create the shared table connection now (no network, no botocore client yet) so every
+# subclass finds it through the class hierarchy instead of making its own.
+Item._get_connection()
+
+
+def connection():
+    """The low-level PynamoDB connection, for transactions spanning several items."""
+    return Item._get_connection().connection
+
+
+def at(epoch: int) -> datetime:
+    """An epoch second as the timezone-aware datetime ``TTLAttribute`` takes."""
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def valid_key_part(value: str) -> bool:
+    """Whether a caller-supplied id can be part of a key: DynamoDB rejects a sort key over
+    1024 bytes with an error, and such input must read as "not found", never as a 5xx."""
+    return 0 < len(value) <= 256 and value.isprintable()
+
+
+def condition_failed(error: TransactWriteError) -> bool:
+    """Whether a transaction was cancelled by one of its conditions (rather than by a
+    conflicting transaction or throttling, which callers must not read as "no")."""
+    if error.cause_response_code != "TransactionCanceledException":
+        return False
+    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons)

@@ -1,0 +1,71 @@
+"""Refresh tokens, stored under their digest, rotated on every use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.opaque import digest
+from chalicelib.store.models import RefreshTokenItem, at, epoch, valid_key_part
+
+PREFIX = "refresh#"
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    client_id: str
+    sub: str
+    scopes: tuple[str, ...]
+    sid: str
+    auth_time: int
+    created_at: int
+    expires_at: int
+
+
+def save_refresh_token(tenant_id: str, token: str, record: RefreshToken) -> None:
+    RefreshTokenItem(
+        tenant_id,
+        PREFIX + digest(token),
+        client_id=record.client_id,
+        sub=record.sub,
+        scopes=list(record.scopes),
+        sid=record.sid,
+        auth_time=record.auth_time,
+        created_at=record.created_at,
+        ttl=at(record.expires_at),
+    ).save()
+
+
+def consume_refresh_token(
+    tenant_id: str, token: str, client_id: str, scopes: tuple[str, ...], now: int
+) -> RefreshToken | None:
+    """Mark the token used and return it, in one conditional write; None if it is unknown,
+    expired, already used, issued to another client, or not covering every one of
+    ``scopes`` (RFC 6749 §6, RFC 9700 §4.14.2). A refused request writes nothing."""
+    if not valid_key_part(token):
+        return None
+    item = RefreshTokenItem(tenant_id, PREFIX + digest(token))
+    condition = (
+        RefreshTokenItem.sk.exists()
+        & RefreshTokenItem.used_at.does_not_exist()
+        & (RefreshTokenItem.ttl > at(now))
+        & (RefreshTokenItem.client_id == client_id)
+    )
+    for scope in scopes:
+        condition &= RefreshTokenItem.scopes.contains(scope)
+    try:
+        item.update(actions=[RefreshTokenItem.used_at.set(now)], condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return RefreshToken(
+        client_id=item.client_id,
+        sub=item.sub,
+        scopes=tuple(item.scopes or ()),
+        sid=item.sid,
+        auth_time=int(item.auth_time),
+        created_at=int(item.created_at),
+        expires_at=epoch(item.ttl),
+    )

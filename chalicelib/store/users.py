@@ -1,0 +1,121 @@
+"""End users: a profile item keyed by the opaque ``sub`` and a login item keyed by username.
+
+A password login reads only the login item (it holds the sub and the password hash); the
+UserInfo endpoint reads only the profile item. Renaming a user never changes the sub.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.store.models import (
+    LoginItem,
+    UserItem,
+    condition_failed,
+    connection,
+    valid_key_part,
+)
+
+USER = "user#"
+LOGIN = "login#"
+
+
+@dataclass(frozen=True)
+class User:
+    tenant_id: str
+    sub: str
+    username: str
+    created_at: int
+    updated_at: int
+    claims: Mapping[str, Any] = field(default_factory=dict)
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Login:
+    tenant_id: str
+    username: str
+    sub: str
+    password_hash: str
+
+
+def normalize_username(username: str) -> str:
+    """Usernames match case-insensitively and in any Unicode normal form."""
+    return unicodedata.normalize("NFKC", username).casefold().strip()
+
+
+def get_login(tenant_id: str, username: str) -> Login | None:
+    name = normalize_username(username)
+    if not valid_key_part(name):
+        return None
+    try:
+        item = LoginItem.get(tenant_id, LOGIN + name)
+    except LoginItem.DoesNotExist:
+        return None
+    return Login(tenant_id, name, item.sub, item.password_hash)
+
+
+def get_user(tenant_id: str, sub: str) -> User | None:
+    if not valid_key_part(sub):
+        return None
+    try:
+        return from_item(UserItem.get(tenant_id, USER + sub))
+    except UserItem.DoesNotExist:
+        return None
+
+
+def create_user(user: User, password_hash: str) -> bool:
+    """Store a user and its login together; False if the username (or sub) is taken."""
+    name = normalize_username(user.username)
+    login = LoginItem(user.tenant_id, LOGIN + name, sub=user.sub, password_hash=password_hash)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(login, condition=LoginItem.sk.does_not_exist())
+            transaction.save(_to_item(user), condition=UserItem.sk.does_not_exist())
+    except TransactWriteError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def save_user(user: User) -> None:
+    _to_item(user).save()
+
+
+def set_password_hash(tenant_id: str, username: str, password_hash: str) -> None:
+    item = LoginItem(tenant_id, LOGIN + normalize_username(username))
+    item.update(
+        actions=[LoginItem.password_hash.set(password_hash)],
+        condition=LoginItem.sk.exists(),
+    )
+
+
+def _to_item(user: User) -> UserItem:
+    return UserItem(
+        user.tenant_id,
+        USER + user.sub,
+        username=user.username,
+        claims=dict(user.claims),
+        active=user.active,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
+
+
+def from_item(item: UserItem) -> User:
+    return User(
+        tenant_id=item.pk,
+        sub=item.sk[len(USER) :],
+        username=item.username,
+        claims=item.claims or {},
+        active=bool(item.active),
+        created_at=int(item.created_at),
+        updated_at=int(item.updated_at),
+    )

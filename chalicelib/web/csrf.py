@@ -1,0 +1,44 @@
+"""CSRF tokens for the OP's own forms (login, consent): signed double-submit.
+
+The browser holds a random value in a cookie; each form carries an HMAC of that value under
+the tenant's CSRF key. A cross-site page can neither read the cookie nor forge the MAC, and
+a cookie planted from a sibling subdomain is useless without the MAC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+from chalicelib.keys.master import tenant_key
+from chalicelib.oidc.errors import InvalidPage
+from chalicelib.opaque import b64url, new_token
+
+COOKIE = "op_csrf"
+FIELD = "csrf_token"
+
+
+def browser_secret(cookies: Mapping[str, str]) -> tuple[str, bool]:
+    """The browser's CSRF secret, and whether it is new (and must be set as a cookie)."""
+    existing = cookies.get(COOKIE)
+    if existing and 20 <= len(existing) <= 64:
+        return existing, False
+    return new_token(), True
+
+
+def token_for(tenant_id: str, secret: str) -> str:
+    return b64url(hmac.new(tenant_key(tenant_id, "csrf"), secret.encode(), hashlib.sha256).digest())
+
+
+def is_valid(tenant_id: str, secret: str | None, submitted: str | None) -> bool:
+    if not secret or not submitted:
+        return False
+    return hmac.compare_digest(token_for(tenant_id, secret), submitted)
+
+
+class CsrfFailure(InvalidPage):
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("this form has expired or was not sent from this site: go back and try again")

@@ -1,0 +1,51 @@
+"""Routes of the JSON endpoints: discovery, JWKS, token, UserInfo."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.context import Context
+from chalicelib.oidc.endpoints import discovery
+from chalicelib.oidc.endpoints.token import token as token_endpoint
+from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint
+from chalicelib.oidc.results import Json
+from chalicelib.web.http import Incoming
+from chalicelib.web.routes import tenant_route
+
+bp = Blueprint(__name__)
+
+# Metadata and keys change rarely; RPs may cache them briefly (and refetch the JWKS when
+# they meet an unknown kid after a rotation).
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
+
+
+@tenant_route(bp, "/{tenant}/.well-known/openid-configuration", ["GET"], cors=True)
+def openid_configuration(ctx: Context, request: Incoming) -> Json:
+    return Json(discovery.metadata(ctx), headers=PUBLIC_CACHE)
+
+
+@tenant_route(bp, "/{tenant}/.well-known/oauth-authorization-server", ["GET"], cors=True)
+def oauth_authorization_server(ctx: Context, request: Incoming) -> Json:
+    return Json(discovery.metadata(ctx), headers=PUBLIC_CACHE)
+
+
+@tenant_route(bp, "/.well-known/oauth-authorization-server/{tenant}", ["GET"], cors=True)
+def oauth_authorization_server_rfc8414(ctx: Context, request: Incoming) -> Json:
+    """RFC 8414 §3.1: for an issuer with a path, the well-known segment goes first."""
+    return Json(discovery.metadata(ctx), headers=PUBLIC_CACHE)
+
+
+@tenant_route(bp, "/{tenant}/jwks.json", ["GET"], cors=True)
+def jwks(ctx: Context, request: Incoming) -> Json:
+    return Json(discovery.jwks(ctx), headers=PUBLIC_CACHE)
+
+
+@tenant_route(bp, "/{tenant}/token", ["POST"], cors=True)
+def token(ctx: Context, request: Incoming) -> Json:
+    return token_endpoint(ctx, request.headers, request.form)
+
+
+@tenant_route(bp, "/{tenant}/userinfo", ["GET", "POST"], cors=True)
+def userinfo(ctx: Context, request: Incoming) -> Json:
+    form = request.form_values() if request.method == "POST" else {}
+    return Json(userinfo_endpoint(ctx, request.headers, form), no_store=True)

@@ -1,0 +1,119 @@
+"""Result values → Chalice responses, with cookies and security headers; error rendering."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from chalice import Response
+
+from chalicelib.context import Context
+from chalicelib.oidc.errors import OAuthError
+from chalicelib.oidc.results import Cookie, Json, Page, Redirect, Result
+from chalicelib.opaque import new_id
+from chalicelib.tenancy.settings import Branding
+from chalicelib.web import csrf
+from chalicelib.web.pages import render
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What every page response needs besides its own context."""
+
+    ctx: Context | None
+    csrf_secret: str | None = None
+    csrf_is_new: bool = False
+
+
+def to_response(result: Result, state: PageState) -> Response:
+    if isinstance(result, Json):
+        return json_response(result)
+    if isinstance(result, Redirect):
+        headers = {"Location": result.location, "Cache-Control": "no-store"}
+        return _with_cookies(Response(body="", status_code=302, headers=headers), result.cookies, state)
+    return page_response(result, state)
+
+
+def json_response(result: Json) -> Response:
+    headers = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff", **result.headers}
+    if result.no_store:
+        headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return Response(body=json.dumps(result.body), status_code=result.status, headers=headers)
+
+
+def error_json(error: OAuthError, realm: str) -> Response:
+    return json_response(Json(error.body(), error.status, error.headers(realm), no_store=True))
+
+
+def error_page(error: OAuthError, state: PageState) -> Response:
+    page = Page("error.html", {"error": error.error, "description": error.description}, status=error.status)
+    response = page_response(page, state)
+    response.headers.update(error.headers(state.ctx.issuer if state.ctx else "oidc"))
+    return response
+
+
+def page_response(page: Page, state: PageState) -> Response:
+    ctx = state.ctx
+    nonce = new_id()
+    context: dict[str, Any] = {
+        **page.context,
+        "tenant_name": ctx.tenant.name if ctx else "Sign in",
+        "branding": ctx.settings.branding if ctx else Branding(),
+        "csp_nonce": nonce,
+        "csrf_field": csrf.FIELD,
+        "csrf_token": csrf.token_for(ctx.tenant.id, state.csrf_secret) if ctx and state.csrf_secret else "",
+        "urls": {name: ctx.url(name) for name in ("login", "consent")} if ctx else {},
+    }
+    https = ctx is not None and ctx.issuer.startswith("https://")
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        **security_headers(nonce, page.form_target, https),
+    }
+    response = Response(body=render(page.template, context), status_code=page.status, headers=headers)
+    cookies = page.cookies
+    if state.csrf_is_new and state.csrf_secret:
+        cookies = (*cookies, Cookie(csrf.COOKIE, state.csrf_secret))
+    return _with_cookies(response, cookies, state)
+
+
+def security_headers(nonce: str, form_target: str | None, https: bool) -> dict[str, str]:
+    """Pages are never framed, cached, or allowed to load anything but their own inline
+    style and script (by nonce) and images (client and tenant logos). ``form_target`` is the
+    client's origin: Chrome applies form-action to the redirect that follows a form post."""
+    form_action = "'self'" + (f" {form_target}" if form_target else "")
+    policy = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+        f"img-src https: data:{' http:' if not https else ''}; form-action {form_action}; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    headers = {
+        "Content-Security-Policy": policy,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
+def _with_cookies(response: Response, cookies: tuple[Cookie, ...], state: PageState) -> Response:
+    if not cookies or state.ctx is None:
+        return response
+    issuer = urlsplit(state.ctx.issuer)
+    attributes = f"Path={issuer.path or '/'}; HttpOnly; SameSite=Lax"
+    if issuer.scheme == "https":
+        attributes += "; Secure"
+    values = []
+    for cookie in cookies:
+        if cookie.value is None:
+            values.append(f"{cookie.name}=; {attributes}; Max-Age=0")
+        elif cookie.max_age is not None:
+            values.append(f"{cookie.name}={cookie.value}; {attributes}; Max-Age={cookie.max_age}")
+        else:
+            values.append(f"{cookie.name}={cookie.value}; {attributes}")
+    response.headers["Set-Cookie"] = values
+    return response

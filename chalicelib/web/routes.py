@@ -1,0 +1,113 @@
+"""The tenant route decorator: resolves the tenant once, hands plain values to the view,
+and renders every outcome, errors included, so no client input can produce a 5xx.
+
+Errors are mapped here and not in middleware: Chalice middleware on REST routes does not
+see exceptions raised by views.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
+from chalice import Blueprint, Response
+
+from chalicelib.context import Context
+from chalicelib.oidc.errors import InvalidRequest, NotFound, OAuthError, ServerError, TemporarilyUnavailable
+from chalicelib.oidc.results import Result
+from chalicelib.settings import settings
+from chalicelib.store import StoreError
+from chalicelib.tenancy.issuer import base_url, issuer
+from chalicelib.tenancy.resolve import resolve_tenant
+from chalicelib.web import csrf
+from chalicelib.web.http import Incoming, incoming
+from chalicelib.web.responses import PageState, error_json, error_page, to_response
+
+View = Callable[[Context, Incoming], Result]
+log = logging.getLogger("oidc.access")
+# The clock every request reads its ``now`` from (tests move it to expire things).
+clock: Callable[[], float] = time.time
+
+
+def tenant_route(
+    bp: Blueprint,
+    path: str,
+    methods: list[str],
+    *,
+    page: bool = False,
+    csrf_protected: bool = False,
+    cors: bool = False,
+) -> Callable[[View], View]:
+    """Register ``view`` at ``path`` (which names ``{tenant}``). ``page`` views answer with
+    HTML, errors included; the others with JSON. ``csrf_protected`` views get only posts
+    that carry this browser's CSRF token."""
+
+    def decorator(view: View) -> View:
+        def handler(tenant: str) -> Response:
+            return handle(bp.current_request, tenant, view, page, csrf_protected)
+
+        handler.__name__ = view.__name__
+        # Any content type reaches the view, which answers a wrong one with the spec's error
+        # (Chalice's own 415 would not be an OAuth error response).
+        bp.route(path, methods=methods, content_types=["*/*"], cors=cors)(handler)
+        return view
+
+    return decorator
+
+
+def handle(request, tenant_id: str, view: View, page: bool, csrf_protected: bool) -> Response:
+    started = time.perf_counter()
+    state = PageState(None)
+    try:
+        values = incoming(request)
+        ctx = build_context(tenant_id, values)
+        state = PageState(ctx)
+        if page:
+            secret, is_new = csrf.browser_secret(values.cookies)
+            state = PageState(ctx, secret, is_new)
+            if csrf_protected and not csrf.is_valid(ctx.tenant.id, values.cookies.get(csrf.COOKIE), _field(values)):
+                raise csrf.CsrfFailure()
+        response = to_response(view(ctx, values), state)
+    except OAuthError as error:
+        response = render_error(error, page, state)
+    except (StoreError, BotoCoreError, ClientError) as error:
+        log.warning("aws unavailable: %r", error)
+        response = render_error(TemporarilyUnavailable("try again in a moment"), page, state)
+    except Exception:
+        log.exception("unhandled error")
+        response = render_error(ServerError("internal error"), page, state)
+    log.info(
+        json.dumps(
+            {
+                "tenant": tenant_id[:64],
+                "view": view.__name__,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+        )
+    )
+    return response
+
+
+def build_context(tenant_id: str, values: Incoming) -> Context:
+    base = base_url(settings.public_base_url, values.headers, values.context)
+    if base is None:
+        raise InvalidRequest("malformed Host header")
+    tenant = resolve_tenant(tenant_id)
+    if tenant is None:
+        raise NotFound("no such tenant")
+    return Context(tenant=tenant, issuer=issuer(base, tenant.id), now=int(clock()))
+
+
+def render_error(error: OAuthError, page: bool, state: PageState) -> Response:
+    if page:
+        return error_page(error, state)
+    return error_json(error, state.ctx.issuer if state.ctx else "oidc")
+
+
+def _field(values: Incoming) -> str | None:
+    fields = (values.form or {}).get(csrf.FIELD) or []
+    return fields[0] if len(fields) == 1 else None

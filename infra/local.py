@@ -1,0 +1,111 @@
+"""Dev mode in one command (``make run``): embedded AWS emulation, the table and master
+secret, a seeded ``demo`` tenant, then ``chalice local`` on 127.0.0.1:8000.
+
+The emulation keeps its state in memory, so every start seeds afresh; the demo's client
+secret and password are kept in ``.local/demo.json`` so they stay the same across restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STATE = ROOT / ".local" / "demo.json"
+HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "8000"))
+EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "4566"))
+STAGE = "dev"
+
+
+def stage_environment(stage: str = STAGE) -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][stage].get("environment_variables", {}))
+    return env
+
+
+def demo_credentials() -> dict[str, str]:
+    if STATE.exists():
+        return json.loads(STATE.read_text())
+    state = {"client_secret": secrets.token_urlsafe(32), "password": secrets.token_urlsafe(12)}
+    STATE.parent.mkdir(exist_ok=True)
+    STATE.write_text(json.dumps(state, indent=2))
+    return state
+
+
+def seed(base: str, credentials: dict[str, str]) -> None:
+    """Idempotent: every command succeeds without changes when its object exists."""
+    from chalicelib.admin.cli import cli
+
+    def run(*args: str) -> None:
+        cli.main(list(args), standalone_mode=False)
+
+    run("setup", "--create-table")
+    run("tenants", "create", "demo", "--name", "Demo", "--exists-ok")
+    web_uris = [
+        "http://localhost:3000/callback",
+        "http://localhost:8080/callback",
+        "http://127.0.0.1:3000/callback",
+        "https://oidcdebugger.com/debug",
+    ]
+    run(
+        "clients", "create", "demo", "--name", "Demo web app", "--type", "confidential",
+        *[arg for uri in web_uris for arg in ("--redirect-uri", uri)],
+        "--client-id", "demo-web", "--client-secret", credentials["client_secret"], "--exists-ok",
+    )  # fmt: skip
+    run(
+        "clients", "create", "demo", "--name", "Demo native app", "--type", "public",
+        "--redirect-uri", "http://127.0.0.1/callback", "--redirect-uri", "http://localhost:3000/callback",
+        "--client-id", "demo-native", "--exists-ok",
+    )  # fmt: skip
+    run(
+        "users", "create", "demo", "alice", "--password", credentials["password"],
+        "--claim", "name=Alice Example", "--claim", "given_name=Alice", "--claim", "family_name=Example",
+        "--claim", "email=alice@example.com", "--claim", "email_verified=true", "--exists-ok",
+    )  # fmt: skip
+
+
+def main() -> None:
+    from infra.emulator import Emulator, emulated_environment
+
+    emulator = Emulator(port=EMULATOR_PORT).start()
+    env = {**os.environ, **emulated_environment(emulator.url), **stage_environment()}
+    os.environ.update(env)  # before chalicelib is imported: its settings are read once
+    credentials = demo_credentials()
+    seed(f"http://{HOST}:{PORT}", credentials)
+    print(
+        f"""
+AWS emulation:      {emulator.url} (DynamoDB, KMS, Secrets Manager; in memory)
+Discovery URL:      http://{HOST}:{PORT}/demo/.well-known/openid-configuration
+Confidential client: client_id=demo-web  client_secret={credentials["client_secret"]}
+                     redirect URIs: http://localhost:3000/callback, http://localhost:8080/callback,
+                                    http://127.0.0.1:3000/callback, https://oidcdebugger.com/debug
+Public client:       client_id=demo-native (PKCE required), redirect URI http://127.0.0.1:<any port>/callback
+User:                alice / {credentials["password"]}
+""",
+        flush=True,
+    )
+    chalice = [
+        str(Path(sys.executable).with_name("chalice")),
+        "local",
+        "--host",
+        HOST,
+        "--port",
+        str(PORT),
+        "--stage",
+        STAGE,
+    ]
+    try:
+        subprocess.run([*chalice, "--no-autoreload"], cwd=ROOT, env=env, check=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Unit tests: protocol logic and routes in-process, AWS emulated by moto in-process.
+
+The environment is set before anything imports chalicelib (its settings are read once)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.update(
+    TABLE_NAME="oidc-unit",
+    MASTER_SECRET_ID="oidc/unit/master",
+    KEY_SECRET_PREFIX="oidc/unit/keys/",
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+)
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib import keys
+from chalicelib.admin import clients as client_admin
+from chalicelib.admin import tenants as tenant_admin
+from chalicelib.admin import users as user_admin
+from chalicelib.keys.master import create_master_secret
+from chalicelib.tenancy.resolve import forget
+from infra.tables import create_table
+
+REDIRECT_URI = "https://rp.example.com/callback"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def aws():
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        create_table(dynamodb, os.environ["TABLE_NAME"])
+        create_master_secret(os.environ["MASTER_SECRET_ID"])
+        forget()
+        keys.forget_cached_material()
+        yield dynamodb
+        forget()
+        keys.forget_cached_material()
+
+
+@pytest.fixture
+def table_items(aws):
+    """Every item in the table, to prove that a refused request wrote nothing."""
+
+    def scan() -> list[dict]:
+        items = aws.scan(TableName=os.environ["TABLE_NAME"])["Items"]
+        return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+    return scan
+
+
+@pytest.fixture
+def tenant():
+    return tenant_admin.create_tenant("acme", "Acme")
+
+
+@pytest.fixture
+def client(tenant):
+    client, secret = client_admin.create_client(
+        tenant.id, name="Acme Web", client_type="confidential", redirect_uris=[REDIRECT_URI]
+    )
+    return client, secret
+
+
+@pytest.fixture
+def public_client(tenant):
+    client, _ = client_admin.create_client(
+        tenant.id,
+        name="Acme App",
+        client_type="public",
+        redirect_uris=["http://127.0.0.1/callback", "com.example.app:/cb"],
+    )
+    return client
+
+
+@pytest.fixture
+def user(tenant):
+    return user_admin.create_user(
+        tenant.id,
+        "alice",
+        PASSWORD,
+        {"name": "Alice Example", "email": "alice@example.com", "email_verified": True},
+    )

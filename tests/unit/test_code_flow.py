@@ -1,0 +1,274 @@
+"""The authorization code flow through the routes, as a browser and an RP drive it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from chalice.test import Client
+
+from app import app
+from tests.support.browser import BASE, Browser
+from tests.support.forms import only_form
+from tests.unit.conftest import PASSWORD, REDIRECT_URI
+
+ISSUER = f"{BASE}/acme"
+
+
+@pytest.fixture
+def http():
+    with Client(app) as test_client:
+        yield test_client.http
+
+
+@pytest.fixture
+def browser(http):
+    return Browser(http)
+
+
+def authorize(browser: Browser, client_id: str, **params: str):
+    query = {"client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}
+    query.update(params)
+    return browser.get(f"{ISSUER}/authorize", {k: v for k, v in query.items() if v is not None})
+
+
+def log_in(browser: Browser, page, username: str = "alice", password: str = PASSWORD):
+    assert page.status_code == 200 and b"Sign in" in page.body
+    return browser.follow(browser.submit(page, "login", username=username, password=password))
+
+
+def callback_params(response) -> dict[str, str]:
+    assert response.status_code == 302, response.body
+    location = response.headers["Location"]
+    assert location.startswith(REDIRECT_URI)
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def redeem(http, client, code: str, **extra: str):
+    registered, secret = client
+    credentials = base64.b64encode(f"{registered.client_id}:{secret}".encode()).decode()
+    body = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, **extra}
+    return http.post(
+        "/acme/token",
+        headers={
+            "host": "op.example.test",
+            "content-type": "application/x-www-form-urlencoded",
+            "authorization": f"Basic {credentials}",
+        },
+        body="&".join(f"{k}={v}" for k, v in body.items()),
+    )
+
+
+def verify_id_token(http, token: str, audience: str) -> dict:
+    jwks = json.loads(http.get("/acme/jwks.json", headers={"host": "op.example.test"}).body)
+    header = jwt.get_unverified_header(token)
+    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    return jwt.decode(token, jwt.PyJWK(key).key, algorithms=["RS256"], audience=audience, issuer=ISSUER)
+
+
+def test_login_consent_token_userinfo_refresh(http, browser, client, user):
+    consent = log_in(
+        browser,
+        browser.follow(authorize(browser, client[0].client_id, scope="openid profile email", state="s1", nonce="n1")),
+    )
+    assert consent.status_code == 200
+    page = consent.body.decode()
+    assert "Acme Web" in page and "Basic profile" in page and "Your email address" in page
+    params = callback_params(browser.submit(consent, "allow"))
+    assert params["state"] == "s1" and params["iss"] == ISSUER
+
+    response = redeem(http, client, params["code"])
+    assert response.status_code == 200, response.body
+    assert response.headers["Cache-Control"] == "no-store"
+    tokens = json.loads(response.body)
+    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 3600
+    claims = verify_id_token(http, tokens["id_token"], client[0].client_id)
+    assert claims["sub"] == user.sub != "alice"
+    assert claims["nonce"] == "n1" and claims["auth_time"] <= claims["iat"]
+    digest = hashlib.sha256(tokens["access_token"].encode()).digest()
+    assert claims["at_hash"] == base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+    info = http.get(
+        "/acme/userinfo", headers={"host": "op.example.test", "authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert info.status_code == 200
+    assert json.loads(info.body) == {
+        "sub": user.sub,
+        "name": "Alice Example",
+        "email": "alice@example.com",
+        "email_verified": True,
+        "updated_at": user.updated_at,
+    }
+    assert info.headers["Access-Control-Allow-Origin"] == "*"
+
+    refreshed = http.post(
+        "/acme/token",
+        headers={"host": "op.example.test", "content-type": "application/x-www-form-urlencoded"},
+        body=f"grant_type=refresh_token&refresh_token={tokens['refresh_token']}&client_id={client[0].client_id}&client_secret={client[1]}",
+    )
+    assert refreshed.status_code == 200
+    renewed = json.loads(refreshed.body)
+    assert renewed["refresh_token"] != tokens["refresh_token"]
+    assert verify_id_token(http, renewed["id_token"], client[0].client_id)["sub"] == user.sub
+
+
+def test_userinfo_by_post_form_releases_only_granted_scopes(http, browser, client, user):
+    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id, scope="openid email")))
+    tokens = json.loads(redeem(http, client, callback_params(browser.submit(consent, "allow"))["code"]).body)
+    info = http.post(
+        "/acme/userinfo",
+        headers={"host": "op.example.test", "content-type": "application/x-www-form-urlencoded"},
+        body=f"access_token={tokens['access_token']}",
+    )
+    assert json.loads(info.body) == {"sub": user.sub, "email": "alice@example.com", "email_verified": True}
+
+
+def test_second_authorization_in_the_same_browser_needs_no_login_or_consent(browser, client, user):
+    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id)))
+    callback_params(browser.submit(consent, "allow"))
+    again = callback_params(authorize(browser, client[0].client_id, prompt="none", state="s2"))
+    assert again["state"] == "s2" and "code" in again
+
+
+def test_prompt_none_without_session_is_login_required(browser, client, user):
+    params = callback_params(authorize(browser, client[0].client_id, prompt="none", state="s3"))
+    assert params == {
+        "error": "login_required",
+        "error_description": params["error_description"],
+        "state": "s3",
+        "iss": ISSUER,
+    }
+
+
+def test_prompt_none_without_consent_is_consent_required(browser, client, user):
+    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id)))
+    assert b"Allow" in consent.body  # logged in, consent not given
+    params = callback_params(authorize(browser, client[0].client_id, prompt="none"))
+    assert params["error"] == "consent_required"
+
+
+def test_declining_consent_sends_access_denied(browser, client, user, table_items):
+    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id, state="s4")))
+    before = table_items()
+    params = callback_params(browser.submit(consent, "decline"))
+    assert params["error"] == "access_denied" and params["state"] == "s4"
+    assert table_items() == before
+
+
+def test_cancelling_login_sends_access_denied(browser, client, user):
+    page = browser.follow(authorize(browser, client[0].client_id))
+    params = callback_params(browser.submit(page, "cancel"))
+    assert params["error"] == "access_denied"
+
+
+def test_wrong_password_shows_the_form_again_and_writes_nothing(browser, client, user, table_items):
+    page = browser.follow(authorize(browser, client[0].client_id))
+    before = table_items()
+    again = browser.submit(page, "login", username="alice", password="wrong password")
+    assert again.status_code == 401 and b"Wrong username or password" in again.body
+    assert only_form(again.body.decode()).fields["ticket"]
+    unknown = browser.submit(page, "login", username="mallory", password="whatever it is")
+    assert unknown.status_code == 401
+    assert table_items() == before
+    assert "op_session" not in browser.cookies
+
+
+def test_login_without_csrf_token_is_refused(browser, client, user, table_items):
+    page = browser.follow(authorize(browser, client[0].client_id))
+    form = only_form(page.body.decode())
+    before = table_items()
+    forged = browser.post(
+        form.action, {**form.submission("login", username="alice", password=PASSWORD), "csrf_token": "forged"}
+    )
+    assert forged.status_code == 403 and b"expired" in forged.body
+    del browser.cookies["op_csrf"]
+    cookieless = browser.post(form.action, form.submission("login", username="alice", password=PASSWORD))
+    assert cookieless.status_code == 403
+    assert table_items() == before
+
+
+def test_consent_is_remembered_and_prompt_consent_asks_again(browser, client, user):
+    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id, scope="openid profile")))
+    callback_params(browser.submit(consent, "allow"))
+    # A new browser: logs in, but the consent is remembered.
+    browser.cookies.clear()
+    direct = log_in(browser, browser.follow(authorize(browser, client[0].client_id, scope="openid profile")))
+    assert "code" in callback_params(direct)
+    # A scope not consented to yet, or prompt=consent, shows the page again.
+    assert browser.follow(authorize(browser, client[0].client_id, scope="openid email")).status_code == 200
+    assert b"Allow" in browser.follow(authorize(browser, client[0].client_id, prompt="consent")).body
+
+
+def test_prompt_login_and_max_age_ask_for_the_password_again(browser, client, user, monkeypatch):
+    from chalicelib.web import routes
+
+    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id)))
+    callback_params(browser.submit(consent, "allow"))
+    first_session = browser.cookies["op_session"]
+    page = browser.follow(authorize(browser, client[0].client_id, prompt="login"))
+    assert b"Sign in" in page.body
+    assert "code" in callback_params(log_in(browser, page))
+    assert browser.cookies["op_session"] != first_session  # a new session id at every login
+
+    now = routes.clock()
+    monkeypatch.setattr(routes, "clock", lambda: now + 120)
+    assert b"Sign in" in browser.follow(authorize(browser, client[0].client_id, max_age="60")).body
+    assert "code" in callback_params(authorize(browser, client[0].client_id, max_age="600"))
+
+
+def test_public_client_with_pkce(http, browser, public_client, user):
+    verifier = "v" * 64
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    redirect = "http://127.0.0.1:51234/callback"  # RFC 8252: any loopback port
+    page = browser.follow(
+        browser.get(
+            f"{ISSUER}/authorize",
+            {
+                "client_id": public_client.client_id,
+                "redirect_uri": redirect,
+                "response_type": "code",
+                "scope": "openid",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            },
+        )
+    )
+    consent = log_in(browser, page)
+    location = browser.submit(consent, "allow").headers["Location"]
+    assert location.startswith(redirect)
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    response = http.post(
+        "/acme/token",
+        headers={"host": "op.example.test", "content-type": "application/x-www-form-urlencoded"},
+        body=f"grant_type=authorization_code&code={code}&redirect_uri={redirect}&client_id={public_client.client_id}&code_verifier={verifier}",
+    )
+    assert response.status_code == 200, response.body
+    assert "id_token" in json.loads(response.body)
+
+
+@pytest.mark.parametrize("mode", ["fragment", "form_post"])
+def test_response_modes(browser, client, user, mode):
+    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id, response_mode=mode, state="s5")))
+    response = browser.submit(consent, "allow")
+    if mode == "fragment":
+        location = response.headers["Location"]
+        params = parse_qs(urlsplit(location).fragment)
+        assert location.startswith(REDIRECT_URI + "#") and params["state"] == ["s5"] and params["code"]
+    else:
+        assert response.status_code == 200
+        form = only_form(response.body.decode())
+        assert form.action == REDIRECT_URI and form.method == "post"
+        assert form.fields["state"] == "s5" and form.fields["iss"] == ISSUER and form.fields["code"]
+        assert REDIRECT_URI.rsplit("/", 1)[0] in response.headers["Content-Security-Policy"]
+
+
+def test_pages_carry_security_headers(browser, client, user):
+    page = browser.follow(authorize(browser, client[0].client_id))
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
