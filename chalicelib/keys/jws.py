@@ -23,11 +23,12 @@ def decode(
     *,
     issuer: str,
     typ: str,
+    now: int,
     audience: str | None = None,
-    leeway: int = 0,
 ) -> dict[str, Any] | None:
     """The claims of a JWT this tenant signed with one of ``jwks`` (by kid), or None when the
-    token is malformed, of another type, signed by another key, expired, or not ours."""
+    token is malformed, of another type, signed by another key, expired at ``now``, or not
+    ours. Expiry is checked against the request's clock, not PyJWT's."""
     import jwt
 
     try:
@@ -35,17 +36,25 @@ def decode(
         jwk = jwks.get(header.get("kid", ""))
         if jwk is None or header.get("alg") != jwk["alg"] or header.get("typ") != typ:
             return None
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             jwt.PyJWK(dict(jwk)).key,
             algorithms=[jwk["alg"]],
             issuer=issuer,
             audience=audience,
-            leeway=leeway,
-            options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": audience is not None},
+            options={
+                "require": ["exp", "iat", "iss", "sub"],
+                "verify_aud": audience is not None,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         return None
+    if not isinstance(claims["exp"], int) or claims["exp"] <= now:
+        return None
+    return claims
 
 
 def _segment(value: Mapping[str, Any]) -> str:

@@ -60,6 +60,23 @@ def consume_refresh_token(
         if error.cause_response_code == "ConditionalCheckFailedException":
             return None
         raise
+    return _from_item(item)
+
+
+def get_live_refresh_token(tenant_id: str, token: str, client_id: str, now: int) -> RefreshToken | None:
+    """The token if it is unused, unexpired and the client's: to explain a refusal."""
+    if not valid_key_part(token):
+        return None
+    try:
+        item = RefreshTokenItem.get(tenant_id, PREFIX + digest(token))
+    except RefreshTokenItem.DoesNotExist:
+        return None
+    if item.used_at is not None or epoch(item.ttl) <= now or item.client_id != client_id:
+        return None
+    return _from_item(item)
+
+
+def _from_item(item: RefreshTokenItem) -> RefreshToken:
     return RefreshToken(
         client_id=item.client_id,
         sub=item.sub,

@@ -90,3 +90,20 @@ def user(tenant):
         PASSWORD,
         {"name": "Alice Example", "email": "alice@example.com", "email_verified": True},
     )
+
+
+@pytest.fixture
+def http():
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client.http
+
+
+@pytest.fixture
+def browser(http):
+    from tests.support.browser import Browser
+
+    return Browser(http)

@@ -9,58 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-from chalice.test import Client
 
-from app import app
-from tests.support.browser import BASE, Browser
 from tests.support.forms import only_form
 from tests.unit.conftest import PASSWORD, REDIRECT_URI
-
-ISSUER = f"{BASE}/acme"
-
-
-@pytest.fixture
-def http():
-    with Client(app) as test_client:
-        yield test_client.http
-
-
-@pytest.fixture
-def browser(http):
-    return Browser(http)
-
-
-def authorize(browser: Browser, client_id: str, **params: str):
-    query = {"client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}
-    query.update(params)
-    return browser.get(f"{ISSUER}/authorize", {k: v for k, v in query.items() if v is not None})
-
-
-def log_in(browser: Browser, page, username: str = "alice", password: str = PASSWORD):
-    assert page.status_code == 200 and b"Sign in" in page.body
-    return browser.follow(browser.submit(page, "login", username=username, password=password))
-
-
-def callback_params(response) -> dict[str, str]:
-    assert response.status_code == 302, response.body
-    location = response.headers["Location"]
-    assert location.startswith(REDIRECT_URI)
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
-def redeem(http, client, code: str, **extra: str):
-    registered, secret = client
-    credentials = base64.b64encode(f"{registered.client_id}:{secret}".encode()).decode()
-    body = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, **extra}
-    return http.post(
-        "/acme/token",
-        headers={
-            "host": "op.example.test",
-            "content-type": "application/x-www-form-urlencoded",
-            "authorization": f"Basic {credentials}",
-        },
-        body="&".join(f"{k}={v}" for k, v in body.items()),
-    )
+from tests.unit.flows import ISSUER, authorize, callback_params, log_in, redeem
 
 
 def verify_id_token(http, token: str, audience: str) -> dict:

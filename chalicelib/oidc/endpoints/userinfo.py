@@ -14,7 +14,9 @@ from chalicelib.store.users import get_user
 
 def userinfo(ctx: Context, headers: Mapping[str, str], form: Mapping[str, str]) -> dict:
     token = bearer_token(headers, form)
-    claims = jws.decode(token, ctx.tenant.keyring.by_kid, issuer=ctx.issuer, typ=ACCESS_TOKEN_TYPE, audience=ctx.issuer)
+    claims = jws.decode(
+        token, ctx.tenant.keyring.by_kid, issuer=ctx.issuer, typ=ACCESS_TOKEN_TYPE, now=ctx.now, audience=ctx.issuer
+    )
     if claims is None:
         raise InvalidToken("the access token is invalid or expired")
     scopes = tuple(str(claims.get("scope", "")).split())

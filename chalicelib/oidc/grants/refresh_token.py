@@ -6,13 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.context import Context
-from chalicelib.oidc.errors import InvalidGrant
+from chalicelib.oidc.errors import InvalidGrant, InvalidScope
 from chalicelib.oidc.grants import GrantType
 from chalicelib.oidc.scopes import parse_scope
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.opaque import new_token
 from chalicelib.store.clients import Client
-from chalicelib.store.tokens import RefreshToken, consume_refresh_token, save_refresh_token
+from chalicelib.store.tokens import (
+    RefreshToken,
+    consume_refresh_token,
+    get_live_refresh_token,
+    save_refresh_token,
+)
 
 
 def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
@@ -21,7 +26,9 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
     requested = parse_scope(params.get("scope"))
     record = consume_refresh_token(ctx.tenant.id, params["refresh_token"], client.client_id, requested, ctx.now)
     if record is None:
-        raise InvalidGrant("the refresh token is invalid, expired, already used, or not covering that scope")
+        if requested and get_live_refresh_token(ctx.tenant.id, params["refresh_token"], client.client_id, ctx.now):
+            raise InvalidScope("the requested scope exceeds the scope originally granted")
+        raise InvalidGrant("the refresh token is invalid, expired or already used")
     # The new refresh token keeps the original grant's scope; only the access token narrows.
     original = Grant(client=client, sub=record.sub, scopes=record.scopes, auth_time=record.auth_time)
     refresh_token = issue_refresh_token(ctx, original, record.sid)
