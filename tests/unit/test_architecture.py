@@ -1,0 +1,77 @@
+"""Boundaries the design depends on, checked by parsing imports; and the table definition
+that infra/ deploys equals the one the PynamoDB models assume."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((ROOT / "chalicelib" / package).rglob("*.py"))
+
+
+def importing(prefix: str) -> set[str]:
+    found = set()
+    for path in sorted((ROOT / "chalicelib").rglob("*.py")):
+        if any(name == prefix or name.startswith(prefix + ".") for name in imports(path)):
+            found.add(str(path.relative_to(ROOT / "chalicelib")).split("/")[0])
+    return found
+
+
+def test_only_store_imports_pynamodb():
+    assert importing("pynamodb") == {"store"}
+
+
+def test_only_web_imports_chalice():
+    assert importing("chalice") == {"web"}
+
+
+def test_protocol_core_knows_no_framework_templates_or_aws_sdk():
+    for path in modules("oidc"):
+        forbidden = {
+            name
+            for name in imports(path)
+            if name.split(".")[0] in {"chalice", "jinja2", "boto3", "botocore", "pynamodb"}
+        }
+        assert not forbidden, f"{path.name} imports {forbidden}"
+
+
+def test_store_and_keys_do_not_reach_up():
+    for package in ("store", "keys", "accounts", "tenancy"):
+        for path in modules(package):
+            upward = {
+                name
+                for name in imports(path)
+                if name.startswith(("chalicelib.oidc", "chalicelib.web", "chalicelib.admin"))
+            }
+            assert not upward, f"{path} imports {upward}"
+
+
+def test_boto3_is_not_imported_at_runtime():
+    """botocore is enough; boto3's import would lengthen every cold start."""
+    assert importing("boto3") == set()
+
+
+def test_infra_table_matches_the_models():
+    from chalicelib.store.models import TTL_ATTRIBUTE, Item
+    from infra.tables import table_properties
+
+    spec = table_properties()
+    schema = Item._get_schema()
+    assert sorted(spec["KeySchema"], key=str) == sorted(schema["key_schema"], key=str)
+    assert sorted(spec["AttributeDefinitions"], key=str) == sorted(schema["attribute_definitions"], key=str)
+    assert spec["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert not schema["global_secondary_indexes"] and not schema["local_secondary_indexes"]

@@ -1,0 +1,58 @@
+"""The provisioning CLI, as an operator runs it."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from chalicelib.admin.cli import cli
+from chalicelib.store import clients, tenants, users
+
+
+def run(*args: str, input: str | None = None):
+    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_provisioning_a_tenant_end_to_end():
+    code, output = run("tenants", "create", "shop", "--name", "Shop", "--setting", "token_expire=900")
+    assert code == 0 and json.loads(output)["status"] == "created"
+    assert tenants.get_tenant("shop").settings == {"token_expire": 900}
+
+    code, output = run(
+        "clients", "create", "shop", "--name", "Shop web", "--type", "confidential",
+        "--redirect-uri", "https://shop.example/cb", "--no-require-consent",
+    )  # fmt: skip
+    created = json.loads(output)
+    assert code == 0 and len(created["client_secret"]) >= 43
+    client = clients.get_client("shop", created["client_id"])
+    assert client.require_consent is False and client.secret_hash != created["client_secret"]
+
+    code, output = run(
+        "users", "create", "shop", "bob", "--claim", "email=bob@shop.example", input="pass-word-1\npass-word-1\n"
+    )
+    assert code == 0 and "pass-word-1" not in output  # prompted for, never echoed
+    sub = json.loads(output[output.index("{") :])["sub"]
+    assert users.get_login("shop", "bob").sub == sub
+    assert users.get_user("shop", sub).claims == {"email": "bob@shop.example"}
+
+    code, output = run("keys", "rotate", "shop", "--alg", "ES256")
+    assert code == 0 and json.loads(output)["alg"] == "ES256"
+    assert {key["alg"] for key in tenants.get_tenant("shop").keys} == {"RS256", "ES256"}
+
+
+def test_refusals_are_one_line_and_exit_2():
+    code, output = run("tenants", "create", "admin", "--name", "Reserved")
+    assert code == 2 and output.startswith("error: tenant ids are lowercase slugs")
+
+
+def test_exists_ok_makes_seeding_idempotent():
+    for _ in range(2):
+        assert run("tenants", "create", "demo", "--name", "Demo", "--exists-ok")[0] == 0
+        assert run(
+            "clients", "create", "demo", "--name", "Web", "--type", "public",
+            "--redirect-uri", "http://127.0.0.1/cb", "--client-id", "web", "--exists-ok",
+        )[0] == 0  # fmt: skip
+        assert run("users", "create", "demo", "alice", "--password", "pass-word-1", "--exists-ok")[0] == 0
+    assert len(clients.list_clients("demo")) == 1

@@ -1,0 +1,103 @@
+"""Discovery and JWKS per tenant; the issuer is the same everywhere it appears."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.tenancy.issuer import base_url
+from tests.support.browser import HOST
+
+
+def get(http, path: str, **headers: str):
+    return http.get(path, headers={"host": HOST, **headers})
+
+
+def test_discovery_document(http, tenant):
+    response = get(http, "/acme/.well-known/openid-configuration")
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    metadata = json.loads(response.body)
+    issuer = "http://op.example.test/acme"
+    assert metadata["issuer"] == issuer
+    for name, path in [
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("jwks_uri", "/jwks.json"),
+    ]:
+        assert metadata[name] == issuer + path
+    assert metadata["response_types_supported"] == ["code"]
+    assert metadata["subject_types_supported"] == ["public"]
+    assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert metadata["code_challenge_methods_supported"] == ["S256", "plain"]
+    assert metadata["request_uri_parameter_supported"] is False
+
+
+def test_rfc8414_locations_serve_the_same_metadata(http, tenant):
+    expected = json.loads(get(http, "/acme/.well-known/openid-configuration").body)
+    assert json.loads(get(http, "/acme/.well-known/oauth-authorization-server").body) == expected
+    assert json.loads(get(http, "/.well-known/oauth-authorization-server/acme").body) == expected
+
+
+def test_jwks_lists_public_keys_only(http, tenant):
+    keys = json.loads(get(http, "/acme/jwks.json").body)["keys"]
+    assert [key["kid"] for key in keys] == [tenant.keys[0]["kid"]]
+    assert keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and keys[0]["use"] == "sig"
+    assert "d" not in keys[0] and "p" not in keys[0]
+
+
+def test_tenants_have_separate_issuers_and_keys(http, tenant):
+    from chalicelib.admin.tenants import create_tenant
+
+    create_tenant("globex", "Globex")
+    first = json.loads(get(http, "/acme/.well-known/openid-configuration").body)
+    second = json.loads(get(http, "/globex/.well-known/openid-configuration").body)
+    assert first["issuer"] != second["issuer"]
+    assert get(http, "/acme/jwks.json").body != get(http, "/globex/jwks.json").body
+
+
+@pytest.mark.parametrize(
+    "path", ["/nope/.well-known/openid-configuration", "/health-check/jwks.json", "/ADMIN/jwks.json"]
+)
+def test_unknown_tenant_is_a_json_404(http, tenant, path):
+    response = get(http, path)
+    assert response.status_code == 404
+    assert json.loads(response.body)["error"] == "not_found"
+
+
+def test_malformed_host_header_is_refused(http, tenant):
+    response = http.get("/acme/.well-known/openid-configuration", headers={"host": "evil.example/path"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("public", "headers", "context", "expected"),
+    [
+        (
+            "https://id.example.com",
+            {"host": "abc.execute-api.us-east-1.amazonaws.com"},
+            {"stage": "api"},
+            "https://id.example.com",
+        ),
+        (
+            None,
+            {"host": "abc.execute-api.us-east-1.amazonaws.com", "x-forwarded-proto": "https"},
+            {"stage": "api"},
+            "https://abc.execute-api.us-east-1.amazonaws.com/api",
+        ),
+        (None, {"host": "id.example.com", "x-forwarded-proto": "https"}, {"stage": "api"}, "https://id.example.com"),
+        (None, {"host": "127.0.0.1:8000"}, {}, "http://127.0.0.1:8000"),
+        (None, {"host": "ID.Example.com", "x-forwarded-proto": "gopher"}, {}, "http://id.example.com"),
+        (None, {"host": "a b"}, {}, None),
+        (None, {}, {}, None),
+    ],
+)
+def test_issuer_base(public, headers, context, expected):
+    assert base_url(public, headers, context) == expected
+
+
+def test_health(http):
+    assert json.loads(http.get("/health").body) == {"status": "ok"}

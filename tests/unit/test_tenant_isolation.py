@@ -1,0 +1,86 @@
+"""Every storage call is scoped by tenant: a second tenant with the same ids cannot read or
+redeem the first one's clients, users, sessions, codes, consents or tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.admin import clients as client_admin
+from chalicelib.admin import tenants as tenant_admin
+from chalicelib.admin import users as user_admin
+from chalicelib.store import authorizations, clients, codes, consents, sessions, tokens, users
+from chalicelib.store.codes import AuthorizationCode, Redemption
+from chalicelib.store.consents import Consent
+from chalicelib.store.sessions import Session
+from chalicelib.store.tokens import RefreshToken
+from tests.unit.conftest import PASSWORD, REDIRECT_URI
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture
+def two_tenants():
+    tenant_admin.create_tenant("first", "First")
+    tenant_admin.create_tenant("second", "Second")
+    for tenant_id in ("first", "second"):
+        client_admin.create_client(
+            tenant_id, name=tenant_id, client_type="confidential", redirect_uris=[REDIRECT_URI], client_id="shared-id"
+        )
+    return user_admin.create_user("first", "alice", PASSWORD), user_admin.create_user("second", "alice", PASSWORD)
+
+
+def test_same_ids_in_two_tenants_are_different_records(two_tenants):
+    first_alice, second_alice = two_tenants
+    assert first_alice.sub != second_alice.sub
+    assert clients.get_client("first", "shared-id").name == "first"
+    assert clients.get_client("second", "shared-id").name == "second"
+    assert users.get_login("first", "alice").sub == first_alice.sub
+    assert users.get_user("second", first_alice.sub) is None
+    assert [c.client_id for c in clients.list_clients("second")] == ["shared-id"]
+
+
+def test_artifacts_do_not_cross_tenants(two_tenants):
+    alice = two_tenants[0]
+    session = Session("first", "sid-1", alice.sub, NOW, NOW, NOW + 600)
+    consent = Consent("first", "shared-id", alice.sub, ("openid",), NOW, NOW + 600)
+    code = AuthorizationCode("shared-id", REDIRECT_URI, alice.sub, "openid", "sid-1", NOW, NOW, NOW + 600)
+    assert authorizations.commit("first", now=NOW, new_session=session, consent=consent, code=("the-code", code))
+
+    assert sessions.get_session("second", "sid-1", NOW) is None
+    assert consents.get_consent("second", alice.sub, "shared-id", NOW) is None
+    assert authorizations.load_session_and_consent("second", "sid-1", alice.sub, "shared-id", NOW) == (None, None)
+    redemption = Redemption("shared-id", REDIRECT_URI, None)
+    assert codes.consume_code("second", "the-code", redemption, NOW) is None
+    assert codes.consume_code("first", "the-code", redemption, NOW).sub == alice.sub
+
+    tokens.save_refresh_token(
+        "first", "the-token", RefreshToken("shared-id", alice.sub, ("openid",), "sid-1", NOW, NOW, NOW + 600)
+    )
+    assert tokens.consume_refresh_token("second", "the-token", "shared-id", (), NOW) is None
+    assert tokens.consume_refresh_token("first", "the-token", "shared-id", (), NOW).sub == alice.sub
+
+
+def test_session_and_consent_load_checks_owner_and_expiry(two_tenants):
+    alice = two_tenants[0]
+    session = Session("first", "sid-2", alice.sub, NOW, NOW, NOW + 600)
+    authorizations.commit("first", now=NOW, new_session=session)
+    assert authorizations.load_session_and_consent("first", "sid-2", "someone-else", "shared-id", NOW) == (None, None)
+    loaded, consent = authorizations.load_session_and_consent("first", "sid-2", alice.sub, "shared-id", NOW)
+    assert loaded == session and consent is None
+    assert authorizations.load_session_and_consent("first", "sid-2", alice.sub, "shared-id", NOW + 600) == (None, None)
+
+
+def test_code_for_a_logged_out_session_is_not_written(two_tenants, table_items):
+    alice = two_tenants[0]
+    code = AuthorizationCode("shared-id", REDIRECT_URI, alice.sub, "openid", "gone", NOW, NOW, NOW + 600)
+    before = table_items()
+    assert not authorizations.commit("first", now=NOW, live_session="gone", code=("c", code))
+    assert table_items() == before
+
+
+@pytest.mark.parametrize("bad_id", ["", "x" * 2000, "line\nbreak"])
+def test_absurd_ids_read_as_not_found(two_tenants, bad_id):
+    assert clients.get_client("first", bad_id) is None
+    assert users.get_login("first", bad_id) is None
+    assert sessions.get_session("first", bad_id, NOW) is None
+    assert codes.consume_code("first", bad_id, Redemption("shared-id", REDIRECT_URI, None), NOW) is None
