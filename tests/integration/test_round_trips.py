@@ -1,0 +1,95 @@
+"""DynamoDB round trips per request, counted by the emulator at the HTTP boundary: the
+budgets of PRODUCT.md hold (warm container: tenant and client cached)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+from chalicelib.admin import users as user_admin
+from tests.integration.conftest import EMULATOR, PASSWORD, REDIRECT_URI
+from tests.support.user_agent import UserAgent
+
+
+def dynamodb_calls(counts: Counter) -> int:
+    return sum(n for name, n in counts.items() if name.startswith("dynamodb:"))
+
+
+class Meter:
+    def __init__(self) -> None:
+        self.steps: dict[str, Counter] = {}
+
+    def __call__(self, step: str, action):
+        EMULATOR.reset()
+        result = action()
+        self.steps[step] = EMULATOR.snapshot()
+        return result
+
+    def dynamodb(self, *steps: str) -> int:
+        return sum(dynamodb_calls(self.steps[step]) for step in steps)
+
+
+@pytest.fixture
+def warm(provider, issuer, confidential_client, user):
+    """One full login first, so the server's caches (tenant, client, keys) are warm."""
+    client, secret = confidential_client
+    query = {"client_id": client.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}
+    callback = UserAgent(provider).sign_in(f"{issuer}/authorize?{urlencode(query)}", "alice", PASSWORD)
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    requests.post(f"{issuer}/token", data=grant, auth=(client.client_id, secret), timeout=10).raise_for_status()
+    requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5)
+    return client, secret
+
+
+def test_round_trip_budgets(provider, issuer, tenant, warm):
+    client, secret = warm
+    user_admin.create_user(tenant.id, "bob", PASSWORD)
+    agent, meter = UserAgent(provider), Meter()
+    query = {
+        "client_id": client.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "response_type": "code",
+        "scope": "openid email",
+    }
+
+    login_page = meter("authorize", lambda: agent.visit(f"{issuer}/authorize?{urlencode(query)}"))
+    consent_page = meter("login", lambda: agent.submit(login_page, "login", username="bob", password=PASSWORD))
+    callback = meter("consent", lambda: agent.submit(consent_page, "allow"))
+    code = parse_qs(urlsplit(callback.headers["Location"]).query)["code"][0]
+    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    tokens = meter(
+        "token",
+        lambda: requests.post(f"{issuer}/token", data=grant, auth=(client.client_id, secret), timeout=10).json(),
+    )
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    meter("userinfo", lambda: requests.get(f"{issuer}/userinfo", headers=bearer, timeout=10).raise_for_status())
+
+    silent = meter("silent", lambda: agent.visit(f"{issuer}/authorize?{urlencode({**query, 'prompt': 'none'})}"))
+    code = parse_qs(urlsplit(silent.headers["Location"]).query)["code"][0]
+    meter(
+        "silent_token",
+        lambda: requests.post(
+            f"{issuer}/token", data={**grant, "code": code}, auth=(client.client_id, secret), timeout=10
+        ).raise_for_status(),
+    )
+    meter("discovery", lambda: requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5))
+    meter("jwks", lambda: requests.get(f"{issuer}/jwks.json", timeout=5))
+
+    assert meter.dynamodb("authorize", "login", "consent", "token", "userinfo") <= 7
+    assert meter.dynamodb("silent", "silent_token") <= 4
+    assert meter.dynamodb("userinfo") <= 1
+    assert meter.dynamodb("discovery") == meter.dynamodb("jwks") == 0
+    assert not any(
+        name.startswith("dynamodb:Scan") or name.startswith("dynamodb:Query")
+        for s in meter.steps.values()
+        for name in s
+    )
+    if tenant.keys[0]["backend"] == "secretsmanager":
+        # Warm: the PEM was read once per container; signing is local, no AWS call per token.
+        assert all(not name.startswith(("kms:", "secretsmanager:")) for s in meter.steps.values() for name in s)
+    else:
+        assert meter.steps["token"]["kms:Sign"] == 2  # the ID token and the access token
