@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit integration clean
+.PHONY: run test lint unit integration bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -32,3 +32,7 @@ test: lint unit integration
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The benchmark (by hand, not in the timed tests): cold start, AWS calls and warm latency.
+bench: $(STAMP)
+	$(PY) -m tests.benchmark --iterations 100

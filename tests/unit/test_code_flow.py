@@ -224,3 +224,89 @@ def test_pages_carry_security_headers(browser, client, user):
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_authorization_request_by_post(http, browser, client, user):
+    form = {"client_id": client[0].client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}
+    response = browser.post(f"{ISSUER}/authorize", form)
+    assert response.status_code == 302 and "/acme/login?ticket=" in response.headers["Location"]
+    consent = log_in(browser, browser.follow(response))
+    assert "code" in callback_params(browser.submit(consent, "allow"))
+
+
+def test_consent_page_shows_the_client_logo_and_links(browser, tenant, user):
+    from chalicelib.admin.clients import create_client
+
+    registered, _ = create_client(
+        tenant.id,
+        name="Logo <App>",
+        client_type="confidential",
+        redirect_uris=[REDIRECT_URI],
+        logo_uri="https://rp.example.com/logo.png",
+        website_url="https://rp.example.com/",
+        terms_url="https://rp.example.com/privacy",
+    )
+    page = log_in(browser, browser.follow(authorize(browser, registered.client_id))).body.decode()
+    assert '<img src="https://rp.example.com/logo.png"' in page
+    assert "Logo &lt;App&gt;" in page and "<App>" not in page  # escaped
+    assert 'href="https://rp.example.com/privacy"' in page
+
+
+def test_confidential_client_without_require_consent_skips_the_page(http, browser, tenant, user):
+    from chalicelib.admin.clients import create_client
+
+    registered, secret = create_client(
+        tenant.id, name="First party", client_type="confidential", redirect_uris=[REDIRECT_URI], require_consent=False
+    )
+    response = log_in(browser, browser.follow(authorize(browser, registered.client_id)))
+    assert "code" in callback_params(response)  # straight back to the client
+
+
+def test_public_client_always_asks_unless_consent_is_remembered(browser, tenant, user):
+    from chalicelib.admin.clients import create_client
+
+    registered, _ = create_client(
+        tenant.id, name="SPA", client_type="public", redirect_uris=[REDIRECT_URI], require_consent=False
+    )
+    page = log_in(
+        browser,
+        browser.follow(
+            authorize(browser, registered.client_id, code_challenge="c" * 43, code_challenge_method="plain")
+        ),
+    )
+    assert b"Allow" in page.body  # the seed: require_consent applies to confidential clients only
+
+
+def test_reuse_consent_off_asks_every_time(browser, tenant, user):
+    from chalicelib.admin.clients import create_client
+
+    registered, _ = create_client(
+        tenant.id, name="Careful", client_type="confidential", redirect_uris=[REDIRECT_URI], reuse_consent=False
+    )
+    consent = log_in(browser, browser.follow(authorize(browser, registered.client_id)))
+    callback_params(browser.submit(consent, "allow"))
+    assert b"Allow" in browser.follow(authorize(browser, registered.client_id)).body
+
+
+def test_es256_client_and_claims_in_the_id_token(http, browser, tenant, user):
+    from chalicelib.admin.clients import create_client
+    from chalicelib.admin.tenants import rotate_key, update_settings
+
+    rotate_key(tenant.id, "ES256")
+    update_settings(tenant.id, {"idtoken_include_claims": True})
+    registered, secret = create_client(
+        tenant.id,
+        name="EC",
+        client_type="confidential",
+        redirect_uris=[REDIRECT_URI],
+        id_token_signed_response_alg="ES256",
+    )
+    consent = log_in(browser, browser.follow(authorize(browser, registered.client_id, scope="openid email")))
+    code = callback_params(browser.submit(consent, "allow"))["code"]
+    tokens = json.loads(redeem(http, (registered, secret), code).body)
+    assert jwt.get_unverified_header(tokens["id_token"])["alg"] == "ES256"
+    jwks = json.loads(http.get("/acme/jwks.json", headers={"host": "op.example.test"}).body)
+    key = next(k for k in jwks["keys"] if k["kid"] == jwt.get_unverified_header(tokens["id_token"])["kid"])
+    claims = jwt.decode(tokens["id_token"], jwt.PyJWK(key).key, algorithms=["ES256"], audience=registered.client_id)
+    assert claims["email"] == "alice@example.com" and claims["email_verified"] is True
+    assert "name" not in claims  # profile was not granted
