@@ -86,7 +86,8 @@ def one_login(http, recorder: Recorder, tenant: str, client_id: str, secret: str
     callback = recorder.measure("consent submit", lambda: browser.post(form.action, form.submission("allow")))
     code = callback.headers["Location"].split("code=")[1].split("&")[0]
     auth = {"host": HOST, "content-type": FORM}
-    body = f"grant_type=authorization_code&code={code}&redirect_uri={REDIRECT_URI}&client_id={client_id}&client_secret={secret}"
+    credentials = f"client_id={client_id}&client_secret={secret}"
+    body = f"grant_type=authorization_code&code={code}&redirect_uri={REDIRECT_URI}&{credentials}"
     tokens = json.loads(
         recorder.measure("token (code)", lambda: http.post(f"/{tenant}/token", headers=auth, body=body)).body
     )
@@ -100,7 +101,7 @@ def one_login(http, recorder: Recorder, tenant: str, client_id: str, secret: str
         "authorize (session, prompt=none)", lambda: browser.get(f"{issuer}/authorize", {**query, "prompt": "none"})
     )
     code = silent.headers["Location"].split("code=")[1].split("&")[0]
-    body = f"grant_type=authorization_code&code={code}&redirect_uri={REDIRECT_URI}&client_id={client_id}&client_secret={secret}"
+    body = f"grant_type=authorization_code&code={code}&redirect_uri={REDIRECT_URI}&{credentials}"
     recorder.measure("token (silent)", lambda: http.post(f"/{tenant}/token", headers=auth, body=body))
     recorder.measure(
         "discovery", lambda: http.get(f"/{tenant}/.well-known/openid-configuration", headers={"host": HOST})
@@ -211,7 +212,8 @@ def report(
         f"({first_discovery / import_boto3:.2f}x `import boto3`) |"
     )
     print(
-        f"\nPassword hash: argon2id m=19 MiB, t=2, p=1; hash+verify {hash_seconds * ms:.0f} ms (one verify per login).\n"
+        "\nPassword hash: argon2id m=19 MiB, t=2, p=1; "
+        f"hash+verify {hash_seconds * ms:.0f} ms (one verify per login).\n"
     )
     print("Warm, per request (app in-process, moto server on loopback):\n")
     print("| endpoint | p50 ms | p95 ms | provider CPU p50 ms | DynamoDB calls | other AWS calls |")
@@ -251,7 +253,8 @@ def report(
         percentile(recorder.cpu[s], 50) for s in totals["full login (authorize → login → consent → token → userinfo)"]
     )
     print(
-        f"\nProvider CPU for a full login: {login_cpu * ms:.1f} ms, of which the password hash ~{hash_seconds / 2 * ms:.0f} ms."
+        f"\nProvider CPU for a full login: {login_cpu * ms:.1f} ms, "
+        f"of which the password hash ~{hash_seconds / 2 * ms:.0f} ms."
     )
 
 

@@ -255,7 +255,7 @@ def test_consent_page_shows_the_client_logo_and_links(browser, tenant, user):
 def test_confidential_client_without_require_consent_skips_the_page(http, browser, tenant, user):
     from chalicelib.admin.clients import create_client
 
-    registered, secret = create_client(
+    registered, _ = create_client(
         tenant.id, name="First party", client_type="confidential", redirect_uris=[REDIRECT_URI], require_consent=False
     )
     response = log_in(browser, browser.follow(authorize(browser, registered.client_id)))
