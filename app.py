@@ -4,7 +4,7 @@ import logging
 
 from chalice import Chalice
 
-from chalicelib.web import health, interaction, protocol
+from chalicelib.web import browser, health, protocol
 
 # One structured line per request and per event (logger "oidc"); library chatter stays out.
 logging.getLogger("oidc").setLevel(logging.INFO)
@@ -14,4 +14,4 @@ for noisy in ("botocore", "pynamodb"):
 app = Chalice(app_name="oidc-provider")
 app.register_blueprint(health.bp)
 app.register_blueprint(protocol.bp)
-app.register_blueprint(interaction.bp)
+app.register_blueprint(browser.bp)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import PutError
-
-from chalicelib.store.models import ClientItem, valid_key_part
+from chalicelib.store.models import ClientItem, put_if_absent, valid_key_part
 
 PREFIX = "client#"
 
@@ -51,13 +49,7 @@ def get_client(tenant_id: str, client_id: str) -> Client | None:
 
 def create_client(client: Client) -> bool:
     """Store a new client; False if its client_id is taken in the tenant."""
-    try:
-        _to_item(client).save(condition=ClientItem.sk.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return put_if_absent(_to_item(client))
 
 
 def save_client(client: Client) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.opaque import digest
-from chalicelib.store.models import CodeItem, at, epoch, valid_key_part
+from chalicelib.store.models import CodeItem, at, consume, epoch, valid_key_part
 
 PREFIX = "code#"
 
@@ -66,13 +64,7 @@ def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) ->
     if not valid_key_part(code):
         return None
     item = CodeItem(tenant_id, PREFIX + digest(code))
-    condition = (
-        CodeItem.sk.exists()
-        & CodeItem.used_at.does_not_exist()
-        & (CodeItem.ttl > at(now))
-        & (CodeItem.client_id == redemption.client_id)
-        & (CodeItem.redirect_uri == redemption.redirect_uri)
-    )
+    condition = (CodeItem.client_id == redemption.client_id) & (CodeItem.redirect_uri == redemption.redirect_uri)
     if redemption.pkce_challenges is None:
         # RFC 9700 §2.1.1: a code issued with a challenge needs its verifier.
         condition &= CodeItem.code_challenge.does_not_exist()
@@ -86,12 +78,8 @@ def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) ->
         for match in matches[1:]:
             any_match |= match
         condition &= any_match
-    try:
-        item.update(actions=[CodeItem.used_at.set(now)], condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
+    if not consume(item, CodeItem.used_at, now, condition):
+        return None
     return AuthorizationCode(
         client_id=item.client_id,
         redirect_uri=item.redirect_uri,

@@ -26,7 +26,8 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from chalicelib.settings import settings
@@ -153,6 +154,30 @@ def valid_key_part(value: str) -> bool:
     """Whether a caller-supplied id can be part of a key: DynamoDB rejects a sort key over
     1024 bytes with an error, and such input must read as "not found", never as a 5xx."""
     return 0 < len(value) <= 256 and value.isprintable()
+
+
+def put_if_absent(item: Item) -> bool:
+    """Store a new item; False (and nothing written) if its key is taken."""
+    try:
+        item.save(condition=Item.sk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def consume(item: Item, used_at: NumberAttribute, now: int, condition: Condition) -> bool:
+    """Mark a one-time item used at ``now`` if ``condition`` holds (plus: it exists, is
+    unused and unexpired), loading its attributes; False, with nothing written, otherwise."""
+    full = item.__class__.sk.exists() & used_at.does_not_exist() & (item.__class__.ttl > at(now)) & condition
+    try:
+        item.update(actions=[used_at.set(now)], condition=full)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def condition_failed(error: TransactWriteError) -> bool:

@@ -6,9 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
-from chalicelib.store.models import TenantItem, valid_key_part
+from chalicelib.store.models import TenantItem, put_if_absent, valid_key_part
 
 SK = "tenant"
 
@@ -35,13 +33,7 @@ def get_tenant(tenant_id: str) -> Tenant | None:
 
 def create_tenant(tenant: Tenant) -> bool:
     """Store a new tenant; False if the id is taken."""
-    try:
-        _to_item(tenant).save(condition=TenantItem.pk.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return put_if_absent(_to_item(tenant))
 
 
 def save_tenant(tenant: Tenant) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.opaque import digest
-from chalicelib.store.models import RefreshTokenItem, at, epoch, valid_key_part
+from chalicelib.store.models import RefreshTokenItem, at, consume, epoch, valid_key_part
 
 PREFIX = "refresh#"
 
@@ -46,21 +44,10 @@ def consume_refresh_token(
     if not valid_key_part(token):
         return None
     item = RefreshTokenItem(tenant_id, PREFIX + digest(token))
-    condition = (
-        RefreshTokenItem.sk.exists()
-        & RefreshTokenItem.used_at.does_not_exist()
-        & (RefreshTokenItem.ttl > at(now))
-        & (RefreshTokenItem.client_id == client_id)
-    )
+    condition = RefreshTokenItem.client_id == client_id
     for scope in scopes:
         condition &= RefreshTokenItem.scopes.contains(scope)
-    try:
-        item.update(actions=[RefreshTokenItem.used_at.set(now)], condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
-    return _from_item(item)
+    return _from_item(item) if consume(item, RefreshTokenItem.used_at, now, condition) else None
 
 
 def get_live_refresh_token(tenant_id: str, token: str, client_id: str, now: int) -> RefreshToken | None:

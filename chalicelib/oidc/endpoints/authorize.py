@@ -10,6 +10,7 @@ from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.params import single_values
 from chalicelib.oidc.results import Result
 from chalicelib.store import authorizations
+from chalicelib.store.consents import Consent
 
 
 def authorize(ctx: Context, raw_params: Mapping[str, Sequence[str]], cookies: Mapping[str, str]) -> Result:
@@ -24,7 +25,7 @@ def authorize(ctx: Context, raw_params: Mapping[str, Sequence[str]], cookies: Ma
 
 def current_login(
     ctx: Context, request: AuthorizationRequest, cookies: Mapping[str, str]
-) -> tuple[flow.Login | None, object]:
+) -> tuple[flow.Login | None, Consent | None]:
     """The browser's live OP session and the user's consent for this client: one read."""
     parsed = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
     if parsed is None:

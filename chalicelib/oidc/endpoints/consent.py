@@ -34,6 +34,7 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
         events.emit(
             "user_accept_consent", ctx.tenant.id, client_id=client_id, sub=payload["sub"], scope=list(request.scopes)
         )
+        # The session the ticket was issued to; the code is written only if it still exists.
         session = Session(ctx.tenant.id, payload["sid"], payload["sub"], payload["at"], payload["at"], 0)
         consent = None
         if request.client.reuse_consent:
