@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit integration bench clean
+.PHONY: run test lint unit integration bench chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -25,13 +25,27 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
 
-integration: $(STAMP)
+# The integration suite also needs openid-client (npm) and Debian's Chromium (for Playwright,
+# which is pointed at the system browser and never downloads one).
+NODE_STAMP := tests/interop/node/node_modules/.installed
+
+$(NODE_STAMP): tests/interop/node/package-lock.json
+	npm ci --prefix tests/interop/node --no-fund --no-audit --loglevel=error
+	touch $(NODE_STAMP)
+
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium package"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+integration: $(STAMP) $(NODE_STAMP) chromium
 	$(PY) -m pytest tests/integration -q
 
 test: lint unit integration
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/interop/node/node_modules test-artifacts
 
 # The benchmark (by hand, not in the timed tests): cold start, AWS calls and warm latency.
 bench: $(STAMP)

@@ -60,5 +60,6 @@ def respond_error(target, error: OAuthError, issuer: str) -> Redirect | Page:
 
 
 def origin(uri: str) -> str:
+    """The CSP source for a redirect URI: its origin, or its scheme for a native app's."""
     parts = urlsplit(uri)
-    return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"

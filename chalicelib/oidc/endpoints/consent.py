@@ -10,6 +10,7 @@ from chalicelib.context import Context
 from chalicelib.oidc import flow, interaction
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied, InvalidPage
+from chalicelib.oidc.response_modes import origin
 from chalicelib.oidc.results import Page, Result
 from chalicelib.oidc.scopes import describe
 from chalicelib.store.consents import Consent
@@ -64,4 +65,6 @@ def _form(request: AuthorizationRequest, ticket: str) -> Page:
     return Page(
         "consent.html",
         {"client": request.client, "scopes": describe(request.scopes), "ticket": ticket},
+        # The form's answer is a redirect to the client: Chrome applies form-action to it.
+        form_target=origin(request.target.redirect_uri),
     )

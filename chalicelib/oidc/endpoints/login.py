@@ -10,6 +10,7 @@ from chalicelib.context import Context
 from chalicelib.oidc import flow, interaction
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied
+from chalicelib.oidc.response_modes import origin
 from chalicelib.oidc.results import Page, Result
 from chalicelib.opaque import new_token
 from chalicelib.store.consents import get_consent
@@ -64,4 +65,5 @@ def _form(
             "error": error,
         },
         status=status,
+        form_target=origin(request.target.redirect_uri),
     )
