@@ -7,11 +7,29 @@ carries, so it measures what the provider really sends, whatever library sent it
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 SERVICES = {"DynamoDB_20120810": "dynamodb", "TrentService": "kms", "secretsmanager": "secretsmanager"}
+
+# What each service answers when it is overloaded: (status, error type as the wire names it).
+OVERLOADED = {
+    "dynamodb": (400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"),
+    "kms": (400, "ThrottlingException"),
+    "secretsmanager": (500, "InternalServiceError"),
+}
+
+
+@dataclass
+class Fault:
+    """Answer the next ``times`` calls of an operation with an error. ``after_execution``:
+    carry the call out first, then fail it, as when a response is lost on the way back."""
+
+    times: int
+    after_execution: bool = False
 
 
 class Emulator:
@@ -25,6 +43,7 @@ class Emulator:
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server: Any = None
+        self.faults: dict[str, Fault] = {}
 
     @property
     def url(self) -> str:
@@ -54,6 +73,20 @@ class Emulator:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.faults.clear()
+
+    def inject(self, operation: str, times: int = 1_000_000, after_execution: bool = False) -> None:
+        """Make ``operation`` (say ``"dynamodb:UpdateItem"``) fail the next ``times`` calls."""
+        with self._lock:
+            self.faults[operation] = Fault(times, after_execution)
+
+    def _take_fault(self, operation: str) -> Fault | None:
+        with self._lock:
+            fault = self.faults.get(operation)
+            if fault is None or fault.times <= 0:
+                return None
+            fault.times -= 1
+            return fault
 
     def snapshot(self) -> Counter[str]:
         with self._lock:
@@ -64,15 +97,38 @@ class Emulator:
             target = environ.get("HTTP_X_AMZ_TARGET", "")
             prefix, _, operation = target.partition(".")
             service = SERVICES.get(prefix, prefix)
+            name = f"{service}:{operation}"
             if operation:
                 with self._lock:
-                    self.calls[f"{service}:{operation}"] += 1
+                    self.calls[name] += 1
+            fault = self._take_fault(name)
+            if fault is not None and not fault.after_execution:
+                return _overloaded(service, start_response)
             if service == "dynamodb":
                 with self._dynamodb:
-                    return list(app(environ, start_response))
-            return app(environ, start_response)
+                    body = list(app(environ, _discard if fault else start_response))
+            else:
+                body = list(app(environ, _discard if fault else start_response))
+            return _overloaded(service, start_response) if fault else body
 
         return wsgi
+
+
+def _discard(status: str, headers: list, exc_info: Any = None) -> Any:
+    return lambda data: None
+
+
+def _overloaded(service: str, start_response: Any) -> list[bytes]:
+    status, kind = OVERLOADED.get(service, (500, "InternalFailure"))
+    body = json.dumps({"__type": kind, "message": "injected by the emulator"}).encode()
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("x-amzn-ErrorType", kind.rsplit("#", 1)[-1]),
+        ("x-amzn-RequestId", "injected-fault"),
+        ("Content-Length", str(len(body))),
+    ]
+    start_response(f"{status} {'Bad Request' if status == 400 else 'Internal Server Error'}", headers)
+    return [body]
 
 
 def emulated_environment(url: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.opaque import digest
-from chalicelib.store.models import CodeItem, at, consume, epoch, valid_key_part
+from chalicelib.store.models import CodeItem, at, consume, epoch, release, valid_key_part
 
 PREFIX = "code#"
 
@@ -54,7 +54,13 @@ def code_item(tenant_id: str, code: str, record: AuthorizationCode) -> CodeItem:
     )
 
 
-def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) -> AuthorizationCode | None:
+@dataclass(frozen=True)
+class Redeemed:
+    marker: str  # for release_code, should the token response fail after all
+    code: AuthorizationCode
+
+
+def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) -> Redeemed | None:
     """Mark the code used and return it, in one conditional write; None if it is unknown,
     expired, already used, or issued to another client, redirect URI or PKCE challenge.
 
@@ -78,18 +84,27 @@ def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) ->
         for match in matches[1:]:
             any_match |= match
         condition &= any_match
-    if not consume(item, CodeItem.used_at, now, condition):
+    marker = consume(item, now, condition)
+    if marker is None:
         return None
-    return AuthorizationCode(
-        client_id=item.client_id,
-        redirect_uri=item.redirect_uri,
-        sub=item.sub,
-        scope=item.scope,
-        sid=item.sid,
-        auth_time=int(item.auth_time),
-        created_at=int(item.created_at),
-        expires_at=epoch(item.ttl),
-        nonce=item.nonce,
-        code_challenge=item.code_challenge,
-        code_challenge_method=item.code_challenge_method,
+    return Redeemed(
+        marker,
+        AuthorizationCode(
+            client_id=item.client_id,
+            redirect_uri=item.redirect_uri,
+            sub=item.sub,
+            scope=item.scope,
+            sid=item.sid,
+            auth_time=int(item.auth_time),
+            created_at=int(item.created_at),
+            expires_at=epoch(item.ttl),
+            nonce=item.nonce,
+            code_challenge=item.code_challenge,
+            code_challenge_method=item.code_challenge_method,
+        ),
     )
+
+
+def release_code(tenant_id: str, code: str, marker: str) -> None:
+    """Undo a redemption that could not be completed: the code works again."""
+    release(CodeItem(tenant_id, PREFIX + digest(code)), marker)

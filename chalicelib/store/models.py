@@ -1,6 +1,6 @@
 """PynamoDB models: one DynamoDB table, every item keyed by its tenant.
 
-Key design (the table spec in ``infra/table.json`` is the same, and a test keeps them equal):
+Key design (the table spec in ``infra/resources.json`` is the same, and a test keeps them equal):
 
     pk = <tenant id>          sk = "tenant" | "client#<client_id>" | "user#<sub>" | ...
 
@@ -15,6 +15,7 @@ tens of milliseconds of a Lambda cold start, and PynamoDB would otherwise build 
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from pynamodb.attributes import (
@@ -26,7 +27,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
@@ -100,7 +101,16 @@ class SessionItem(Item, discriminator="session"):
     created_at = NumberAttribute()
 
 
-class CodeItem(Item, discriminator="code"):
+class OneTimeItem(Item):
+    """An artifact redeemed exactly once (codes, refresh tokens). ``used_by`` marks one
+    redemption, so a redemption that fails later (signing, throttling) can undo itself and
+    no other."""
+
+    used_at = NumberAttribute(null=True)
+    used_by = UnicodeAttribute(null=True)
+
+
+class CodeItem(OneTimeItem, discriminator="code"):
     client_id = UnicodeAttribute()
     redirect_uri = UnicodeAttribute()
     sub = UnicodeAttribute()
@@ -111,17 +121,15 @@ class CodeItem(Item, discriminator="code"):
     code_challenge = UnicodeAttribute(null=True)
     code_challenge_method = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
-    used_at = NumberAttribute(null=True)
 
 
-class RefreshTokenItem(Item, discriminator="refresh"):
+class RefreshTokenItem(OneTimeItem, discriminator="refresh"):
     client_id = UnicodeAttribute()
     sub = UnicodeAttribute()
     scopes = ListAttribute(of=UnicodeAttribute, default=list)
     sid = UnicodeAttribute()
     auth_time = NumberAttribute()
     created_at = NumberAttribute()
-    used_at = NumberAttribute(null=True)
 
 
 class ConsentItem(Item, discriminator="consent"):
@@ -167,17 +175,36 @@ def put_if_absent(item: Item) -> bool:
     return True
 
 
-def consume(item: Item, used_at: NumberAttribute, now: int, condition: Condition) -> bool:
-    """Mark a one-time item used at ``now`` if ``condition`` holds (plus: it exists, is
-    unused and unexpired), loading its attributes; False, with nothing written, otherwise."""
-    full = item.__class__.sk.exists() & used_at.does_not_exist() & (item.__class__.ttl > at(now)) & condition
+def consume(item: OneTimeItem, now: int, condition: Condition) -> str | None:
+    """Mark a one-time item used if ``condition`` holds (and it exists, is unused and
+    unexpired), loading its attributes. Returns this redemption's marker; None, with nothing
+    written, when the condition fails."""
+    marker = secrets.token_urlsafe(16)
+    live = OneTimeItem.sk.exists() & OneTimeItem.used_at.does_not_exist() & (OneTimeItem.ttl > at(now))
     try:
-        item.update(actions=[used_at.set(now)], condition=full)
+        item.update(
+            actions=[OneTimeItem.used_at.set(now), OneTimeItem.used_by.set(marker)],
+            condition=live & condition,
+        )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        # botocore retries a write whose response was lost; the retry then meets its own
+        # first attempt's mark. That redemption is ours: say so instead of "already used".
+        try:
+            item.refresh(consistent_read=True)
+        except DoesNotExist:
+            return None
+        return marker if item.used_by == marker else None
+    return marker
+
+
+def release(item: OneTimeItem, marker: str) -> None:
+    """Undo the redemption ``marker`` (and only it), making the artifact usable again."""
+    item.update(
+        actions=[OneTimeItem.used_at.remove(), OneTimeItem.used_by.remove()],
+        condition=OneTimeItem.used_by == marker,
+    )
 
 
 def condition_failed(error: TransactWriteError) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.opaque import digest
-from chalicelib.store.models import RefreshTokenItem, at, consume, epoch, valid_key_part
+from chalicelib.store.models import RefreshTokenItem, at, consume, epoch, release, valid_key_part
 
 PREFIX = "refresh#"
 
@@ -35,9 +35,15 @@ def save_refresh_token(tenant_id: str, token: str, record: RefreshToken) -> None
     ).save()
 
 
+@dataclass(frozen=True)
+class Redeemed:
+    marker: str  # for release_refresh_token, should the token response fail after all
+    token: RefreshToken
+
+
 def consume_refresh_token(
     tenant_id: str, token: str, client_id: str, scopes: tuple[str, ...], now: int
-) -> RefreshToken | None:
+) -> Redeemed | None:
     """Mark the token used and return it, in one conditional write; None if it is unknown,
     expired, already used, issued to another client, or not covering every one of
     ``scopes`` (RFC 6749 §6, RFC 9700 §4.14.2). A refused request writes nothing."""
@@ -47,7 +53,13 @@ def consume_refresh_token(
     condition = RefreshTokenItem.client_id == client_id
     for scope in scopes:
         condition &= RefreshTokenItem.scopes.contains(scope)
-    return _from_item(item) if consume(item, RefreshTokenItem.used_at, now, condition) else None
+    marker = consume(item, now, condition)
+    return Redeemed(marker, _from_item(item)) if marker else None
+
+
+def release_refresh_token(tenant_id: str, token: str, marker: str) -> None:
+    """Undo a redemption that could not be completed: the token works again."""
+    release(RefreshTokenItem(tenant_id, PREFIX + digest(token)), marker)
 
 
 def get_live_refresh_token(tenant_id: str, token: str, client_id: str, now: int) -> RefreshToken | None:

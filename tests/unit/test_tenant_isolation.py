@@ -51,13 +51,13 @@ def test_artifacts_do_not_cross_tenants(two_tenants):
     assert authorizations.load_session_and_consent("second", "sid-1", alice.sub, "shared-id", NOW) == (None, None)
     redemption = Redemption("shared-id", REDIRECT_URI, None)
     assert codes.consume_code("second", "the-code", redemption, NOW) is None
-    assert codes.consume_code("first", "the-code", redemption, NOW).sub == alice.sub
+    assert codes.consume_code("first", "the-code", redemption, NOW).code.sub == alice.sub
 
     tokens.save_refresh_token(
         "first", "the-token", RefreshToken("shared-id", alice.sub, ("openid",), "sid-1", NOW, NOW, NOW + 600)
     )
     assert tokens.consume_refresh_token("second", "the-token", "shared-id", (), NOW) is None
-    assert tokens.consume_refresh_token("first", "the-token", "shared-id", (), NOW).sub == alice.sub
+    assert tokens.consume_refresh_token("first", "the-token", "shared-id", (), NOW).token.sub == alice.sub
 
 
 def test_session_and_consent_load_checks_owner_and_expiry(two_tenants):

@@ -8,11 +8,11 @@ from typing import Any
 from chalicelib.context import Context
 from chalicelib.oidc import pkce
 from chalicelib.oidc.errors import InvalidGrant
-from chalicelib.oidc.grants import GrantType
-from chalicelib.oidc.grants.refresh_token import issue_refresh_token
+from chalicelib.oidc.grants import GrantType, undone_on_failure
+from chalicelib.oidc.grants.refresh_token import new_refresh_token
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.store.clients import Client
-from chalicelib.store.codes import Redemption, consume_code
+from chalicelib.store.codes import Redemption, consume_code, release_code
 
 
 def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
@@ -23,9 +23,10 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         redirect_uri=params.get("redirect_uri", ""),
         pkce_challenges=pkce.challenges_for(params.get("code_verifier")),
     )
-    code = consume_code(ctx.tenant.id, params["code"], redemption, ctx.now)
-    if code is None:
+    redeemed = consume_code(ctx.tenant.id, params["code"], redemption, ctx.now)
+    if redeemed is None:
         raise InvalidGrant("the code is invalid, expired, already used, or not for this request")
+    code = redeemed.code
     grant = Grant(
         client=client,
         sub=code.sub,
@@ -33,8 +34,12 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         auth_time=code.auth_time,
         nonce=code.nonce,
     )
-    refresh_token = issue_refresh_token(ctx, grant, code.sid)
-    return token_response(ctx, grant, refresh_token, id_token_claims(ctx, grant))
+    with undone_on_failure(lambda: release_code(ctx.tenant.id, params["code"], redeemed.marker)):
+        refresh = new_refresh_token(ctx, grant, code.sid)
+        body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
+        if refresh is not None:  # stored last: only a response that can be sent has one
+            refresh.save(ctx)
+    return body
 
 
 def id_token_claims(ctx: Context, grant: Grant) -> dict[str, Any] | None:
