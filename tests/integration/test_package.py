@@ -36,3 +36,33 @@ def test_deployment_package(tmp_path):
     assert function["Environment"]["Variables"]["TABLE_NAME"] == "oidc-prod"
     policy = json.dumps(template["Resources"]["ApiHandlerRole"]["Properties"]["Policies"])
     assert "table/oidc-prod" in policy and "dynamodb:Scan" not in policy and "kms:Sign" in policy
+
+
+def test_merged_cloudformation_template_is_valid(tmp_path):
+    """The deployable stack: Chalice's template with infra/resources.json merged in, checked
+    by cfn-lint; the function reads the table and secret the stack creates."""
+    chalice = str(Path(sys.executable).with_name("chalice"))
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    command = [chalice, "package", "--stage", "prod", "--merge-template", "infra/resources.json", str(tmp_path)]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    lint = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(tmp_path / "sam.json")], capture_output=True, text=True
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+    template = json.loads((tmp_path / "sam.json").read_text())
+    resources = template["Resources"]
+    table = resources["OidcTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["TABLE_NAME"] == {"Ref": "OidcTable"} and variables["MASTER_SECRET_ID"] == {"Ref": "MasterSecret"}
+    statements = resources["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    table_access = next(s for s in statements if s["Sid"] == "TableItems")
+    assert table_access["Resource"] == {"Fn::GetAtt": ["OidcTable", "Arn"]}
+    assert not any(action.endswith(("Scan", "*")) for s in statements for action in _actions(s))
+
+
+def _actions(statement: dict) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
