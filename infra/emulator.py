@@ -7,6 +7,8 @@ carries, so it measures what the provider really sends, whatever library sent it
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import threading
 from collections import Counter
@@ -94,13 +96,18 @@ class Emulator:
 
     def _counting(self, app: Any) -> Any:
         def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("PATH_INFO", "").startswith("/_emulator/"):
+                return self._control(environ, start_response)
             target = environ.get("HTTP_X_AMZ_TARGET", "")
             prefix, _, operation = target.partition(".")
             service = SERVICES.get(prefix, prefix)
             name = f"{service}:{operation}"
             if operation:
+                items = _transaction_items(environ) if operation.startswith("Transact") else 0
                 with self._lock:
                     self.calls[name] += 1
+                    if items:  # what DynamoDB bills for a transaction: 2 units per item
+                        self.calls[f"{name}.items"] += items
             fault = self._take_fault(name)
             if fault is not None and not fault.after_execution:
                 return _overloaded(service, start_response)
@@ -112,6 +119,23 @@ class Emulator:
             return _overloaded(service, start_response) if fault else body
 
         return wsgi
+
+    def _control(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        """``GET /_emulator/calls`` and ``POST /_emulator/reset``, for a benchmark in another process."""
+        if environ["PATH_INFO"] == "/_emulator/reset" and environ["REQUEST_METHOD"] == "POST":
+            self.reset()
+        body = json.dumps(self.snapshot()).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def _transaction_items(environ: dict[str, Any]) -> int:
+    raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(raw)  # moto reads it again
+    try:
+        return len(json.loads(raw).get("TransactItems", []))
+    except ValueError:
+        return 0
 
 
 def _discard(status: str, headers: list, exc_info: Any = None) -> Any:
@@ -141,3 +165,16 @@ def emulated_environment(url: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
     }
+
+
+def main() -> None:
+    """Run the emulation on its own (the benchmark pins it to a core of its own)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=4566)
+    emulator = Emulator(port=parser.parse_args().port).start()
+    print(emulator.url, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
