@@ -25,15 +25,16 @@ def create_tenant(
     key_backend: str | None = None,
     settings: Mapping[str, Any] | None = None,
 ) -> Tenant:
-    """A new tenant with a fresh RS256 key on the chosen backend (Secrets Manager unless the
-    tenant's settings or ``key_backend`` say KMS)."""
+    """A new tenant with a fresh RS256 key on the chosen backend (``key_backend``, else the
+    tenant's settings, else the deployment's ``DEFAULT_KEY_BACKEND``)."""
     if not is_valid_tenant_id(tenant_id):
         raise AdminError("tenant ids are lowercase slugs ([a-z0-9][a-z0-9-]{1,62}), not a reserved name")
     if not name.strip():
         raise AdminError("a tenant needs a name")
     overrides = dict(settings or {})
-    if key_backend is not None:
-        overrides["key_backend"] = key_backend
+    # The backend is recorded with the tenant, so changing the deployment's default later
+    # does not move existing tenants.
+    overrides["key_backend"] = key_backend or overrides.get("key_backend") or deployment.default_key_backend
     parsed = _parse_settings(overrides)
     if store.get_tenant(tenant_id) is not None:
         raise AdminError(f"tenant {tenant_id} already exists")

@@ -57,8 +57,3 @@ def get_consent(tenant_id: str, sub: str, client_id: str, now: int) -> Consent |
         return from_item(ConsentItem.get(tenant_id, consent_key(sub, client_id)), now)
     except ConsentItem.DoesNotExist:
         return None
-
-
-def list_consents(tenant_id: str, sub: str, now: int) -> list[Consent]:
-    query = ConsentItem.query(tenant_id, ConsentItem.sk.startswith(f"{PREFIX}{sub}#"))
-    return [consent for item in query if (consent := from_item(item, now)) is not None]

@@ -52,7 +52,3 @@ def get_session(tenant_id: str, sid: str, now: int) -> Session | None:
         return from_item(SessionItem.get(tenant_id, PREFIX + sid), now)
     except SessionItem.DoesNotExist:
         return None
-
-
-def delete_session(tenant_id: str, sid: str) -> None:
-    SessionItem(tenant_id, PREFIX + sid).delete()

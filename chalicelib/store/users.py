@@ -85,10 +85,6 @@ def create_user(user: User, password_hash: str) -> bool:
     return True
 
 
-def save_user(user: User) -> None:
-    _to_item(user).save()
-
-
 def set_password_hash(tenant_id: str, username: str, password_hash: str) -> None:
     item = LoginItem(tenant_id, LOGIN + normalize_username(username))
     item.update(

@@ -18,7 +18,7 @@ def run(*args: str, input: str | None = None):
 def test_provisioning_a_tenant_end_to_end():
     code, output = run("tenants", "create", "shop", "--name", "Shop", "--setting", "token_expire=900")
     assert code == 0 and json.loads(output)["status"] == "created"
-    assert tenants.get_tenant("shop").settings == {"token_expire": 900}
+    assert tenants.get_tenant("shop").settings == {"token_expire": 900, "key_backend": "secretsmanager"}
 
     code, output = run(
         "clients", "create", "shop", "--name", "Shop web", "--type", "confidential",
