@@ -3,12 +3,18 @@ validates the ID token against the JWKS itself, on both key backends."""
 
 from __future__ import annotations
 
+import base64
+import json
+
+import pytest
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, jwt
 from authlib.oidc.core import CodeIDToken
 
+from chalicelib.admin import clients as client_admin
+from chalicelib.admin import tenants as tenant_admin
 from tests.integration.conftest import PASSWORD, REDIRECT_URI
 from tests.support.user_agent import UserAgent
 
@@ -92,3 +98,23 @@ def test_public_client_with_pkce_and_loopback_redirect(provider, issuer, public_
     assert callback.startswith(redirect)
     token = rp.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
     assert validated_id_token(metadata, token, public_client.client_id, "n2")["sub"] == user.sub
+
+
+@pytest.mark.parametrize("alg", ["ES256", "PS256"])
+def test_other_signing_algorithms(provider, issuer, tenant, user, alg):
+    if alg == "PS256" and tenant.keys[0]["backend"] == "kms":
+        pytest.skip("moto's KMS salts PSS signatures wrongly (see tests/unit/test_keys.py)")
+    tenant_admin.rotate_key(tenant.id, alg)  # before the server first reads (and caches) the tenant
+    client, secret = client_admin.create_client(
+        tenant.id, name=alg, client_type="confidential", redirect_uris=[REDIRECT_URI], id_token_signed_response_alg=alg
+    )
+    metadata = discover(issuer)
+    assert alg in metadata["id_token_signing_alg_values_supported"]
+    rp = OAuth2Session(client.client_id, secret, scope="openid", redirect_uri=REDIRECT_URI)
+    url, _ = rp.create_authorization_url(metadata["authorization_endpoint"], nonce="n3")
+    token = rp.fetch_token(
+        metadata["token_endpoint"], authorization_response=UserAgent(provider).sign_in(url, "alice", PASSWORD)
+    )
+    header = json.loads(base64.urlsafe_b64decode(token["id_token"].split(".")[0] + "=="))
+    assert header["alg"] == alg
+    assert validated_id_token(metadata, token, client.client_id, "n3")["sub"] == user.sub

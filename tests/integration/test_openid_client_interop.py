@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.admin import clients as client_admin
+from chalicelib.admin import tenants as tenant_admin
 from tests.integration.conftest import PASSWORD, REDIRECT_URI
 from tests.support.user_agent import UserAgent
 
 RP = Path(__file__).resolve().parents[1] / "interop" / "node" / "rp.mjs"
 
 
-def run_rp(provider: str, issuer: str, client_id: str, secret: str | None, redirect_uri: str, method: str) -> dict:
-    command = ["node", str(RP), issuer, client_id, secret or "-", redirect_uri, method, "openid profile email"]
+def run_rp(
+    provider: str, issuer: str, client_id: str, secret: str | None, redirect_uri: str, method: str, alg: str = "RS256"
+) -> dict:
+    command = ["node", str(RP), issuer, client_id, secret or "-", redirect_uri, method, "openid profile email", alg]
     rp = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = json.loads(rp.stdout.readline())["authorization_url"]
@@ -42,3 +46,15 @@ def test_public_client(provider, issuer, public_client, user):
     result = run_rp(provider, issuer, public_client.client_id, None, "http://127.0.0.1:40123/callback", "none")
     assert result["claims"]["aud"] == public_client.client_id
     assert result["userinfo"]["name"] == "Alice Example"
+
+
+@pytest.mark.parametrize("alg", ["ES256", "PS256"])
+def test_other_signing_algorithms(provider, issuer, tenant, user, alg):
+    if alg == "PS256" and tenant.keys[0]["backend"] == "kms":
+        pytest.skip("moto's KMS salts PSS signatures wrongly (see tests/unit/test_keys.py)")
+    tenant_admin.rotate_key(tenant.id, alg)  # before the server first reads (and caches) the tenant
+    client, secret = client_admin.create_client(
+        tenant.id, name=alg, client_type="confidential", redirect_uris=[REDIRECT_URI], id_token_signed_response_alg=alg
+    )
+    result = run_rp(provider, issuer, client.client_id, secret, REDIRECT_URI, "client_secret_basic", alg)
+    assert result["claims"]["sub"] == user.sub

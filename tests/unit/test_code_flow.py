@@ -310,3 +310,19 @@ def test_es256_client_and_claims_in_the_id_token(http, browser, tenant, user):
     claims = jwt.decode(tokens["id_token"], jwt.PyJWK(key).key, algorithms=["ES256"], audience=registered.client_id)
     assert claims["email"] == "alice@example.com" and claims["email_verified"] is True
     assert "name" not in claims  # profile was not granted
+
+
+def test_sessions_and_consents_expire_before_ttl_deletes_them(browser, client, user, monkeypatch):
+    from chalicelib.web import routes
+
+    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id)))
+    callback_params(browser.submit(consent, "allow"))
+    now = routes.clock()
+    monkeypatch.setattr(routes, "clock", lambda: now + 14 * 86400 + 1)  # session_expire
+    page = browser.follow(authorize(browser, client[0].client_id))
+    assert b"Sign in" in page.body  # the session is over, though its item is still stored
+    assert "code" in callback_params(log_in(browser, page))  # the consent is still remembered
+
+    monkeypatch.setattr(routes, "clock", lambda: now + 90 * 86400 + 1)  # skip_consent_expire
+    browser.cookies.clear()
+    assert b"Allow" in log_in(browser, browser.follow(authorize(browser, client[0].client_id))).body

@@ -1,6 +1,6 @@
 // A relying party on openid-client, driven over stdin/stdout by tests/integration.
 //
-// argv: issuer client_id client_secret|- redirect_uri auth_method scope
+// argv: issuer client_id client_secret|- redirect_uri auth_method scope [id_token_alg]
 // 1. prints {"authorization_url": ...}
 // 2. reads one line: the URL the provider redirected the browser to
 // 3. redeems the code (validating the ID token against the JWKS, nonce, state, iss, at_hash),
@@ -8,14 +8,15 @@
 import * as client from "openid-client";
 import readline from "node:readline";
 
-const [issuer, clientId, secret, redirectUri, method, scope] = process.argv.slice(2);
+const [issuer, clientId, secret, redirectUri, method, scope, alg = "RS256"] = process.argv.slice(2);
 const auth = {
   client_secret_basic: () => client.ClientSecretBasic(secret),
   client_secret_post: () => client.ClientSecretPost(secret),
   none: () => client.None(),
 }[method]();
 
-const config = await client.discovery(new URL(issuer), clientId, undefined, auth, {
+const metadata = { id_token_signed_response_alg: alg };
+const config = await client.discovery(new URL(issuer), clientId, metadata, auth, {
   execute: [client.allowInsecureRequests], // the tests serve plain http on 127.0.0.1
 });
 const verifier = client.randomPKCECodeVerifier();
