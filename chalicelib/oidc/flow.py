@@ -48,10 +48,12 @@ class Login:
 
 def needs_login(request: AuthorizationRequest, session: Session | None, now: int) -> bool:
     """OIDC Core §3.1.2.3: no session, prompt=login or select_account, or a session older
-    than max_age all require the end user to authenticate."""
+    than max_age (max_age=0: any session) all require the end user to authenticate."""
     if session is None or request.prompt & {"login", "select_account"}:
         return True
-    return request.max_age is not None and now - session.auth_time > request.max_age
+    if request.max_age is None:
+        return False
+    return request.max_age == 0 or now - session.auth_time > request.max_age
 
 
 def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> bool:

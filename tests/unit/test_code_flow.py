@@ -170,6 +170,7 @@ def test_prompt_login_and_max_age_ask_for_the_password_again(browser, client, us
     monkeypatch.setattr(routes, "clock", lambda: now + 120)
     assert b"Sign in" in browser.follow(authorize(browser, client[0].client_id, max_age="60")).body
     assert "code" in callback_params(authorize(browser, client[0].client_id, max_age="600"))
+    assert b"Sign in" in browser.follow(authorize(browser, client[0].client_id, max_age="0")).body
 
 
 def test_public_client_with_pkce(http, browser, public_client, user):
