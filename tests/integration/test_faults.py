@@ -8,7 +8,6 @@ failed token request still works once AWS recovers, and a failed login stores no
 from __future__ import annotations
 
 import uuid
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import botocore.session
 import pytest
@@ -16,7 +15,7 @@ import requests
 
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.settings import settings
-from tests.integration.conftest import EMULATOR, PASSWORD, REDIRECT_URI
+from tests.integration.conftest import EMULATOR, PASSWORD, authorization_url, obtain_code, redeem
 from tests.support.user_agent import UserAgent
 
 
@@ -24,18 +23,6 @@ from tests.support.user_agent import UserAgent
 def no_faults_left():
     yield
     EMULATOR.reset()
-
-
-def code_for(provider: str, issuer: str, client_id: str) -> str:
-    query = {"client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}
-    callback = UserAgent(provider).sign_in(f"{issuer}/authorize?{urlencode(query)}", "alice", PASSWORD)
-    return parse_qs(urlsplit(callback).query)["code"][0]
-
-
-def redeem(issuer: str, client, code: str) -> requests.Response:
-    registered, secret = client
-    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
-    return requests.post(f"{issuer}/token", data=grant, auth=(registered.client_id, secret), timeout=30)
 
 
 def assert_unavailable(response: requests.Response) -> None:
@@ -46,7 +33,7 @@ def assert_unavailable(response: requests.Response) -> None:
 
 
 def test_throttled_code_consumption(provider, issuer, confidential_client, user):
-    code = code_for(provider, issuer, confidential_client[0].client_id)
+    code = obtain_code(provider, issuer, confidential_client[0].client_id)
     EMULATOR.reset()
     EMULATOR.inject("dynamodb:UpdateItem")
     assert_unavailable(redeem(issuer, confidential_client, code))
@@ -56,7 +43,7 @@ def test_throttled_code_consumption(provider, issuer, confidential_client, user)
 
 
 def test_one_throttled_call_is_absorbed_by_a_retry(provider, issuer, confidential_client, user):
-    code = code_for(provider, issuer, confidential_client[0].client_id)
+    code = obtain_code(provider, issuer, confidential_client[0].client_id)
     EMULATOR.inject("dynamodb:UpdateItem", times=1)
     assert redeem(issuer, confidential_client, code).status_code == 200
 
@@ -64,7 +51,7 @@ def test_one_throttled_call_is_absorbed_by_a_retry(provider, issuer, confidentia
 def test_lost_response_of_a_done_consumption(provider, issuer, confidential_client, user):
     """The code was consumed but the answer never came back; botocore retries, meets its own
     mark, and the redemption goes on rather than reading as "already used"."""
-    code = code_for(provider, issuer, confidential_client[0].client_id)
+    code = obtain_code(provider, issuer, confidential_client[0].client_id)
     EMULATOR.inject("dynamodb:UpdateItem", times=1, after_execution=True)
     response = redeem(issuer, confidential_client, code)
     assert response.status_code == 200 and "id_token" in response.json()
@@ -72,7 +59,7 @@ def test_lost_response_of_a_done_consumption(provider, issuer, confidential_clie
 
 
 def test_refresh_token_store_failure_releases_the_code(provider, issuer, confidential_client, user):
-    code = code_for(provider, issuer, confidential_client[0].client_id)
+    code = obtain_code(provider, issuer, confidential_client[0].client_id)
     EMULATOR.inject("dynamodb:PutItem")
     assert_unavailable(redeem(issuer, confidential_client, code))
     EMULATOR.reset()
@@ -81,7 +68,7 @@ def test_refresh_token_store_failure_releases_the_code(provider, issuer, confide
 
 def test_signing_backend_failure_releases_the_code(provider, issuer, tenant, confidential_client, user):
     """A cold signer: KMS Sign fails, or the PEM cannot be read from Secrets Manager."""
-    code = code_for(provider, issuer, confidential_client[0].client_id)
+    code = obtain_code(provider, issuer, confidential_client[0].client_id)
     backend = tenant.keys[0]["backend"]
     EMULATOR.inject("kms:Sign" if backend == "kms" else "secretsmanager:GetSecretValue")
     assert_unavailable(redeem(issuer, confidential_client, code))
@@ -90,14 +77,8 @@ def test_signing_backend_failure_releases_the_code(provider, issuer, tenant, con
 
 
 def test_throttled_login_stores_no_session(provider, issuer, tenant, confidential_client, user):
-    query = {
-        "client_id": confidential_client[0].client_id,
-        "redirect_uri": REDIRECT_URI,
-        "response_type": "code",
-        "scope": "openid",
-    }
     agent = UserAgent(provider)
-    page = agent.visit(f"{issuer}/authorize?{urlencode(query)}")
+    page = agent.visit(authorization_url(issuer, confidential_client[0].client_id))
     EMULATOR.inject("dynamodb:PutItem")
     response = agent.submit(page, "login", username="alice", password=PASSWORD)
     assert response.status_code == 503 and "temporarily_unavailable" in response.text
@@ -114,15 +95,12 @@ def test_throttled_login_stores_no_session(provider, issuer, tenant, confidentia
 
 
 def test_throttled_consent_can_be_submitted_again(provider, issuer, confidential_client, user):
-    query = {
-        "client_id": confidential_client[0].client_id,
-        "redirect_uri": REDIRECT_URI,
-        "response_type": "code",
-        "scope": "openid",
-    }
     agent = UserAgent(provider)
     consent = agent.submit(
-        agent.visit(f"{issuer}/authorize?{urlencode(query)}"), "login", username="alice", password=PASSWORD
+        agent.visit(authorization_url(issuer, confidential_client[0].client_id)),
+        "login",
+        username="alice",
+        password=PASSWORD,
     )
     EMULATOR.inject("dynamodb:TransactWriteItems")
     assert agent.submit(consent, "allow").status_code == 503

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.admin import clients as client_admin
-from chalicelib.admin import tenants as tenant_admin
-from tests.integration.conftest import PASSWORD, REDIRECT_URI
+from tests.integration.conftest import PASSWORD, REDIRECT_URI, client_signing_with
 from tests.support.user_agent import UserAgent
 
 RP = Path(__file__).resolve().parents[1] / "interop" / "node" / "rp.mjs"
@@ -50,11 +48,6 @@ def test_public_client(provider, issuer, public_client, user):
 
 @pytest.mark.parametrize("alg", ["ES256", "PS256"])
 def test_other_signing_algorithms(provider, issuer, tenant, user, alg):
-    if alg == "PS256" and tenant.keys[0]["backend"] == "kms":
-        pytest.skip("moto's KMS salts PSS signatures wrongly (see tests/unit/test_keys.py)")
-    tenant_admin.rotate_key(tenant.id, alg)  # before the server first reads (and caches) the tenant
-    client, secret = client_admin.create_client(
-        tenant.id, name=alg, client_type="confidential", redirect_uris=[REDIRECT_URI], id_token_signed_response_alg=alg
-    )
+    client, secret = client_signing_with(tenant, alg)
     result = run_rp(provider, issuer, client.client_id, secret, REDIRECT_URI, "client_secret_basic", alg)
     assert result["claims"]["sub"] == user.sub

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from chalicelib.admin import users as user_admin
-from tests.integration.conftest import EMULATOR, PASSWORD, REDIRECT_URI
+from tests.integration.conftest import EMULATOR, PASSWORD, REDIRECT_URI, obtain_code, redeem
 from tests.support.user_agent import UserAgent
 
 
@@ -35,14 +35,11 @@ class Meter:
 @pytest.fixture
 def warm(provider, issuer, confidential_client, user):
     """One full login first, so the server's caches (tenant, client, keys) are warm."""
-    client, secret = confidential_client
-    query = {"client_id": client.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}
-    callback = UserAgent(provider).sign_in(f"{issuer}/authorize?{urlencode(query)}", "alice", PASSWORD)
-    code = parse_qs(urlsplit(callback).query)["code"][0]
-    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
-    requests.post(f"{issuer}/token", data=grant, auth=(client.client_id, secret), timeout=10).raise_for_status()
+    redeem(
+        issuer, confidential_client, obtain_code(provider, issuer, confidential_client[0].client_id)
+    ).raise_for_status()
     requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5)
-    return client, secret
+    return confidential_client
 
 
 def test_round_trip_budgets(provider, issuer, tenant, warm):
