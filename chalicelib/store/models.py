@@ -178,7 +178,8 @@ def put_if_absent(item: Item) -> bool:
 def consume(item: OneTimeItem, now: int, condition: Condition) -> str | None:
     """Mark a one-time item used if ``condition`` holds (and it exists, is unused and
     unexpired), loading its attributes. Returns this redemption's marker; None, with nothing
-    written, when the condition fails."""
+    written, when the condition fails, and then ``item`` holds what is stored, if anything
+    (one consistent read, on the refusal path only)."""
     marker = secrets.token_urlsafe(16)
     live = OneTimeItem.sk.exists() & OneTimeItem.used_at.does_not_exist() & (OneTimeItem.ttl > at(now))
     try:

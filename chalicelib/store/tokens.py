@@ -41,38 +41,36 @@ class Redeemed:
     token: RefreshToken
 
 
+@dataclass(frozen=True)
+class Refused:
+    # The token is live and the client's, but was not granted every requested scope: the
+    # caller answers invalid_scope rather than invalid_grant (RFC 6749 §5.2).
+    scope_exceeded: bool = False
+
+
 def consume_refresh_token(
     tenant_id: str, token: str, client_id: str, scopes: tuple[str, ...], now: int
-) -> Redeemed | None:
-    """Mark the token used and return it, in one conditional write; None if it is unknown,
+) -> Redeemed | Refused:
+    """Mark the token used and return it, in one conditional write; refused if it is unknown,
     expired, already used, issued to another client, or not covering every one of
     ``scopes`` (RFC 6749 §6, RFC 9700 §4.14.2). A refused request writes nothing."""
     if not valid_key_part(token):
-        return None
+        return Refused()
     item = RefreshTokenItem(tenant_id, PREFIX + digest(token))
     condition = RefreshTokenItem.client_id == client_id
     for scope in scopes:
         condition &= RefreshTokenItem.scopes.contains(scope)
     marker = consume(item, now, condition)
-    return Redeemed(marker, _from_item(item)) if marker else None
+    if marker is not None:
+        return Redeemed(marker, _from_item(item))
+    # consume() has loaded what is stored (if anything) to tell the refusal apart.
+    live = item.sub is not None and item.used_at is None and epoch(item.ttl) > now and item.client_id == client_id
+    return Refused(scope_exceeded=bool(scopes) and live)
 
 
 def release_refresh_token(tenant_id: str, token: str, marker: str) -> None:
     """Undo a redemption that could not be completed: the token works again."""
     release(RefreshTokenItem(tenant_id, PREFIX + digest(token)), marker)
-
-
-def get_live_refresh_token(tenant_id: str, token: str, client_id: str, now: int) -> RefreshToken | None:
-    """The token if it is unused, unexpired and the client's: to explain a refusal."""
-    if not valid_key_part(token):
-        return None
-    try:
-        item = RefreshTokenItem.get(tenant_id, PREFIX + digest(token))
-    except RefreshTokenItem.DoesNotExist:
-        return None
-    if item.used_at is not None or epoch(item.ttl) <= now or item.client_id != client_id:
-        return None
-    return _from_item(item)
 
 
 def _from_item(item: RefreshTokenItem) -> RefreshToken:

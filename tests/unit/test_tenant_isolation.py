@@ -56,7 +56,7 @@ def test_artifacts_do_not_cross_tenants(two_tenants):
     tokens.save_refresh_token(
         "first", "the-token", RefreshToken("shared-id", alice.sub, ("openid",), "sid-1", NOW, NOW, NOW + 600)
     )
-    assert tokens.consume_refresh_token("second", "the-token", "shared-id", (), NOW) is None
+    assert isinstance(tokens.consume_refresh_token("second", "the-token", "shared-id", (), NOW), tokens.Refused)
     assert tokens.consume_refresh_token("first", "the-token", "shared-id", (), NOW).token.sub == alice.sub
 
 

@@ -15,8 +15,8 @@ from chalicelib.opaque import new_token
 from chalicelib.store.clients import Client
 from chalicelib.store.tokens import (
     RefreshToken,
+    Refused,
     consume_refresh_token,
-    get_live_refresh_token,
     release_refresh_token,
     save_refresh_token,
 )
@@ -28,8 +28,8 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
     presented = params["refresh_token"]
     requested = parse_scope(params.get("scope"))
     redeemed = consume_refresh_token(ctx.tenant.id, presented, client.client_id, requested, ctx.now)
-    if redeemed is None:
-        if requested and get_live_refresh_token(ctx.tenant.id, presented, client.client_id, ctx.now):
+    if isinstance(redeemed, Refused):
+        if redeemed.scope_exceeded:
             raise InvalidScope("the requested scope exceeds the scope originally granted")
         raise InvalidGrant("the refresh token is invalid, expired or already used")
     record = redeemed.token
