@@ -17,8 +17,14 @@ PATHS = {
     "token_endpoint": "/token",
     "userinfo_endpoint": "/userinfo",
     "jwks_uri": "/jwks.json",
+    "introspection_endpoint": "/introspect",
+    "revocation_endpoint": "/revoke",
+    "end_session_endpoint": "/end-session",
+    "check_session_iframe": "/check-session",
+    "registration_endpoint": "/register",
     "login": "/login",
     "consent": "/consent",
+    "end_session_confirm": "/end-session/confirm",
 }
 
 

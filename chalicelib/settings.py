@@ -29,6 +29,9 @@ class Settings:
     default_key_backend: str = "secretsmanager"
     # Optional KMS key alias prefix for tenants on the KMS backend.
     kms_alias_prefix: str = "alias/oidc/"
+    # KMS key (id, ARN or alias) that encrypts the client secrets HS256 needs back; without
+    # one, clients cannot choose HS256.
+    client_secret_key_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -40,6 +43,7 @@ class Settings:
             cache_ttl_seconds=float(env.get("CACHE_TTL_SECONDS", cls.cache_ttl_seconds)),
             default_key_backend=env.get("DEFAULT_KEY_BACKEND", cls.default_key_backend),
             kms_alias_prefix=env.get("KMS_ALIAS_PREFIX", cls.kms_alias_prefix),
+            client_secret_key_id=env.get("CLIENT_SECRET_KEY_ID") or None,
         )
 
 

@@ -32,6 +32,8 @@ class Fault:
 
     times: int
     after_execution: bool = False
+    # Only calls whose request body contains this text fail (say, one item's key).
+    matching: str | None = None
 
 
 class Emulator:
@@ -77,15 +79,20 @@ class Emulator:
             self.calls.clear()
             self.faults.clear()
 
-    def inject(self, operation: str, times: int = 1_000_000, after_execution: bool = False) -> None:
-        """Make ``operation`` (say ``"dynamodb:UpdateItem"``) fail the next ``times`` calls."""
+    def inject(
+        self, operation: str, times: int = 1_000_000, after_execution: bool = False, matching: str | None = None
+    ) -> None:
+        """Make ``operation`` (say ``"dynamodb:UpdateItem"``) fail the next ``times`` calls,
+        or only those whose request mentions ``matching``."""
         with self._lock:
-            self.faults[operation] = Fault(times, after_execution)
+            self.faults[operation] = Fault(times, after_execution, matching)
 
-    def _take_fault(self, operation: str) -> Fault | None:
+    def _take_fault(self, operation: str, environ: dict[str, Any]) -> Fault | None:
         with self._lock:
             fault = self.faults.get(operation)
             if fault is None or fault.times <= 0:
+                return None
+            if fault.matching is not None and fault.matching.encode() not in _body(environ):
                 return None
             fault.times -= 1
             return fault
@@ -108,7 +115,7 @@ class Emulator:
                     self.calls[name] += 1
                     if items:  # what DynamoDB bills for a transaction: 2 units per item
                         self.calls[f"{name}.items"] += items
-            fault = self._take_fault(name)
+            fault = self._take_fault(name, environ)
             if fault is not None and not fault.after_execution:
                 return _overloaded(service, start_response)
             if service == "dynamodb":
@@ -129,11 +136,15 @@ class Emulator:
         return [body]
 
 
-def _transaction_items(environ: dict[str, Any]) -> int:
+def _body(environ: dict[str, Any]) -> bytes:
     raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     environ["wsgi.input"] = io.BytesIO(raw)  # moto reads it again
+    return raw
+
+
+def _transaction_items(environ: dict[str, Any]) -> int:
     try:
-        return len(json.loads(raw).get("TransactItems", []))
+        return len(json.loads(_body(environ)).get("TransactItems", []))
     except ValueError:
         return 0
 

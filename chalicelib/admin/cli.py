@@ -49,11 +49,14 @@ def cli() -> None:
     help="Also create the DynamoDB table (dev and tests; deployments get it from infra/).",
 )
 def setup(create_table: bool) -> None:
-    """Create the deployment's master secret (and optionally the table)."""
+    """Create the deployment's master secret and client-secret key (and optionally the table)."""
+    from chalicelib.keys import client_secrets
     from chalicelib.keys.master import create_master_secret
     from chalicelib.settings import settings
 
     result = {"master_secret": "created" if create_master_secret(settings.master_secret_id) else "exists"}
+    if settings.client_secret_key_id and settings.client_secret_key_id.startswith("alias/"):
+        result["client_secret_key"] = client_secrets.create_key(settings.client_secret_key_id)
     if create_table:
         import botocore.session
 
@@ -133,41 +136,74 @@ def clients() -> None:
     """Clients (relying parties)."""
 
 
+def _client_options(command: Any) -> Any:
+    """The options of ``clients create`` and ``clients update``: the fields of a client."""
+    options = [
+        click.option("--redirect-uri", "redirect_uris", multiple=True),
+        click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True),
+        click.option("--response-type", "response_types", multiple=True, help="Default: code."),
+        click.option("--grant-type", "grant_types", multiple=True, help="Default: what the response types need."),
+        click.option("--scope", "scopes", multiple=True, help="Restrict the scopes this client may get."),
+        click.option("--jwt-alg", "id_token_signed_response_alg", help="ID token signing algorithm (RS256)."),
+        click.option("--auth-method", "token_endpoint_auth_method", help="client_secret_basic or client_secret_post."),
+        click.option("--require-consent/--no-require-consent", default=None, help="Confidential clients only."),
+        click.option("--reuse-consent/--no-reuse-consent", default=None, help="Remember the user's consent."),
+        click.option("--website-url"),
+        click.option("--terms-url"),
+        click.option("--contact-email"),
+        click.option("--logo-uri"),
+        click.option("--frontchannel-logout-uri"),
+        click.option("--frontchannel-logout-session-required/--no-frontchannel-logout-session-required", default=None),
+        click.option("--backchannel-logout-uri"),
+        click.option("--backchannel-logout-session-required/--no-backchannel-logout-session-required", default=None),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    """The options given on the command line (empty repeats and unset flags are not)."""
+    return {name: value for name, value in options.items() if value not in (None, ())}
+
+
 @clients.command("create")
 @click.argument("tenant_id")
 @click.option("--name", required=True)
 @click.option("--type", "client_type", type=click.Choice(["confidential", "public"]), required=True)
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
-@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True)
-@click.option("--response-type", "response_types", multiple=True, default=("code",), show_default=True)
-@click.option("--scope", "scopes", multiple=True, help="Restrict the scopes this client may get.")
-@click.option("--jwt-alg", default="RS256", show_default=True, help="ID token signing algorithm.")
-@click.option("--no-require-consent", is_flag=True, help="Confidential clients only: never ask for consent.")
-@click.option("--no-reuse-consent", is_flag=True, help="Ask for consent every time.")
-@click.option("--website-url")
-@click.option("--terms-url")
-@click.option("--contact-email")
-@click.option("--logo-uri")
+@_client_options
 @click.option("--client-id", help="Default: generated.")
 @click.option("--client-secret", help="Default: generated (256 bits).")
 @click.option("--exists-ok", is_flag=True, help="With --client-id: succeed without changes if it exists.")
-def create_client(
-    tenant_id: str, no_require_consent: bool, no_reuse_consent: bool, exists_ok: bool, **options: Any
-) -> None:
+def create_client(tenant_id: str, name: str, client_type: str, exists_ok: bool, **options: Any) -> None:
     """Register a client; prints its secret once."""
     from chalicelib.store.clients import get_client
 
     if exists_ok and options["client_id"] and get_client(tenant_id, options["client_id"]) is not None:
         _print({"client_id": options["client_id"], "status": "exists"})
         return
-    client, secret = client_admin.create_client(
-        tenant_id,
-        require_consent=not no_require_consent,
-        reuse_consent=not no_reuse_consent,
-        id_token_signed_response_alg=options.pop("jwt_alg"),
-        **options,
-    )
+    client, secret = client_admin.create_client(tenant_id, name=name, client_type=client_type, **_given(options))
     _print({"client_id": client.client_id, "client_secret": secret, "status": "created"})
+
+
+@clients.command("update")
+@click.argument("tenant_id")
+@click.argument("client_id")
+@click.option("--name")
+@_client_options
+def update_client(tenant_id: str, client_id: str, **options: Any) -> None:
+    """Change a client's settings; a repeated option (--redirect-uri, ...) replaces the list."""
+    client = client_admin.update_client(tenant_id, client_id, **_given(options))
+    _print({"client_id": client.client_id, "status": "updated"})
+
+
+@clients.command("rotate-secret")
+@click.argument("tenant_id")
+@click.argument("client_id")
+def rotate_client_secret(tenant_id: str, client_id: str) -> None:
+    """A new secret (printed once); the old one stops working."""
+    client, secret = client_admin.rotate_secret(tenant_id, client_id)
+    _print({"client_id": client.client_id, "client_secret": secret, "status": "rotated"})
 
 
 @clients.command("list")
@@ -218,6 +254,33 @@ def create_user(tenant_id: str, username: str, password: str, claims: tuple[str,
 def set_password(tenant_id: str, username: str, password: str) -> None:
     user_admin.set_password(tenant_id, username, password)
     _print({"username": username, "status": "password set"})
+
+
+@users.command("set-claims")
+@click.argument("tenant_id")
+@click.argument("username")
+@click.option("--claim", "claims", multiple=True, metavar="NAME=JSON", required=True, help="NAME=null removes it.")
+def set_claims(tenant_id: str, username: str, claims: tuple[str, ...]) -> None:
+    """Change some of a user's claims."""
+    user = user_admin.update_claims(tenant_id, username, _settings(claims))
+    _print({"username": user.username, "claims": user.claims})
+
+
+@users.command("disable")
+@click.argument("tenant_id")
+@click.argument("username")
+def disable_user(tenant_id: str, username: str) -> None:
+    """The user can no longer log in, and its tokens stop working."""
+    user_admin.set_active(tenant_id, username, False)
+    _print({"username": username, "status": "disabled"})
+
+
+@users.command("enable")
+@click.argument("tenant_id")
+@click.argument("username")
+def enable_user(tenant_id: str, username: str) -> None:
+    user_admin.set_active(tenant_id, username, True)
+    _print({"username": username, "status": "enabled"})
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -1,27 +1,61 @@
-"""Register and manage clients (relying parties). The secret is shown once, stored hashed."""
+"""Register and manage clients (relying parties). The secret is shown once, stored hashed
+(and, for HS256 clients, also KMS-encrypted: their ID tokens are signed with it).
+
+One validation path serves the CLI, the admin API and dynamic registration (RFC 7591), so
+whatever is stored is safe for the protocol code to trust.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.admin import AdminError
 from chalicelib.admin.tenants import get_tenant
+from chalicelib.keys import client_secrets
 from chalicelib.keys.keyring import ACTIVE
 from chalicelib.oidc.authorize import RESPONSE_TYPES, normalize_response_type
 from chalicelib.oidc.redirect_uris import check_registrable
-from chalicelib.oidc.scopes import STANDARD_SCOPES
+from chalicelib.oidc.scopes import INTROSPECTION, tenant_scopes
 from chalicelib.opaque import digest, new_id, new_token
 from chalicelib.store import clients as store
 from chalicelib.store.clients import Client
+from chalicelib.store.tenants import Tenant
 from chalicelib.tenancy.resolve import forget
+from chalicelib.tenancy.settings import TenantSettings
 
 CLIENT_TYPES = ("confidential", "public")
-GRANT_TYPES = ("authorization_code", "refresh_token")
+GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
+# Grants that authenticate only the client, or take a user's password: never for public clients.
+CONFIDENTIAL_GRANTS = ("client_credentials", "password")
+AUTH_METHODS = {"confidential": ("client_secret_basic", "client_secret_post"), "public": ("none",)}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
+
+# What an admin may set on a client, with its default.
+FIELDS: dict[str, Any] = {
+    "redirect_uris": (),
+    "post_logout_redirect_uris": (),
+    "response_types": ("code",),
+    "grant_types": None,  # derived from the response types
+    "scopes": (),
+    "id_token_signed_response_alg": "RS256",
+    "token_endpoint_auth_method": None,  # client_secret_basic, or none for public clients
+    "require_consent": True,
+    "reuse_consent": True,
+    "website_url": None,
+    "terms_url": None,
+    "contact_email": None,
+    "logo_uri": None,
+    "frontchannel_logout_uri": None,
+    "frontchannel_logout_session_required": False,
+    "backchannel_logout_uri": None,
+    "backchannel_logout_session_required": False,
+}
 
 
 def create_client(
@@ -29,28 +63,20 @@ def create_client(
     *,
     name: str,
     client_type: str,
-    redirect_uris: Sequence[str],
-    response_types: Sequence[str] = ("code",),
-    grant_types: Sequence[str] | None = None,
-    scopes: Sequence[str] = (),
-    id_token_signed_response_alg: str = "RS256",
-    require_consent: bool = True,
-    reuse_consent: bool = True,
-    website_url: str | None = None,
-    terms_url: str | None = None,
-    contact_email: str | None = None,
-    logo_uri: str | None = None,
-    post_logout_redirect_uris: Sequence[str] = (),
     client_id: str | None = None,
     client_secret: str | None = None,
+    registration_token: str | None = None,
+    **fields: Any,
 ) -> tuple[Client, str | None]:
     """A new client and its secret (None for public clients): the only time the secret is
-    available in clear. ``client_id``/``client_secret`` are generated unless given."""
+    available in clear. ``client_id``/``client_secret`` are generated unless given; the
+    other ``fields`` are those of ``FIELDS``."""
     tenant = get_tenant(tenant_id)
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise AdminError(f"unknown client fields: {', '.join(sorted(unknown))}")
     if client_type not in CLIENT_TYPES:
         raise AdminError("client type must be 'confidential' or 'public'")
-    if not name.strip():
-        raise AdminError("a client needs a name")
     client_id = client_id or new_id()
     if _CLIENT_ID.fullmatch(client_id) is None:
         raise AdminError("client_id may use letters, digits and . _ ~ - (at most 128)")
@@ -61,34 +87,100 @@ def create_client(
             raise AdminError("a client secret must have at least 32 characters (256 bits when random)")
     elif client_secret:
         raise AdminError("public clients have no secret")
-    algs = {key["alg"] for key in tenant.keys if key["status"] == ACTIVE}
-    if id_token_signed_response_alg not in algs:
-        raise AdminError(f"the tenant has no active {id_token_signed_response_alg} key ({', '.join(sorted(algs))})")
-    client = Client(
+    values = {**FIELDS, **fields}
+    draft = Client(
         tenant_id=tenant_id,
         client_id=client_id,
-        name=name.strip(),
+        name=name,
         client_type=client_type,
         secret_hash=digest(secret) if secret else None,
-        redirect_uris=_redirect_uris(redirect_uris, client_type),
-        post_logout_redirect_uris=_redirect_uris(post_logout_redirect_uris, client_type, required=False),
-        response_types=_response_types(response_types),
-        grant_types=_grant_types(grant_types),
-        scopes=_scopes(scopes),
-        id_token_signed_response_alg=id_token_signed_response_alg,
-        token_endpoint_auth_method="none" if client_type == "public" else "client_secret_basic",
-        require_consent=require_consent,
-        reuse_consent=reuse_consent,
-        website_url=_http_url(website_url, "website_url"),
-        terms_url=_http_url(terms_url, "terms_url"),
-        contact_email=_email(contact_email),
-        logo_uri=_http_url(logo_uri, "logo_uri"),
+        redirect_uris=(),
+        response_types=(),
+        grant_types=(),
+        token_endpoint_auth_method="none",
         created_at=int(time.time()),
+        registration_token_hash=digest(registration_token) if registration_token else None,
     )
+    client = validated(tenant, draft, values, secret)
     if not store.create_client(client):
         raise AdminError(f"client {client_id} already exists in tenant {tenant_id}")
     forget(tenant_id)
     return client, secret
+
+
+def update_client(tenant_id: str, client_id: str, **changes: Any) -> Client:
+    """Change a client's settings (any of ``FIELDS`` and ``name``); its id, type and secret
+    stay."""
+    tenant = get_tenant(tenant_id)
+    current = get_client(tenant_id, client_id)
+    unknown = set(changes) - set(FIELDS) - {"name"}
+    if unknown:
+        raise AdminError(f"unknown client fields: {', '.join(sorted(unknown))}")
+    values = {name: getattr(current, name) for name in FIELDS}
+    values.update(changes)
+    draft = dataclasses.replace(current, name=changes.get("name", current.name))
+    secret = None
+    if values["id_token_signed_response_alg"] == "HS256" and current.secret_ciphertext is not None:
+        secret = client_secrets.decrypt(tenant_id, client_id, current.secret_ciphertext)
+    elif values["id_token_signed_response_alg"] == "HS256":
+        raise AdminError("rotate the secret to switch this client to HS256: its secret was kept only as a digest")
+    client = validated(tenant, draft, values, secret)
+    store.save_client(client)
+    forget(tenant_id)
+    return client
+
+
+def rotate_secret(tenant_id: str, client_id: str) -> tuple[Client, str]:
+    """A new secret for a confidential client; the old one stops working at once."""
+    tenant = get_tenant(tenant_id)
+    current = get_client(tenant_id, client_id)
+    if current.is_public:
+        raise AdminError("public clients have no secret")
+    secret = new_token()
+    values = {name: getattr(current, name) for name in FIELDS}
+    client = validated(tenant, dataclasses.replace(current, secret_hash=digest(secret)), values, secret)
+    store.save_client(client)
+    forget(tenant_id)
+    return client, secret
+
+
+def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: str | None) -> Client:
+    """``draft`` with ``values`` checked and normalized; AdminError says what is wrong."""
+    client_type = draft.client_type
+    if not draft.name.strip():
+        raise AdminError("a client needs a name")
+    response_types = _response_types(values["response_types"])
+    grant_types = _grant_types(values["grant_types"], response_types, client_type)
+    uses_browser = bool(response_types)
+    alg = values["id_token_signed_response_alg"]
+    _check_alg(tenant, alg, client_type)
+    auth_method = values["token_endpoint_auth_method"] or AUTH_METHODS[client_type][0]
+    if auth_method not in AUTH_METHODS[client_type]:
+        raise AdminError(f"a {client_type} client authenticates with {' or '.join(AUTH_METHODS[client_type])}")
+    return dataclasses.replace(
+        draft,
+        name=draft.name.strip(),
+        redirect_uris=_redirect_uris(values["redirect_uris"], client_type, required=uses_browser),
+        post_logout_redirect_uris=_redirect_uris(values["post_logout_redirect_uris"], client_type, required=False),
+        response_types=response_types,
+        grant_types=grant_types,
+        scopes=_scopes(tenant, values["scopes"]),
+        id_token_signed_response_alg=alg,
+        token_endpoint_auth_method=auth_method,
+        require_consent=bool(values["require_consent"]),
+        reuse_consent=bool(values["reuse_consent"]),
+        website_url=_http_url(values["website_url"], "website_url"),
+        terms_url=_http_url(values["terms_url"], "terms_url"),
+        contact_email=_email(values["contact_email"]),
+        logo_uri=_http_url(values["logo_uri"], "logo_uri"),
+        frontchannel_logout_uri=_logout_uri(values["frontchannel_logout_uri"], "frontchannel_logout_uri"),
+        frontchannel_logout_session_required=bool(values["frontchannel_logout_session_required"]),
+        backchannel_logout_uri=_logout_uri(values["backchannel_logout_uri"], "backchannel_logout_uri"),
+        backchannel_logout_session_required=bool(values["backchannel_logout_session_required"]),
+        secret_ciphertext=(
+            client_secrets.encrypt(tenant.id, draft.client_id, secret) if alg == "HS256" and secret else None
+        ),
+    )
 
 
 def get_client(tenant_id: str, client_id: str) -> Client:
@@ -108,6 +200,19 @@ def delete_client(tenant_id: str, client_id: str) -> None:
     forget(tenant_id)
 
 
+def _check_alg(tenant: Tenant, alg: str, client_type: str) -> None:
+    if alg == "HS256":
+        # OIDC Core §10.1: the client's secret is the key, so a public client cannot verify.
+        if client_type == "public":
+            raise AdminError("HS256 needs a client secret: public clients use the tenant's keys (RS256, ...)")
+        if not client_secrets.available():
+            raise AdminError("HS256 is off in this deployment: it has no CLIENT_SECRET_KEY_ID to keep secrets with")
+        return
+    algs = {key["alg"] for key in tenant.keys if key["status"] == ACTIVE}
+    if alg not in algs:
+        raise AdminError(f"the tenant has no active {alg} key ({', '.join(sorted(algs))})")
+
+
 def _redirect_uris(uris: Sequence[str], client_type: str, required: bool = True) -> tuple[str, ...]:
     if required and not uris:
         raise AdminError("register at least one redirect URI")
@@ -122,24 +227,44 @@ def _redirect_uris(uris: Sequence[str], client_type: str, required: bool = True)
 def _response_types(values: Sequence[str]) -> tuple[str, ...]:
     normalized = tuple(dict.fromkeys(normalize_response_type(value) for value in values))
     unsupported = [value for value in normalized if value not in RESPONSE_TYPES]
-    if not normalized or unsupported:
+    if unsupported:
         raise AdminError(f"response types must be among: {', '.join(RESPONSE_TYPES)}")
     return normalized
 
 
-def _grant_types(values: Sequence[str] | None) -> tuple[str, ...]:
+def _grant_types(values: Sequence[str] | None, response_types: tuple[str, ...], client_type: str) -> tuple[str, ...]:
+    """RFC 7591 §2.1: grant types consistent with the response types. By default, what the
+    response types need, plus refresh tokens for clients of the code flow."""
+    needs = set()
+    if any("code" in value.split() for value in response_types):
+        needs.add("authorization_code")
+    if any({"token", "id_token"} & set(value.split()) for value in response_types):
+        needs.add("implicit")
     if values is None:
-        return GRANT_TYPES
+        values = [grant for grant in GRANT_TYPES if grant in needs]
+        if "authorization_code" in needs:
+            values.append("refresh_token")
     unknown = [value for value in values if value not in GRANT_TYPES]
-    if unknown or "authorization_code" not in values:
-        raise AdminError(f"grant types must include authorization_code, among: {', '.join(GRANT_TYPES)}")
+    if unknown:
+        raise AdminError(f"grant types must be among: {', '.join(GRANT_TYPES)}")
+    if not needs <= set(values):
+        raise AdminError(f"the response types need the grant types {', '.join(sorted(needs))}")
+    if client_type == "public" and set(CONFIDENTIAL_GRANTS) & set(values):
+        raise AdminError("client_credentials and password are for confidential clients")
+    if not values:
+        raise AdminError("a client needs at least one grant type or response type")
     return tuple(dict.fromkeys(values))
 
 
-def _scopes(values: Sequence[str]) -> tuple[str, ...]:
-    unknown = [value for value in values if value not in STANDARD_SCOPES]
-    if unknown:
-        raise AdminError(f"unknown scopes: {', '.join(unknown)}")
+def _scopes(tenant: Tenant, values: Sequence[str]) -> tuple[str, ...]:
+    """The scopes the client may be granted; ``token_introspection`` lets it introspect, and
+    other clients' ids name whose tokens it may introspect (the seed's conventions)."""
+    known = tenant_scopes(TenantSettings.from_mapping(tenant.settings))
+    for value in values:
+        if value in known or value == INTROSPECTION:
+            continue
+        if _CLIENT_ID.fullmatch(value) is None or store.get_client(tenant.id, value) is None:
+            raise AdminError(f"unknown scope (or client id) {value}")
     return tuple(dict.fromkeys(values))
 
 
@@ -150,6 +275,18 @@ def _http_url(value: str | None, field: str) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise AdminError(f"{field} must be an http(s) URL")
+    return value
+
+
+def _logout_uri(value: str | None, field: str) -> str | None:
+    """Front- and back-channel logout URIs: absolute, no fragment, https (or http to this
+    machine), like redirect URIs of confidential clients."""
+    if not value:
+        return None
+    try:
+        check_registrable(value, "confidential")
+    except ValueError as error:
+        raise AdminError(f"{field}: {error}") from None
     return value
 
 

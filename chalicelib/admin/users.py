@@ -22,7 +22,7 @@ MIN_PASSWORD = 8
 
 def create_user(tenant_id: str, username: str, password: str, claims: Mapping[str, Any] | None = None) -> User:
     """A new user with a fresh opaque ``sub`` (never the username: a rename keeps it)."""
-    get_tenant(tenant_id)
+    tenant = get_tenant(tenant_id)
     name = normalize_username(username)
     if not name or len(name) > 128 or not name.isprintable():
         raise AdminError("a username has 1 to 128 printable characters")
@@ -35,7 +35,7 @@ def create_user(tenant_id: str, username: str, password: str, claims: Mapping[st
         username=username.strip(),
         created_at=now,
         updated_at=now,
-        claims=check_claims(claims or {}),
+        claims=check_claims(claims or {}, _extra_claims(tenant.settings)),
     )
     if not store.create_user(user, hash_password(password)):
         raise AdminError(f"username {username} is taken in tenant {tenant_id}")
@@ -57,12 +57,36 @@ def set_password(tenant_id: str, username: str, password: str) -> None:
     store.set_password_hash(tenant_id, username, hash_password(password))
 
 
-def check_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the OIDC standard claims (Core §5.1), with their types."""
-    unknown = set(claims) - CLAIMS
+def update_claims(tenant_id: str, username: str, claims: Mapping[str, Any]) -> User:
+    """Replace some of a user's claims (a value of None removes the claim)."""
+    tenant = get_tenant(tenant_id)
+    user = get_user_by_username(tenant_id, username)
+    merged = {**user.claims, **claims}
+    merged = {name: value for name, value in merged.items() if value is not None}
+    updated = store.update_claims(tenant_id, user.sub, check_claims(merged, _extra_claims(tenant.settings)))
+    return updated
+
+
+def set_active(tenant_id: str, username: str, active: bool) -> User:
+    """Disable (or enable again) a user: a disabled user cannot log in, and its tokens stop
+    working at UserInfo and introspection."""
+    user = get_user_by_username(tenant_id, username)
+    return store.set_active(tenant_id, user.sub, normalize_username(username), active)
+
+
+def _extra_claims(settings: Mapping[str, Any]) -> set[str]:
+    """Claims the tenant's own scopes release: any JSON value."""
+    return {claim for spec in settings.get("extra_scopes", {}).values() for claim in spec.get("claims", ())}
+
+
+def check_claims(claims: Mapping[str, Any], extra: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The OIDC standard claims (Core §5.1), with their types; and the tenant's own."""
+    unknown = set(claims) - CLAIMS - set(extra)
     if unknown:
         raise AdminError(f"unknown claims: {', '.join(sorted(unknown))}")
     for name, value in claims.items():
+        if name in extra:
+            continue
         if name in BOOLEAN_CLAIMS and not isinstance(value, bool):
             raise AdminError(f"{name} must be true or false")
         if name == "address":

@@ -9,7 +9,8 @@ that only serves discovery must not pay for them.
 def forget_cached_material() -> None:
     """Drop this container's cached signers and master secret (tests; after an operator
     replaced a secret in place)."""
-    from chalicelib.keys import master, signer
+    from chalicelib.keys import client_secrets, master, signer
 
     signer.forget()
     master.forget()
+    client_secrets.forget()

@@ -12,7 +12,9 @@ from chalicelib.opaque import b64url
 
 
 def encode(claims: Mapping[str, Any], signer: Signer, typ: str = "JWT") -> str:
-    header = {"alg": signer.alg, "kid": signer.kid, "typ": typ}
+    header = {"alg": signer.alg, "typ": typ}
+    if signer.kid is not None:
+        header["kid"] = signer.kid
     signing_input = f"{_segment(header)}.{_segment(claims)}".encode("ascii")
     return f"{signing_input.decode('ascii')}.{b64url(signer.sign(signing_input))}"
 
@@ -25,21 +27,30 @@ def decode(
     typ: str,
     now: int,
     audience: str | None = None,
+    allow_expired: bool = False,
+    hmac_secret: str | None = None,
 ) -> dict[str, Any] | None:
-    """The claims of a JWT this tenant signed with one of ``jwks`` (by kid), or None when the
-    token is malformed, of another type, signed by another key, expired at ``now``, or not
-    ours. Expiry is checked against the request's clock, not PyJWT's."""
+    """The claims of a JWT this tenant signed with one of ``jwks`` (by kid), or with a
+    client's ``hmac_secret`` (HS256, no kid); None when the token is malformed, of another
+    type, signed by another key, expired at ``now`` (unless ``allow_expired``), or not ours.
+    Expiry is checked against the request's clock, not PyJWT's."""
     import jwt
 
     try:
         header = jwt.get_unverified_header(token)
-        jwk = jwks.get(header.get("kid", ""))
-        if jwk is None or header.get("alg") != jwk["alg"] or header.get("typ") != typ:
+        if header.get("typ") != typ:
             return None
+        if header.get("alg") == "HS256" and hmac_secret is not None:
+            key, alg = hmac_secret.encode(), "HS256"
+        else:
+            jwk = jwks.get(header.get("kid", ""))
+            if jwk is None or header.get("alg") != jwk["alg"]:
+                return None
+            key, alg = jwt.PyJWK(dict(jwk)).key, jwk["alg"]
         claims = jwt.decode(
             token,
-            jwt.PyJWK(dict(jwk)).key,
-            algorithms=[jwk["alg"]],
+            key,
+            algorithms=[alg],
             issuer=issuer,
             audience=audience,
             options={
@@ -52,9 +63,20 @@ def decode(
         )
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         return None
-    if not isinstance(claims["exp"], int) or claims["exp"] <= now:
+    if not isinstance(claims["exp"], int) or (claims["exp"] <= now and not allow_expired):
         return None
     return claims
+
+
+def unverified_claims(token: str) -> dict[str, Any] | None:
+    """A JWT's claims before verification: only to find the key to verify it with."""
+    import jwt
+
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 def _segment(value: Mapping[str, Any]) -> str:

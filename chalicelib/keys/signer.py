@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 
 class Signer(Protocol):
-    kid: str
+    kid: str | None  # None for a client's own HS256 secret
     alg: str
 
     def sign(self, signing_input: bytes) -> bytes:

@@ -15,6 +15,7 @@ from chalicelib.context import Context
 from chalicelib.oidc import pkce, response_modes
 from chalicelib.oidc.errors import (
     InvalidRequest,
+    InvalidScope,
     RegistrationNotSupported,
     RequestNotSupported,
     RequestUriNotSupported,
@@ -23,10 +24,12 @@ from chalicelib.oidc.errors import (
     UnsupportedResponseType,
 )
 from chalicelib.oidc.redirect_uris import match_redirect_uri
-from chalicelib.oidc.scopes import grantable, parse_scope
+from chalicelib.oidc.scopes import grantable, parse_scope, tenant_scopes
 from chalicelib.store.clients import Client
 
-RESPONSE_TYPES = ("code",)
+# Normalized (sorted) response types: the code flow, the implicit flow (OIDC Core §3.2 and
+# RFC 6749 §4.2's plain OAuth ``token``) and the hybrid flow (OIDC Core §3.3).
+RESPONSE_TYPES = ("code", "id_token", "id_token token", "token", "code id_token", "code token", "code id_token token")
 _DIGITS = re.compile(r"[0-9]{1,10}")
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 
@@ -58,6 +61,10 @@ class AuthorizationRequest:
     def client(self) -> Client:
         return self.target.client
 
+    def returns(self, artifact: str) -> bool:
+        """Whether the authorization response carries ``artifact`` (code, token, id_token)."""
+        return artifact in self.response_type.split()
+
 
 def normalize_response_type(value: str) -> str:
     return " ".join(sorted(value.split()))
@@ -85,8 +92,15 @@ def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) ->
     client = target.client
     response_type = _check_response_type(client, params.get("response_type"))
     response_modes.check(response_type, params.get("response_mode"))
-    scopes = grantable(parse_scope(params.get("scope")), client.scopes)
-    required = client.is_public or ctx.settings.require_pkce == "all"
+    scopes = grantable(parse_scope(params.get("scope")), client.scopes, tenant_scopes(ctx.settings))
+    if "id_token" in response_type.split():
+        if "openid" not in scopes:
+            raise InvalidScope("an id_token is only issued for the openid scope")
+        if not params.get("nonce"):
+            # OIDC Core §3.2.2.1, §3.3.2.11: an ID token sent through the browser carries
+            # the nonce that lets the client detect a replayed one.
+            raise InvalidRequest("nonce is required when an id_token is returned from the authorization endpoint")
+    required = "code" in response_type.split() and (client.is_public or ctx.settings.require_pkce == "all")
     challenge, method = pkce.check_challenge(
         params.get("code_challenge"),
         params.get("code_challenge_method"),

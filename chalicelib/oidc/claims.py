@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.oidc.scopes import STANDARD_SCOPES
+from chalicelib.context import Context
+from chalicelib.oidc.errors import InvalidGrant
+from chalicelib.oidc.scopes import Scope, tenant_scopes
+from chalicelib.store.users import get_user
+
+if TYPE_CHECKING:
+    from chalicelib.oidc.tokens import Grant
 
 ADDRESS_FIELDS = ("formatted", "street_address", "locality", "region", "postal_code", "country")
 
 
 def claims_for_scopes(
-    sub: str, stored: Mapping[str, Any], scopes: tuple[str, ...], updated_at: int | None = None
+    sub: str,
+    stored: Mapping[str, Any],
+    scopes: tuple[str, ...],
+    known: Mapping[str, Scope],
+    updated_at: int | None = None,
 ) -> dict[str, Any]:
     """``sub`` plus every claim the granted scopes release. Empty values are left out
     (OIDC Core §5.3.2: a claim with no value is omitted, not null)."""
@@ -20,7 +30,7 @@ def claims_for_scopes(
         values.setdefault("updated_at", updated_at)
     claims: dict[str, Any] = {"sub": sub}
     for scope in scopes:
-        for name in STANDARD_SCOPES[scope].claims if scope in STANDARD_SCOPES else ():
+        for name in known[scope].claims if scope in known else ():
             value = values.get(name)
             if name == "address" and isinstance(value, Mapping):
                 value = {key: value[key] for key in ADDRESS_FIELDS if value.get(key)}
@@ -29,8 +39,19 @@ def claims_for_scopes(
     return claims
 
 
-def supported_claims() -> list[str]:
-    names = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"]
-    for scope in STANDARD_SCOPES.values():
-        names.extend(scope.claims)
+def supported_claims(known: Mapping[str, Scope]) -> list[str]:
+    names = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid"]
+    for scope in known.values():
+        names.extend(claim for claim in scope.claims if claim not in names)
     return names
+
+
+def id_token_claims(ctx: Context, grant: Grant, always: bool = False) -> dict[str, Any] | None:
+    """The scopes' claims for an ID token: when the tenant puts them there
+    (OIDC_IDTOKEN_INCLUDE_CLAIMS), or ``always`` (no access token goes with it). One read."""
+    if not (always or ctx.settings.idtoken_include_claims):
+        return None
+    user = get_user(ctx.tenant.id, grant.sub)
+    if user is None or not user.active:
+        raise InvalidGrant("the user no longer exists")
+    return claims_for_scopes(user.sub, user.claims, grant.scopes, tenant_scopes(ctx.settings), user.updated_at)

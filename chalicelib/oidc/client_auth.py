@@ -6,15 +6,31 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import unquote_plus
 
 from chalicelib.context import Context
 from chalicelib.oidc.errors import InvalidClient, InvalidRequest
+from chalicelib.oidc.params import single_values
 from chalicelib.opaque import digest
 from chalicelib.store.clients import Client
 
 METHODS = ("client_secret_basic", "client_secret_post", "none")
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def authenticated_request(
+    ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[str]] | None
+) -> tuple[Client, dict[str, str]]:
+    """The client and the parameters of a form-encoded request to the token, introspection
+    or revocation endpoint. ``form`` is None when the body is not form-encoded, which those
+    endpoints require (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1)."""
+    if form is None:
+        raise InvalidRequest(f"the request body must be {FORM}")
+    params = single_values(form)
+    return authenticate_client(ctx, headers, params), params
 
 
 def authenticate_client(ctx: Context, headers: Mapping[str, str], params: Mapping[str, str]) -> Client:

@@ -7,15 +7,16 @@ Each decision reads what it needs in one round trip and writes its outcome in on
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from chalicelib.context import Context
-from chalicelib.oidc import interaction, response_modes
+from chalicelib.oidc import interaction, response_modes, session_management
 from chalicelib.oidc.authorize import AuthorizationRequest, resolve_target, validate_request
 from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError
 from chalicelib.oidc.results import Cookie, Page, Redirect, Result
-from chalicelib.opaque import new_token
+from chalicelib.oidc.tokens import Grant, front_channel_tokens
+from chalicelib.opaque import new_id, new_token
 from chalicelib.store import authorizations
 from chalicelib.store.codes import AuthorizationCode
 from chalicelib.store.consents import Consent
@@ -88,18 +89,50 @@ def proceed(
             page_url(ctx, "consent", consent_ticket(ctx, request, login.session)),
             cookies=session_cookies(ctx, login),
         )
-    return issue_code(ctx, request, login)
+    return issue(ctx, request, login)
 
 
-def issue_code(
-    ctx: Context, request: AuthorizationRequest, login: Login, consent: Consent | None = None
-) -> Redirect | Page:
-    """Store a code (with the session and consent this step created) and answer the client.
-    A pre-existing session must still be live when the code is written; if it was logged
-    out meanwhile, the user logs in again."""
-    session = login.session
-    code = new_token()
-    record = AuthorizationCode(
+def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Consent | None = None) -> Redirect | Page:
+    """Answer the client with what its response_type asks for (a code, tokens, or both),
+    after storing the code with the session and consent this step created. A pre-existing
+    session must still be live when this is written; if it was logged out meanwhile, the
+    user logs in again. The session records the client, which logout will notify."""
+    session, client_id = login.session, request.client.client_id
+    gid = new_id()
+    code = new_token() if request.returns("code") else None
+    written = authorizations.commit(
+        ctx.tenant.id,
+        now=ctx.now,
+        new_session=replace(session, clients=session.clients | {client_id}) if login.new else None,
+        ended_session=login.replaces,
+        live_session=None if login.new else session.sid,
+        client_id=client_id,
+        consent=consent,
+        code=(code, code_record(ctx, request, session, gid)) if code else None,
+    )
+    if not written:
+        return proceed(ctx, request, None, None)
+    grant = Grant(
+        client=request.client,
+        sub=session.sub,
+        scopes=request.scopes,
+        auth_time=session.auth_time,
+        gid=gid,
+        sid=interaction.public_sid(session.sid),
+        nonce=request.nonce,
+    )
+    values = front_channel_tokens(ctx, grant, request.response_type, code)
+    values.update(session_management.response_values(ctx, client_id, request.target.redirect_uri, session.sid))
+    response = response_modes.respond(request.target, values, ctx.issuer)
+    cookies = session_cookies(ctx, login)
+    if isinstance(response, Redirect):
+        return Redirect(response.location, cookies=cookies)
+    return Page(response.template, response.context, cookies=cookies, form_target=response.form_target)
+
+
+def code_record(ctx: Context, request: AuthorizationRequest, session: Session, gid: str) -> AuthorizationCode:
+    return AuthorizationCode(
+        gid=gid,
         client_id=request.client.client_id,
         redirect_uri=request.params.get("redirect_uri", ""),
         sub=session.sub,
@@ -112,22 +145,6 @@ def issue_code(
         code_challenge=request.code_challenge,
         code_challenge_method=request.code_challenge_method,
     )
-    written = authorizations.commit(
-        ctx.tenant.id,
-        now=ctx.now,
-        new_session=session if login.new else None,
-        ended_session=login.replaces,
-        live_session=None if login.new else session.sid,
-        consent=consent,
-        code=(code, record),
-    )
-    if not written:
-        return proceed(ctx, request, None, None)
-    response = response_modes.respond(request.target, {"code": code}, ctx.issuer)
-    cookies = session_cookies(ctx, login)
-    if isinstance(response, Redirect):
-        return Redirect(response.location, cookies=cookies)
-    return Page(response.template, response.context, cookies=cookies, form_target=response.form_target)
 
 
 def consent_ticket(ctx: Context, request: AuthorizationRequest, session: Session) -> str:
@@ -139,7 +156,8 @@ def session_cookies(ctx: Context, login: Login) -> tuple[Cookie, ...]:
     if not login.new:
         return ()
     value = interaction.session_cookie(login.session.sid, login.session.sub)
-    return (Cookie(interaction.SESSION_COOKIE, value, max_age=ctx.settings.session_expire),)
+    session = Cookie(interaction.SESSION_COOKIE, value, max_age=ctx.settings.session_expire)
+    return (session, *session_management.browser_state_cookie(ctx, login.session.sid))
 
 
 def page_url(ctx: Context, page: str, ticket: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib.context import Context
 from chalicelib.keys.master import tenant_key
 from chalicelib.oidc.errors import InvalidPage
-from chalicelib.opaque import b64url, b64url_decode
+from chalicelib.opaque import b64url, b64url_decode, digest
 
 SESSION_COOKIE = "op_session"
 
@@ -62,3 +62,10 @@ def parse_session_cookie(value: str | None) -> tuple[str, str] | None:
 def _mac(ctx: Context, body: str) -> str:
     key = tenant_key(ctx.tenant.id, "interaction")
     return b64url(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
+
+
+def public_sid(sid: str) -> str:
+    """The session's id as RPs see it (the ``sid`` claim, front- and back-channel logout).
+    The cookie's sid is the session's credential and never leaves the browser and the OP;
+    this is a one-way function of it, so an RP cannot forge an OP session from it."""
+    return digest("public-sid:" + sid)[:32]

@@ -14,6 +14,10 @@ class Cookie:
     name: str
     value: str | None
     max_age: int | None = None
+    # Whether script is kept away from it (every cookie but the session-management one).
+    http_only: bool = True
+    # Sent in third-party contexts too (SameSite=None; on https only, as browsers require).
+    cross_site: bool = False
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,10 @@ class Page:
     cookies: tuple[Cookie, ...] = ()
     # Origin that the page's form may post to besides the OP itself (CSP form-action).
     form_target: str | None = None
+    # Origins the page may frame (CSP frame-src): front-channel logout URIs.
+    frame_targets: tuple[str, ...] = ()
+    # Whether other sites may frame this page (only the session-management iframe).
+    frameable: bool = False
 
 
 @dataclass(frozen=True)

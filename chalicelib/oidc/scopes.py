@@ -3,9 +3,11 @@ which claims it releases (OIDC Core §5.4)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chalicelib.oidc.errors import InvalidScope
+from chalicelib.tenancy.settings import TenantSettings
 
 
 @dataclass(frozen=True)
@@ -64,14 +66,31 @@ def parse_scope(value: str | None) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def grantable(requested: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+# A client's allowed scopes may name this to be let into the introspection endpoint (the
+# seed's convention); it is a permission, never granted to a token.
+INTROSPECTION = "token_introspection"
+
+
+def tenant_scopes(settings: TenantSettings) -> Mapping[str, Scope]:
+    """The standard scopes and the tenant's own (extra_scopes)."""
+    if not settings.extra_scopes:
+        return STANDARD_SCOPES
+    extra = {
+        name: Scope(name, spec.title, spec.description, spec.claims) for name, spec in settings.extra_scopes.items()
+    }
+    return {**STANDARD_SCOPES, **extra}
+
+
+def grantable(requested: tuple[str, ...], allowed: tuple[str, ...], known: Mapping[str, Scope]) -> tuple[str, ...]:
     """The requested scopes this tenant knows and the client may have. Unknown scopes are
-    ignored (OIDC Core §3.1.2.1); an empty result is an error (RFC 6749 §3.3)."""
-    granted = tuple(scope for scope in requested if scope in STANDARD_SCOPES and (not allowed or scope in allowed))
+    ignored (OIDC Core §3.1.2.1); an empty result is an error (RFC 6749 §3.3). A client
+    whose allowed list names no scope (only permissions, say) may have any scope."""
+    limits = {scope for scope in allowed if scope in known}
+    granted = tuple(scope for scope in requested if scope in known and (not limits or scope in limits))
     if not granted:
         raise InvalidScope("no requested scope can be granted")
     return granted
 
 
-def describe(scopes: tuple[str, ...]) -> list[Scope]:
-    return [STANDARD_SCOPES[name] for name in scopes if name in STANDARD_SCOPES]
+def describe(scopes: tuple[str, ...], known: Mapping[str, Scope]) -> list[Scope]:
+    return [known[name] for name in scopes if name in known]

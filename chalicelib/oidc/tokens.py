@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.context import Context
-from chalicelib.keys import jws
+from chalicelib.keys import client_secrets, jws
 from chalicelib.keys.signer import Signer
 from chalicelib.oidc.errors import ServerError
 from chalicelib.opaque import b64url, new_id
@@ -19,13 +19,27 @@ ACCESS_TOKEN_TYPE = "at+jwt"
 
 @dataclass(frozen=True)
 class Grant:
-    """What a grant established: who, for which client and scopes, since when."""
+    """What a grant established: who, for which client and scopes, since when. ``gid``
+    names the grant in every token it yields, so revoking the grant revokes them all."""
 
     client: Client
     sub: str
     scopes: tuple[str, ...]
-    auth_time: int
+    auth_time: int | None  # None when no end user authenticated (client_credentials)
+    gid: str
+    # The OP session behind it (its public id: the ID token's ``sid`` claim).
+    sid: str | None = None
     nonce: str | None = None
+
+
+def id_token_signer(ctx: Context, client: Client) -> Signer:
+    """The tenant's key for the client's algorithm, or for HS256 the client's own secret."""
+    alg = client.id_token_signed_response_alg
+    if alg != "HS256":
+        return signer(ctx, alg)
+    if client.secret_ciphertext is None:
+        raise ServerError("this client has no secret to sign HS256 ID tokens with")
+    return client_secrets.HmacSigner(client_secrets.decrypt(ctx.tenant.id, client.client_id, client.secret_ciphertext))
 
 
 def signer(ctx: Context, alg: str) -> Signer:
@@ -45,9 +59,11 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
         "scope": " ".join(grant.scopes),
         "iat": ctx.now,
         "exp": expires,
-        "auth_time": grant.auth_time,
         "jti": new_id(),
+        "gid": grant.gid,
     }
+    if grant.auth_time is not None:
+        claims["auth_time"] = grant.auth_time
     return jws.encode(claims, signer(ctx, access_token_alg(ctx)), typ=ACCESS_TOKEN_TYPE)
 
 
@@ -61,9 +77,11 @@ def mint_id_token(
     grant: Grant,
     access_token: str | None,
     claims: Mapping[str, Any] | None = None,
+    code: str | None = None,
 ) -> str:
-    """OIDC Core §2 and §3.1.3.6: ``at_hash`` binds the ID token to the access token."""
-    token_signer = signer(ctx, grant.client.id_token_signed_response_alg)
+    """OIDC Core §2, §3.1.3.6 and §3.3.2.11: ``at_hash`` and ``c_hash`` bind the ID token to
+    the access token and the code it travels with."""
+    token_signer = id_token_signer(ctx, grant.client)
     payload: dict[str, Any] = dict(claims or {})
     payload.update(
         iss=ctx.issuer,
@@ -73,10 +91,14 @@ def mint_id_token(
         iat=ctx.now,
         auth_time=grant.auth_time,
     )
+    if grant.sid is not None:
+        payload["sid"] = grant.sid
     if grant.nonce is not None:
         payload["nonce"] = grant.nonce
     if access_token is not None:
         payload["at_hash"] = half_hash(access_token)
+    if code is not None:
+        payload["c_hash"] = half_hash(code)
     return jws.encode(payload, token_signer)
 
 
@@ -105,3 +127,22 @@ def token_response(
     if "openid" in grant.scopes:
         body["id_token"] = mint_id_token(ctx, grant, access_token, id_token_claims)
     return body
+
+
+def front_channel_tokens(ctx: Context, grant: Grant, response_type: str, code: str | None) -> dict[str, str]:
+    """What the authorization response carries (OIDC Core §3.2.2.5, §3.3.2.5): the code,
+    an access token, an ID token bound to both by ``at_hash`` and ``c_hash``. With no access
+    token to read UserInfo with (``id_token`` alone), the scopes' claims go in the ID token
+    (OIDC Core §5.4)."""
+    from chalicelib.oidc.claims import id_token_claims
+
+    returned = response_type.split()
+    values: dict[str, str] = {"code": code} if code is not None else {}
+    access_token = None
+    if "token" in returned:
+        access_token = mint_access_token(ctx, grant)
+        values.update(access_token=access_token, token_type="Bearer", expires_in=str(ctx.settings.token_expire))
+    if "id_token" in returned:
+        claims = id_token_claims(ctx, grant, always=returned == ["id_token"])
+        values["id_token"] = mint_id_token(ctx, grant, access_token, claims, code=code)
+    return values

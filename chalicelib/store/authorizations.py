@@ -8,7 +8,7 @@ still existing, so a code is never issued for a session that was logged out mean
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.store import consents, sessions
@@ -50,12 +50,14 @@ def commit(
     new_session: Session | None = None,
     ended_session: str | None = None,
     live_session: str | None = None,
+    client_id: str | None = None,
     consent: Consent | None = None,
     code: tuple[str, AuthorizationCode] | None = None,
 ) -> bool:
     """Write a step's outcome atomically. ``ended_session`` is a sid replaced by
     ``new_session`` (re-authentication); ``live_session`` names a sid that must still exist
-    and be unexpired: False when it does not, and then nothing is written."""
+    and be unexpired (False when it does not, and then nothing is written), to which
+    ``client_id`` is added as one of the clients it signed in to."""
     items: list[Item] = []
     if new_session is not None:
         items.append(sessions.session_item(new_session))
@@ -63,22 +65,29 @@ def commit(
         items.append(consents.consent_item(consent))
     if code is not None:
         items.append(code_item(tenant_id, *code))
-    if live_session is None and ended_session is None and len(items) == 1:
-        items[0].save()  # a plain PutItem costs half a transactional write
-        return True
+    if live_session is not None and client_id is None:
+        raise ValueError("a live session is joined by a client")
+    live = SessionItem.sk.exists() & (SessionItem.ttl > at(now))
+    joined = [SessionItem.clients.add({client_id})]
     try:
-        with TransactWrite(connection=connection()) as transaction:
-            if live_session is not None:
-                transaction.condition_check(
-                    SessionItem,
-                    tenant_id,
-                    sessions.PREFIX + live_session,
-                    condition=SessionItem.sk.exists() & (SessionItem.ttl > at(now)),
-                )
-            if ended_session is not None:
-                transaction.delete(SessionItem(tenant_id, sessions.PREFIX + ended_session))
-            for item in items:
-                transaction.save(item)
+        if live_session is None and ended_session is None and len(items) == 1:
+            items[0].save()  # a plain PutItem costs half a transactional write
+        elif live_session is not None and ended_session is None and not items:
+            SessionItem(tenant_id, sessions.PREFIX + live_session).update(actions=joined, condition=live)
+        else:
+            with TransactWrite(connection=connection()) as transaction:
+                if live_session is not None:
+                    transaction.update(
+                        SessionItem(tenant_id, sessions.PREFIX + live_session), actions=joined, condition=live
+                    )
+                if ended_session is not None:
+                    transaction.delete(SessionItem(tenant_id, sessions.PREFIX + ended_session))
+                for item in items:
+                    transaction.save(item)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
     except TransactWriteError as error:
         if condition_failed(error):
             return False

@@ -31,6 +31,15 @@ class Client:
     terms_url: str | None = None
     contact_email: str | None = None
     logo_uri: str | None = None
+    # HS256 clients only: the secret, KMS-encrypted, because their ID tokens are signed with it.
+    secret_ciphertext: str | None = None
+    # OpenID Connect Front-Channel and Back-Channel Logout 1.0.
+    frontchannel_logout_uri: str | None = None
+    frontchannel_logout_session_required: bool = False
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
+    # RFC 7592: clients registered dynamically manage themselves with this token (digest).
+    registration_token_hash: str | None = None
 
     @property
     def is_public(self) -> bool:
@@ -86,6 +95,12 @@ def _to_item(client: Client) -> ClientItem:
         contact_email=client.contact_email,
         logo_uri=client.logo_uri,
         created_at=client.created_at,
+        secret_ciphertext=client.secret_ciphertext,
+        frontchannel_logout_uri=client.frontchannel_logout_uri,
+        frontchannel_logout_session_required=client.frontchannel_logout_session_required,
+        backchannel_logout_uri=client.backchannel_logout_uri,
+        backchannel_logout_session_required=client.backchannel_logout_session_required,
+        registration_token_hash=client.registration_token_hash,
     )
 
 
@@ -110,4 +125,10 @@ def _from_item(item: ClientItem) -> Client:
         contact_email=item.contact_email,
         logo_uri=item.logo_uri,
         created_at=int(item.created_at),
+        secret_ciphertext=item.secret_ciphertext,
+        frontchannel_logout_uri=item.frontchannel_logout_uri,
+        frontchannel_logout_session_required=bool(item.frontchannel_logout_session_required),
+        backchannel_logout_uri=item.backchannel_logout_uri,
+        backchannel_logout_session_required=bool(item.backchannel_logout_session_required),
+        registration_token_hash=item.registration_token_hash,
     )

@@ -12,6 +12,7 @@ PREFIX = "code#"
 
 @dataclass(frozen=True)
 class AuthorizationCode:
+    gid: str  # the grant its tokens belong to
     client_id: str
     redirect_uri: str
     sub: str
@@ -40,6 +41,7 @@ def code_item(tenant_id: str, code: str, record: AuthorizationCode) -> CodeItem:
     return CodeItem(
         tenant_id,
         PREFIX + digest(code),
+        gid=record.gid,
         client_id=record.client_id,
         redirect_uri=record.redirect_uri,
         sub=record.sub,
@@ -60,9 +62,19 @@ class Redeemed:
     code: AuthorizationCode
 
 
-def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) -> Redeemed | None:
+@dataclass(frozen=True)
+class Replayed:
+    """The code had already been redeemed, and its own client presented it again: the
+    grant it started must be revoked (RFC 6749 §4.1.2)."""
+
+    gid: str
+    expires_at: int
+
+
+def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) -> Redeemed | Replayed | None:
     """Mark the code used and return it, in one conditional write; None if it is unknown,
-    expired, already used, or issued to another client, redirect URI or PKCE challenge.
+    expired, or issued to another client, redirect URI or PKCE challenge; Replayed if it was
+    already used.
 
     Every check sits in the write's condition (RFC 6749 §4.1.3, RFC 7636 §4.6), so a bad
     request writes nothing and of two concurrent redemptions exactly one succeeds.
@@ -86,10 +98,14 @@ def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) ->
         condition &= any_match
     marker = consume(item, now, condition)
     if marker is None:
+        # consume() has loaded what is stored, if anything, to tell a replay apart.
+        if item.used_at is not None and item.client_id == redemption.client_id:
+            return Replayed(item.gid, epoch(item.ttl))
         return None
     return Redeemed(
         marker,
         AuthorizationCode(
+            gid=item.gid,
             client_id=item.client_id,
             redirect_uri=item.redirect_uri,
             sub=item.sub,

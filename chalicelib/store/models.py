@@ -26,6 +26,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -78,6 +79,12 @@ class ClientItem(Item, discriminator="client"):
     contact_email = UnicodeAttribute(null=True)
     logo_uri = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
+    secret_ciphertext = UnicodeAttribute(null=True)
+    frontchannel_logout_uri = UnicodeAttribute(null=True)
+    frontchannel_logout_session_required = BooleanAttribute(default=False)
+    backchannel_logout_uri = UnicodeAttribute(null=True)
+    backchannel_logout_session_required = BooleanAttribute(default=False)
+    registration_token_hash = UnicodeAttribute(null=True)
 
 
 class UserItem(Item, discriminator="user"):
@@ -93,12 +100,19 @@ class LoginItem(Item, discriminator="login"):
 
     sub = UnicodeAttribute()
     password_hash = UnicodeAttribute()
+    # Recent failed attempts (brute-force protection): how many, and the latest one's time.
+    failures = NumberAttribute(null=True)
+    failed_at = NumberAttribute(null=True)
+    # A disabled user cannot log in (kept here too, so a login still reads one item).
+    disabled = BooleanAttribute(null=True)
 
 
 class SessionItem(Item, discriminator="session"):
     sub = UnicodeAttribute()
     auth_time = NumberAttribute()
     created_at = NumberAttribute()
+    # The clients this session signed in to: the ones to tell when it ends (logout).
+    clients = UnicodeSetAttribute(null=True)
 
 
 class OneTimeItem(Item):
@@ -111,6 +125,7 @@ class OneTimeItem(Item):
 
 
 class CodeItem(OneTimeItem, discriminator="code"):
+    gid = UnicodeAttribute()  # the grant its tokens will belong to
     client_id = UnicodeAttribute()
     redirect_uri = UnicodeAttribute()
     sub = UnicodeAttribute()
@@ -123,13 +138,21 @@ class CodeItem(OneTimeItem, discriminator="code"):
     created_at = NumberAttribute()
 
 
-class RefreshTokenItem(OneTimeItem, discriminator="refresh"):
-    client_id = UnicodeAttribute()
-    sub = UnicodeAttribute()
-    scopes = ListAttribute(of=UnicodeAttribute, default=list)
-    sid = UnicodeAttribute()
-    auth_time = NumberAttribute()
-    created_at = NumberAttribute()
+class GrantItem(Item, discriminator="grant"):
+    """One authorization's lasting state, keyed by its grant id: the refresh token that is
+    live now (as a digest; rotation swaps it in one conditional write) and, once revoked,
+    ``revoked_at``, which every access token of the grant is checked against."""
+
+    client_id = UnicodeAttribute(null=True)
+    sub = UnicodeAttribute(null=True)
+    scopes = ListAttribute(of=UnicodeAttribute, null=True)
+    sid = UnicodeAttribute(null=True)
+    auth_time = NumberAttribute(null=True)
+    created_at = NumberAttribute(null=True)
+    current = UnicodeAttribute(null=True)  # digest of the live refresh token's secret
+    previous = UnicodeAttribute(null=True)  # digest of the one it replaced: a replay of it is theft
+    rotated_at = NumberAttribute(null=True)
+    revoked_at = NumberAttribute(null=True)
 
 
 class ConsentItem(Item, discriminator="consent"):
@@ -173,6 +196,14 @@ def put_if_absent(item: Item) -> bool:
             return False
         raise
     return True
+
+
+def delete_returning(item: Item) -> Item | None:
+    """Delete ``item``'s key and return what was stored there (None if nothing was), in one
+    DeleteItem: whoever deletes an item learns it was they who did."""
+    response = connection().delete_item(settings.table_name, item.pk, item.sk, return_values="ALL_OLD")
+    attributes = response.get("Attributes")
+    return type(item).from_raw_data(attributes) if attributes else None
 
 
 def consume(item: OneTimeItem, now: int, condition: Condition) -> str | None:

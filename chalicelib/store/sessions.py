@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from chalicelib.store.models import SessionItem, at, epoch, valid_key_part
+from chalicelib.store.models import SessionItem, at, delete_returning, epoch, valid_key_part
 
 PREFIX = "session#"
 
@@ -17,6 +17,7 @@ class Session:
     auth_time: int
     created_at: int
     expires_at: int
+    clients: frozenset[str] = field(default_factory=frozenset)
 
 
 def session_item(session: Session) -> SessionItem:
@@ -26,6 +27,7 @@ def session_item(session: Session) -> SessionItem:
         sub=session.sub,
         auth_time=session.auth_time,
         created_at=session.created_at,
+        clients=set(session.clients) or None,
         ttl=at(session.expires_at),
     )
 
@@ -42,6 +44,7 @@ def from_item(item: SessionItem, now: int) -> Session | None:
         auth_time=int(item.auth_time),
         created_at=int(item.created_at),
         expires_at=expires_at,
+        clients=frozenset(item.clients or ()),
     )
 
 
@@ -52,3 +55,13 @@ def get_session(tenant_id: str, sid: str, now: int) -> Session | None:
         return from_item(SessionItem.get(tenant_id, PREFIX + sid), now)
     except SessionItem.DoesNotExist:
         return None
+
+
+def end_session(tenant_id: str, sid: str, now: int) -> Session | None:
+    """Delete the session and return what it was (None if it was already gone or expired):
+    one DeleteItem with ALL_OLD, so two logouts racing cannot both notify the clients."""
+    if not valid_key_part(sid):
+        return None
+    item = SessionItem(tenant_id, PREFIX + sid)
+    old = delete_returning(item)
+    return from_item(old, now) if old is not None else None

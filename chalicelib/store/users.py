@@ -6,6 +6,7 @@ UserInfo endpoint reads only the profile item. Renaming a user never changes the
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class Login:
     username: str
     sub: str
     password_hash: str
+    failures: int = 0
+    failed_at: int = 0
+    disabled: bool = False
 
 
 def normalize_username(username: str) -> str:
@@ -58,7 +62,15 @@ def get_login(tenant_id: str, username: str) -> Login | None:
         item = LoginItem.get(tenant_id, LOGIN + name)
     except LoginItem.DoesNotExist:
         return None
-    return Login(tenant_id, name, item.sub, item.password_hash)
+    return Login(
+        tenant_id,
+        name,
+        item.sub,
+        item.password_hash,
+        int(item.failures or 0),
+        int(item.failed_at or 0),
+        bool(item.disabled),
+    )
 
 
 def get_user(tenant_id: str, sub: str) -> User | None:
@@ -91,6 +103,43 @@ def set_password_hash(tenant_id: str, username: str, password_hash: str) -> None
         actions=[LoginItem.password_hash.set(password_hash)],
         condition=LoginItem.sk.exists(),
     )
+
+
+def update_claims(tenant_id: str, sub: str, claims: Mapping[str, Any], now: int | None = None) -> User:
+    item = UserItem(tenant_id, USER + sub)
+    item.update(
+        actions=[UserItem.claims.set(dict(claims)), UserItem.updated_at.set(now or int(time.time()))],
+        condition=UserItem.sk.exists(),
+    )
+    return from_item(item)
+
+
+def set_active(tenant_id: str, sub: str, username: str, active: bool) -> User:
+    """Enable or disable a user: its profile (checked by UserInfo and introspection) and its
+    login (checked at every password login) change together."""
+    user, login = UserItem(tenant_id, USER + sub), LoginItem(tenant_id, LOGIN + normalize_username(username))
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.update(user, actions=[UserItem.active.set(active)], condition=UserItem.sk.exists())
+        flag = LoginItem.disabled.remove() if active else LoginItem.disabled.set(True)
+        transaction.update(login, actions=[flag], condition=LoginItem.sk.exists())
+    found = get_user(tenant_id, sub)
+    if found is None:
+        raise LookupError(sub)
+    return found
+
+
+def record_failure(tenant_id: str, username: str, failures: int, now: int) -> None:
+    """Count a failed password attempt (``failures`` is the new count)."""
+    item = LoginItem(tenant_id, LOGIN + normalize_username(username))
+    item.update(
+        actions=[LoginItem.failures.set(failures), LoginItem.failed_at.set(now)],
+        condition=LoginItem.sk.exists(),
+    )
+
+
+def clear_failures(tenant_id: str, username: str) -> None:
+    item = LoginItem(tenant_id, LOGIN + normalize_username(username))
+    item.update(actions=[LoginItem.failures.remove(), LoginItem.failed_at.remove()], condition=LoginItem.sk.exists())
 
 
 def _to_item(user: User) -> UserItem:

@@ -11,6 +11,31 @@ from typing import Any
 
 DAY = 86400
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_NAME = re.compile(r"[a-z][a-z0-9_:.-]{0,63}")
+# Scopes and claims a tenant cannot redefine: the standard ones, and the JWT claims the
+# provider sets itself.
+RESERVED_SCOPES = frozenset({"openid", "profile", "email", "phone", "address", "offline_access", "token_introspection"})
+RESERVED_CLAIMS = frozenset(
+    {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "acr", "amr", "azp"}
+    | {"at_hash", "c_hash", "sid", "gid", "scope", "client_id", "typ", "events"}
+)
+
+
+@dataclass(frozen=True)
+class ExtraScope:
+    """A tenant's own scope (the seed's OIDC_EXTRA_SCOPE_CLAIMS): shown on the consent page
+    with its title and description, releasing the user's values of ``claims``."""
+
+    title: str
+    description: str
+    claims: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.title, str) and isinstance(self.description, str) and self.title.strip()):
+            raise ValueError("an extra scope has a title and a description")
+        for claim in self.claims:
+            if not isinstance(claim, str) or _NAME.fullmatch(claim) is None or claim in RESERVED_CLAIMS:
+                raise ValueError(f"an extra scope cannot release the claim {claim!r}")
 
 
 @dataclass(frozen=True)
@@ -36,6 +61,12 @@ class TenantSettings:
     idtoken_expire: int = 600  # OIDC_IDTOKEN_EXPIRE, seconds
     skip_consent_expire: int = 90  # OIDC_SKIP_CONSENT_EXPIRE, days
     idtoken_include_claims: bool = False  # OIDC_IDTOKEN_INCLUDE_CLAIMS
+    session_management_enable: bool = False  # OIDC_SESSION_MANAGEMENT_ENABLE
+    # OIDC_UNAUTHENTICATED_SESSION_MANAGEMENT_KEY; None: derived per tenant (stable across
+    # Lambda containers, which a value "generated at startup" would not be).
+    unauthenticated_session_management_key: str | None = None
+    grant_type_password_enable: bool = False  # OIDC_GRANT_TYPE_PASSWORD_ENABLE
+    introspection_validate_audience_scope: bool = True  # OIDC_INTROSPECTION_VALIDATE_AUDIENCE_SCOPE
     # Not in the seed (Django leaves refresh tokens unbounded): rotated on every use, and
     # dead after this long.
     refresh_token_expire: int = 30 * DAY
@@ -48,6 +79,7 @@ class TenantSettings:
     allow_plain_pkce: bool = True
     key_backend: str = "secretsmanager"
     branding: Branding = field(default_factory=Branding)
+    extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> TenantSettings:
@@ -59,6 +91,8 @@ class TenantSettings:
         values = dict(values)
         if "branding" in values:
             values["branding"] = Branding(**values["branding"])
+        if "extra_scopes" in values:
+            values["extra_scopes"] = _extra_scopes(values["extra_scopes"])
         settings = cls(**values)
         settings.validate()
         return settings
@@ -70,7 +104,23 @@ class TenantSettings:
                 raise ValueError(f"{f.name} must be a positive integer")
             if f.type == "bool" and not isinstance(value, bool):
                 raise ValueError(f"{f.name} must be true or false")
+        key = self.unauthenticated_session_management_key
+        if key is not None and (not isinstance(key, str) or not 16 <= len(key) <= 128 or not key.isalnum()):
+            raise ValueError("unauthenticated_session_management_key has 16 to 128 letters and digits")
         if self.require_pkce not in ("public", "all"):
             raise ValueError("require_pkce must be 'public' or 'all'")
         if self.key_backend not in ("secretsmanager", "kms"):
             raise ValueError("key_backend must be 'secretsmanager' or 'kms'")
+
+
+def _extra_scopes(values: Any) -> dict[str, ExtraScope]:
+    if not isinstance(values, Mapping):
+        raise ValueError("extra_scopes maps scope names to {title, description, claims}")
+    scopes = {}
+    for name, spec in values.items():
+        if not isinstance(name, str) or _NAME.fullmatch(name) is None or name in RESERVED_SCOPES:
+            raise ValueError(f"{name!r} cannot be an extra scope")
+        if not isinstance(spec, Mapping):
+            raise ValueError(f"extra scope {name} needs a title and a description")
+        scopes[name] = ExtraScope(**{**spec, "claims": tuple(spec.get("claims", ()))})
+    return scopes

@@ -1,4 +1,5 @@
-"""Routes of the JSON endpoints: discovery, JWKS, token, UserInfo."""
+"""Routes of the JSON endpoints: discovery, JWKS, token, UserInfo, introspection,
+revocation."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from chalice import Blueprint
 
 from chalicelib.context import Context
 from chalicelib.oidc.endpoints import discovery
+from chalicelib.oidc.endpoints.introspection import introspect as introspection_endpoint
+from chalicelib.oidc.endpoints.revocation import revoke as revocation_endpoint
 from chalicelib.oidc.endpoints.token import token as token_endpoint
 from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint
 from chalicelib.oidc.results import Json
@@ -49,3 +52,15 @@ def token(ctx: Context, request: Incoming) -> Json:
 def userinfo(ctx: Context, request: Incoming) -> Json:
     form = request.form_values() if request.method == "POST" else {}
     return Json(userinfo_endpoint(ctx, request.headers, form), no_store=True)
+
+
+@tenant_route(bp, "/{tenant}/introspect", ["POST"])
+def introspect(ctx: Context, request: Incoming) -> Json:
+    """For resource servers (back ends): no CORS."""
+    return introspection_endpoint(ctx, request.headers, request.form)
+
+
+@tenant_route(bp, "/{tenant}/revoke", ["POST"], cors=True)
+def revoke(ctx: Context, request: Incoming) -> Json:
+    """Browser apps (public clients) revoke their tokens too: CORS."""
+    return revocation_endpoint(ctx, request.headers, request.form)

@@ -64,12 +64,12 @@ def page_response(page: Page, state: PageState) -> Response:
         "csp_nonce": nonce,
         "csrf_field": csrf.FIELD,
         "csrf_token": csrf.token_for(ctx.tenant.id, state.csrf_secret) if ctx and state.csrf_secret else "",
-        "urls": {name: ctx.url(name) for name in ("login", "consent")} if ctx else {},
+        "urls": {name: ctx.url(name) for name in ("login", "consent", "end_session_confirm")} if ctx else {},
     }
     https = ctx is not None and ctx.issuer.startswith("https://")
     headers = {
         "Content-Type": "text/html; charset=utf-8",
-        **security_headers(nonce, page.form_target, https),
+        **security_headers(nonce, page.form_target, https, page.frame_targets, page.frameable),
     }
     response = Response(body=render(page.template, context), status_code=page.status, headers=headers)
     cookies = page.cookies
@@ -78,23 +78,35 @@ def page_response(page: Page, state: PageState) -> Response:
     return _with_cookies(response, cookies, state)
 
 
-def security_headers(nonce: str, form_target: str | None, https: bool) -> dict[str, str]:
+def security_headers(
+    nonce: str,
+    form_target: str | None,
+    https: bool,
+    frame_targets: tuple[str, ...] = (),
+    frameable: bool = False,
+) -> dict[str, str]:
     """Pages are never framed, cached, or allowed to load anything but their own inline
     style and script (by nonce) and images (client and tenant logos). ``form_target`` is the
-    client's origin: Chrome applies form-action to the redirect that follows a form post."""
+    client's origin: Chrome applies form-action to the redirect that follows a form post.
+    ``frame_targets`` are the front-channel logout origins the signed-out page frames; a
+    ``frameable`` page (the session-management iframe) may be embedded by any RP."""
     form_action = "'self'" + (f" {form_target}" if form_target else "")
+    ancestors = "*" if frameable else "'none'"
     policy = (
         f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
         f"img-src https: data:{' http:' if not https else ''}; form-action {form_action}; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        f"frame-ancestors {ancestors}; base-uri 'none'"
     )
+    if frame_targets:
+        policy += f"; frame-src {' '.join(sorted(frame_targets))}"
     headers = {
         "Content-Security-Policy": policy,
-        "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store",
     }
+    if not frameable:
+        headers["X-Frame-Options"] = "DENY"
     if https:
         headers["Strict-Transport-Security"] = "max-age=31536000"
     return headers
@@ -104,11 +116,13 @@ def _with_cookies(response: Response, cookies: tuple[Cookie, ...], state: PageSt
     if not cookies or state.ctx is None:
         return response
     issuer = urlsplit(state.ctx.issuer)
-    attributes = f"Path={issuer.path or '/'}; HttpOnly; SameSite=Lax"
-    if issuer.scheme == "https":
-        attributes += "; Secure"
+    https = issuer.scheme == "https"
     values = []
     for cookie in cookies:
+        attributes = f"Path={issuer.path or '/'}"
+        attributes += "; HttpOnly" if cookie.http_only else ""
+        attributes += "; SameSite=None" if cookie.cross_site and https else "; SameSite=Lax"
+        attributes += "; Secure" if https else ""
         if cookie.value is None:
             values.append(f"{cookie.name}=; {attributes}; Max-Age=0")
         elif cookie.max_age is not None:

@@ -60,7 +60,7 @@ def test_lost_response_of_a_done_consumption(provider, issuer, confidential_clie
 
 def test_refresh_token_store_failure_releases_the_code(provider, issuer, confidential_client, user):
     code = obtain_code(provider, issuer, confidential_client[0].client_id)
-    EMULATOR.inject("dynamodb:PutItem")
+    EMULATOR.inject("dynamodb:UpdateItem", matching='"grant#')  # the refresh token's grant
     assert_unavailable(redeem(issuer, confidential_client, code))
     EMULATOR.reset()
     assert redeem(issuer, confidential_client, code).status_code == 200

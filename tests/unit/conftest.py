@@ -11,6 +11,7 @@ os.environ.update(
     TABLE_NAME="oidc-unit",
     MASTER_SECRET_ID="oidc/unit/master",
     KEY_SECRET_PREFIX="oidc/unit/keys/",
+    CLIENT_SECRET_KEY_ID="alias/oidc-unit/client-secrets",
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",
     AWS_SESSION_TOKEN="testing",
@@ -26,6 +27,7 @@ from chalicelib import keys
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
+from chalicelib.keys import client_secrets
 from chalicelib.keys.master import create_master_secret
 from chalicelib.tenancy.resolve import forget
 from infra.tables import create_table
@@ -40,6 +42,7 @@ def aws():
         dynamodb = boto3.client("dynamodb")
         create_table(dynamodb, os.environ["TABLE_NAME"])
         create_master_secret(os.environ["MASTER_SECRET_ID"])
+        client_secrets.create_key(os.environ["CLIENT_SECRET_KEY_ID"])
         forget()
         keys.forget_cached_material()
         yield dynamodb

@@ -39,7 +39,7 @@ def obtain_code(browser: Browser, client_id: str, **params: str | None) -> str:
         response = log_in(browser, response)
     if response.status_code == 200 and b"Allow" in response.body:
         response = browser.submit(response, "allow")
-    return callback_params(response)["code"]
+    return callback_params(response, params.get("redirect_uri") or REDIRECT_URI)["code"]
 
 
 def basic(client_id: str, secret: str) -> str:

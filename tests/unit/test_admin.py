@@ -14,6 +14,8 @@ from chalicelib.admin import users as user_admin
 from chalicelib.opaque import digest
 from tests.unit.conftest import PASSWORD, REDIRECT_URI
 
+NOW = 1_800_000_000
+
 
 @pytest.mark.parametrize(
     "changes",
@@ -25,14 +27,16 @@ from tests.unit.conftest import PASSWORD, REDIRECT_URI
         {"redirect_uris": ["com.example.app:/cb"]},  # custom schemes are for public clients
         {"client_type": "trusted"},
         {"name": " "},
-        {"response_types": ["token"]},
-        {"grant_types": ["password"]},
+        {"response_types": ["code token_x"]},
+        {"response_types": ["id_token"], "grant_types": ["authorization_code"]},  # needs implicit
+        {"grant_types": ["password", "device_code"]},
         {"scopes": ["admin"]},
         {"website_url": "javascript:alert(1)"},
         {"logo_uri": "data:image/png;base64,AAAA"},
         {"terms_url": "ftp://example.com/terms"},
         {"contact_email": "not an email"},
-        {"id_token_signed_response_alg": "HS256"},
+        {"id_token_signed_response_alg": "ES256"},  # the tenant has no ES256 key
+        {"client_type": "public", "id_token_signed_response_alg": "HS256", "client_secret": None},
         {"client_id": "has spaces"},
         {"client_secret": "too-short"},
     ],
@@ -78,9 +82,9 @@ def test_passwords_are_argon2id_hashes_and_usernames_case_insensitive(tenant, ta
     user = user_admin.create_user(tenant.id, "Alice", PASSWORD, {"email": "a@example.com"})
     dump = json.dumps(table_items())
     assert PASSWORD not in dump and "$argon2id$v=19$m=19456,t=2,p=1$" in dump
-    assert authenticate(tenant.id, "ALICE", PASSWORD).sub == user.sub
-    assert authenticate(tenant.id, "alice", "wrong") is None
-    assert authenticate(tenant.id, "bob", PASSWORD) is None
+    assert authenticate(tenant.id, "ALICE", PASSWORD, NOW).sub == user.sub
+    assert authenticate(tenant.id, "alice", "wrong", NOW) is None
+    assert authenticate(tenant.id, "bob", PASSWORD, NOW) is None
     with pytest.raises(AdminError):
         user_admin.create_user(tenant.id, "alice", PASSWORD)
 
@@ -89,7 +93,7 @@ def test_user_sub_is_opaque_and_survives_a_password_change(tenant):
     user = user_admin.create_user(tenant.id, "alice", PASSWORD)
     assert "alice" not in user.sub and len(user.sub) >= 22
     user_admin.set_password(tenant.id, "alice", "another good password")
-    assert authenticate(tenant.id, "alice", "another good password").sub == user.sub
+    assert authenticate(tenant.id, "alice", "another good password", NOW).sub == user.sub
 
 
 @pytest.mark.parametrize(

@@ -68,8 +68,9 @@ def test_public_client_loopback_must_match_all_but_the_port(browser, public_clie
     ("params", "error"),
     [
         ({"response_type": None}, "invalid_request"),
-        ({"response_type": "token"}, "unsupported_response_type"),  # in the fragment, as tokens would be
-        ({"response_type": "code id_token"}, "unsupported_response_type"),
+        ({"response_type": "token"}, "unauthorized_client"),  # in the fragment, as tokens would be
+        ({"response_type": "code id_token"}, "unauthorized_client"),
+        ({"response_type": "code device"}, "unsupported_response_type"),
         ({"scope": None}, "invalid_scope"),
         ({"scope": "payments"}, "invalid_scope"),
         ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),

@@ -26,14 +26,46 @@ def test_discovery_document(http, tenant):
         ("token_endpoint", "/token"),
         ("userinfo_endpoint", "/userinfo"),
         ("jwks_uri", "/jwks.json"),
+        ("introspection_endpoint", "/introspect"),
+        ("revocation_endpoint", "/revoke"),
+        ("end_session_endpoint", "/end-session"),
     ]:
         assert metadata[name] == issuer + path
-    assert metadata["response_types_supported"] == ["code"]
+    assert metadata["response_types_supported"] == [
+        "code",
+        "id_token",
+        "id_token token",
+        "token",
+        "code id_token",
+        "code token",
+        "code id_token token",
+    ]
     assert metadata["subject_types_supported"] == ["public"]
-    assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
-    assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert metadata["id_token_signing_alg_values_supported"] == ["RS256", "HS256"]
+    assert metadata["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "implicit",
+    ]
     assert metadata["code_challenge_methods_supported"] == ["S256", "plain"]
     assert metadata["request_uri_parameter_supported"] is False
+    assert metadata["backchannel_logout_supported"] and metadata["frontchannel_logout_session_supported"]
+    assert "check_session_iframe" not in metadata  # off unless the tenant turns it on
+    assert "c_hash" in metadata["claims_supported"] and "sid" in metadata["claims_supported"]
+
+
+def test_discovery_follows_tenant_settings(http, tenant):
+    from chalicelib.admin.tenants import update_settings
+
+    extra = {"books": {"title": "Your books", "description": "Read your library.", "claims": ["library_card"]}}
+    update_settings(
+        tenant.id, {"session_management_enable": True, "grant_type_password_enable": True, "extra_scopes": extra}
+    )
+    metadata = json.loads(get(http, "/acme/.well-known/openid-configuration").body)
+    assert metadata["check_session_iframe"] == "http://op.example.test/acme/check-session"
+    assert "password" in metadata["grant_types_supported"]
+    assert "books" in metadata["scopes_supported"] and "library_card" in metadata["claims_supported"]
 
 
 def test_rfc8414_locations_serve_the_same_metadata(http, tenant):

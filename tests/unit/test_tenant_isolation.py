@@ -8,11 +8,11 @@ import pytest
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
-from chalicelib.store import authorizations, clients, codes, consents, sessions, tokens, users
+from chalicelib.store import authorizations, clients, codes, consents, grants, sessions, users
 from chalicelib.store.codes import AuthorizationCode, Redemption
 from chalicelib.store.consents import Consent
+from chalicelib.store.grants import RefreshGrant
 from chalicelib.store.sessions import Session
-from chalicelib.store.tokens import RefreshToken
 from tests.unit.conftest import PASSWORD, REDIRECT_URI
 
 NOW = 1_800_000_000
@@ -43,7 +43,7 @@ def test_artifacts_do_not_cross_tenants(two_tenants):
     alice = two_tenants[0]
     session = Session("first", "sid-1", alice.sub, NOW, NOW, NOW + 600)
     consent = Consent("first", "shared-id", alice.sub, ("openid",), NOW, NOW + 600)
-    code = AuthorizationCode("shared-id", REDIRECT_URI, alice.sub, "openid", "sid-1", NOW, NOW, NOW + 600)
+    code = AuthorizationCode("g1", "shared-id", REDIRECT_URI, alice.sub, "openid", "sid-1", NOW, NOW, NOW + 600)
     assert authorizations.commit("first", now=NOW, new_session=session, consent=consent, code=("the-code", code))
 
     assert sessions.get_session("second", "sid-1", NOW) is None
@@ -53,11 +53,17 @@ def test_artifacts_do_not_cross_tenants(two_tenants):
     assert codes.consume_code("second", "the-code", redemption, NOW) is None
     assert codes.consume_code("first", "the-code", redemption, NOW).code.sub == alice.sub
 
-    tokens.save_refresh_token(
-        "first", "the-token", RefreshToken("shared-id", alice.sub, ("openid",), "sid-1", NOW, NOW, NOW + 600)
+    grant = RefreshGrant("g1", "shared-id", alice.sub, ("openid",), "sid-1", NOW, NOW, NOW + 600)
+    grants.save_refresh_grant("first", grant, "secret")
+    token = grants.refresh_token("g1", "secret")
+    assert isinstance(
+        grants.rotate_refresh_token("second", token, "s2", "shared-id", (), NOW, NOW + 600), grants.Refused
     )
-    assert isinstance(tokens.consume_refresh_token("second", "the-token", "shared-id", (), NOW), tokens.Refused)
-    assert tokens.consume_refresh_token("first", "the-token", "shared-id", (), NOW).token.sub == alice.sub
+    assert grants.get_refresh_grant("second", token, NOW) is None
+    assert grants.rotate_refresh_token("first", token, "s2", "shared-id", (), NOW, NOW + 600).sub == alice.sub
+    grants.revoke_grant("first", "g1", NOW, NOW + 600)
+    assert grants.load_user_and_grant("second", alice.sub, "g1") == (None, False)
+    assert grants.load_user_and_grant("first", alice.sub, "g1")[1] is True
 
 
 def test_session_and_consent_load_checks_owner_and_expiry(two_tenants):
@@ -72,9 +78,10 @@ def test_session_and_consent_load_checks_owner_and_expiry(two_tenants):
 
 def test_code_for_a_logged_out_session_is_not_written(two_tenants, table_items):
     alice = two_tenants[0]
-    code = AuthorizationCode("shared-id", REDIRECT_URI, alice.sub, "openid", "gone", NOW, NOW, NOW + 600)
+    code = AuthorizationCode("g2", "shared-id", REDIRECT_URI, alice.sub, "openid", "gone", NOW, NOW, NOW + 600)
     before = table_items()
-    assert not authorizations.commit("first", now=NOW, live_session="gone", code=("c", code))
+    assert not authorizations.commit("first", now=NOW, live_session="gone", client_id="shared-id", code=("c", code))
+    assert not authorizations.commit("first", now=NOW, live_session="gone", client_id="shared-id")
     assert table_items() == before
 
 

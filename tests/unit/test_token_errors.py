@@ -68,7 +68,7 @@ def test_public_client_may_not_present_a_secret(http, public_client):
     [
         ({}, "invalid_request"),  # no grant_type
         ({"grant_type": "password", "username": "alice", "password": "x"}, "unsupported_grant_type"),
-        ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
+        ({"grant_type": "client_credentials"}, "unauthorized_client"),  # not this client's grant
         ({"grant_type": "authorization_code"}, "invalid_request"),  # no code
         ({"grant_type": "refresh_token"}, "invalid_request"),  # no refresh_token
         ({"grant_type": "authorization_code", "code": "not-a-code", "redirect_uri": REDIRECT_URI}, "invalid_grant"),

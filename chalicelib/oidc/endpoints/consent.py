@@ -12,7 +12,7 @@ from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied, InvalidPage
 from chalicelib.oidc.response_modes import origin
 from chalicelib.oidc.results import Page, Result
-from chalicelib.oidc.scopes import describe
+from chalicelib.oidc.scopes import describe, tenant_scopes
 from chalicelib.store.consents import Consent
 from chalicelib.store.sessions import Session
 
@@ -21,7 +21,7 @@ DAY = 86400
 
 def consent_page(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> Result:
     payload = _open(ctx, ticket, cookies)
-    return flow.run(ctx, payload["p"], lambda request: _form(request, ticket or ""))
+    return flow.run(ctx, payload["p"], lambda request: _form(ctx, request, ticket or ""))
 
 
 def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -> Result:
@@ -47,7 +47,7 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
                 given_at=ctx.now,
                 expires_at=ctx.now + ctx.settings.skip_consent_expire * DAY,
             )
-        return flow.issue_code(ctx, request, flow.Login(session), consent)
+        return flow.issue(ctx, request, flow.Login(session), consent)
 
     return flow.run(ctx, payload["p"], step)
 
@@ -61,10 +61,10 @@ def _open(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> dict[
     return payload
 
 
-def _form(request: AuthorizationRequest, ticket: str) -> Page:
+def _form(ctx: Context, request: AuthorizationRequest, ticket: str) -> Page:
     return Page(
         "consent.html",
-        {"client": request.client, "scopes": describe(request.scopes), "ticket": ticket},
+        {"client": request.client, "scopes": describe(request.scopes, tenant_scopes(ctx.settings)), "ticket": ticket},
         # The form's answer is a redirect to the client: Chrome applies form-action to it.
         form_target=origin(request.target.redirect_uri),
     )

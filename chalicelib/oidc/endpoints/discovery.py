@@ -1,4 +1,5 @@
-"""Provider metadata (OpenID Connect Discovery 1.0 §3, RFC 8414 §2) and the JWKS.
+"""Provider metadata (OpenID Connect Discovery 1.0 §3, RFC 8414 §2, Session Management
+§3.3, RP-Initiated Logout §3, Front- and Back-Channel Logout) and the JWKS.
 
 Lists only what works: every value here is exercised by a test over HTTP.
 """
@@ -8,37 +9,59 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.context import Context
-from chalicelib.oidc import pkce, response_modes
+from chalicelib.keys import client_secrets
+from chalicelib.oidc import pkce, response_modes, session_management
 from chalicelib.oidc.authorize import PROMPTS, RESPONSE_TYPES
 from chalicelib.oidc.claims import supported_claims
 from chalicelib.oidc.client_auth import METHODS
-from chalicelib.oidc.grants import registry
-from chalicelib.oidc.scopes import STANDARD_SCOPES
+from chalicelib.oidc.grants import offered
+from chalicelib.oidc.scopes import tenant_scopes
+
+ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_uri",
+    "introspection_endpoint",
+    "revocation_endpoint",
+    "end_session_endpoint",
+)
+CONFIDENTIAL_METHODS = [method for method in METHODS if method != "none"]
 
 
 def metadata(ctx: Context) -> dict[str, Any]:
-    endpoints = {
-        name: ctx.url(name) for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
-    }
+    known = tenant_scopes(ctx.settings)
     methods = [m for m in pkce.METHODS if m == "S256" or ctx.settings.allow_plain_pkce]
-    return {
+    id_token_algs = list(ctx.tenant.keyring.signing_algorithms)
+    if client_secrets.available():
+        id_token_algs.append("HS256")
+    document = {
         "issuer": ctx.issuer,
-        **endpoints,
-        "scopes_supported": list(STANDARD_SCOPES),
+        **{name: ctx.url(name) for name in ENDPOINTS},
+        "scopes_supported": list(known),
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(response_modes.MODES),
-        "grant_types_supported": list(registry()),
+        "grant_types_supported": offered(ctx),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ctx.tenant.keyring.signing_algorithms,
+        "id_token_signing_alg_values_supported": id_token_algs,
         "token_endpoint_auth_methods_supported": list(METHODS),
-        "claims_supported": supported_claims(),
+        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_METHODS,
+        "revocation_endpoint_auth_methods_supported": list(METHODS),
+        "claims_supported": supported_claims(known),
         "code_challenge_methods_supported": methods,
         "prompt_values_supported": sorted(PROMPTS),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
+    if session_management.enabled(ctx):
+        document["check_session_iframe"] = ctx.url("check_session_iframe")
+    return document
 
 
 def jwks(ctx: Context) -> dict[str, Any]:

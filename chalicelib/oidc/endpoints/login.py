@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chalicelib import events
-from chalicelib.accounts.authenticate import authenticate
+from chalicelib.accounts.authenticate import Locked, authenticate
 from chalicelib.context import Context
 from chalicelib.oidc import flow, interaction
 from chalicelib.oidc.authorize import AuthorizationRequest
@@ -30,7 +30,12 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
         if form.get("action") == "cancel":
             raise AccessDenied("the end user cancelled the login")
         username, password = form.get("username", ""), form.get("password", "")
-        account = authenticate(ctx.tenant.id, username, password) if username and password else None
+        account = authenticate(ctx.tenant.id, username, password, ctx.now) if username and password else None
+        if isinstance(account, Locked):
+            events.emit("login_locked", ctx.tenant.id, client_id=request.client.client_id)
+            minutes = -(-account.retry_after // 60)
+            error = f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+            return _form(request, ticket, error=error, username=username, status=429)
         if account is None:
             events.emit("login_failed", ctx.tenant.id, client_id=request.client.client_id)
             return _form(request, ticket, error="Wrong username or password.", username=username, status=401)

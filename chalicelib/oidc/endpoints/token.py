@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from chalicelib.context import Context
-from chalicelib.oidc.client_auth import authenticate_client
+from chalicelib.oidc.client_auth import authenticated_request
 from chalicelib.oidc.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from chalicelib.oidc.grants import registry
-from chalicelib.oidc.params import single_values
 from chalicelib.oidc.results import Json
-
-FORM = "application/x-www-form-urlencoded"
 
 
 def token(
@@ -20,15 +17,12 @@ def token(
     form: Mapping[str, Sequence[str]] | None,
 ) -> Json:
     """``form`` is None when the body is not form-encoded (RFC 6749 §4.1.3 requires it)."""
-    if form is None:
-        raise InvalidRequest(f"the request body must be {FORM}")
-    params = single_values(form)
-    client = authenticate_client(ctx, headers, params)
+    client, params = authenticated_request(ctx, headers, form)
     grant_type = params.get("grant_type")
     if grant_type is None:
         raise InvalidRequest("grant_type is required")
     grant = registry().get(grant_type)
-    if grant is None:
+    if grant is None or not grant.enabled(ctx):
         raise UnsupportedGrantType(f"grant_type {grant_type[:64]} is not supported")
     if grant_type not in client.grant_types:
         raise UnauthorizedClient(f"this client may not use the {grant_type} grant")

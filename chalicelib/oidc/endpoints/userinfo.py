@@ -8,8 +8,9 @@ from chalicelib.context import Context
 from chalicelib.keys import jws
 from chalicelib.oidc.claims import claims_for_scopes
 from chalicelib.oidc.errors import InsufficientScope, InvalidRequest, InvalidToken, MissingToken
+from chalicelib.oidc.scopes import tenant_scopes
 from chalicelib.oidc.tokens import ACCESS_TOKEN_TYPE
-from chalicelib.store.users import get_user
+from chalicelib.store.grants import load_user_and_grant
 
 
 def userinfo(ctx: Context, headers: Mapping[str, str], form: Mapping[str, str]) -> dict:
@@ -22,10 +23,12 @@ def userinfo(ctx: Context, headers: Mapping[str, str], form: Mapping[str, str]) 
     scopes = tuple(str(claims.get("scope", "")).split())
     if "openid" not in scopes:
         raise InsufficientScope("the access token was not granted the openid scope")
-    user = get_user(ctx.tenant.id, claims["sub"])
+    user, revoked = load_user_and_grant(ctx.tenant.id, claims["sub"], claims.get("gid"))
+    if revoked:
+        raise InvalidToken("the access token was revoked")
     if user is None or not user.active:
         raise InvalidToken("the access token's user no longer exists")
-    return claims_for_scopes(user.sub, user.claims, scopes, user.updated_at)
+    return claims_for_scopes(user.sub, user.claims, scopes, tenant_scopes(ctx.settings), user.updated_at)
 
 
 def bearer_token(headers: Mapping[str, str], form: Mapping[str, str]) -> str:

@@ -16,17 +16,29 @@ Handler = Callable[[Context, Client, Mapping[str, str]], dict[str, Any]]
 log = logging.getLogger("oidc.grants")
 
 
+def _always(ctx: Context) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class GrantType:
     name: str
     required: tuple[str, ...]
     handle: Handler
+    # Whether the tenant offers this grant at all (some are off unless a setting says so).
+    enabled: Callable[[Context], bool] = _always
 
 
 def registry() -> dict[str, GrantType]:
-    from chalicelib.oidc.grants import authorization_code, refresh_token
+    from chalicelib.oidc.grants import authorization_code, client_credentials, password, refresh_token
 
-    return {grant.name: grant for grant in (authorization_code.GRANT, refresh_token.GRANT)}
+    grants = (authorization_code.GRANT, refresh_token.GRANT, client_credentials.GRANT, password.GRANT)
+    return {grant.name: grant for grant in grants}
+
+
+def offered(ctx: Context) -> list[str]:
+    """The grant types this tenant's token endpoint accepts (discovery's list)."""
+    return [name for name, grant in registry().items() if grant.enabled(ctx)] + ["implicit"]
 
 
 @contextmanager

@@ -7,12 +7,15 @@ from typing import Any
 
 from chalicelib.context import Context
 from chalicelib.oidc import pkce
+from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import InvalidGrant
 from chalicelib.oidc.grants import GrantType, undone_on_failure
 from chalicelib.oidc.grants.refresh_token import new_refresh_token
+from chalicelib.oidc.interaction import public_sid
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.store.clients import Client
-from chalicelib.store.codes import Redemption, consume_code, release_code
+from chalicelib.store.codes import Redemption, Replayed, consume_code, release_code
+from chalicelib.store.grants import revoke_grant
 
 
 def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
@@ -24,7 +27,11 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         pkce_challenges=pkce.challenges_for(params.get("code_verifier")),
     )
     redeemed = consume_code(ctx.tenant.id, params["code"], redemption, ctx.now)
-    if redeemed is None:
+    if isinstance(redeemed, Replayed):
+        # RFC 6749 §4.1.2: a code used twice revokes what it yielded. Its access tokens
+        # live at most token_expire from the code's expiry.
+        revoke_grant(ctx.tenant.id, redeemed.gid, ctx.now, keep_until=redeemed.expires_at + ctx.settings.token_expire)
+    if redeemed is None or isinstance(redeemed, Replayed):
         raise InvalidGrant("the code is invalid, expired, already used, or not for this request")
     code = redeemed.code
     grant = Grant(
@@ -32,6 +39,8 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         sub=code.sub,
         scopes=tuple(code.scope.split()),
         auth_time=code.auth_time,
+        gid=code.gid,
+        sid=public_sid(code.sid),
         nonce=code.nonce,
     )
     with undone_on_failure(lambda: release_code(ctx.tenant.id, params["code"], redeemed.marker)):
@@ -40,19 +49,6 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         if refresh is not None:  # stored last: only a response that can be sent has one
             refresh.save(ctx)
     return body
-
-
-def id_token_claims(ctx: Context, grant: Grant) -> dict[str, Any] | None:
-    """OIDC_IDTOKEN_INCLUDE_CLAIMS: the scope's claims in the ID token too (one more read)."""
-    if not ctx.settings.idtoken_include_claims:
-        return None
-    from chalicelib.oidc.claims import claims_for_scopes
-    from chalicelib.store.users import get_user
-
-    user = get_user(ctx.tenant.id, grant.sub)
-    if user is None:
-        raise InvalidGrant("the user no longer exists")
-    return claims_for_scopes(user.sub, user.claims, grant.scopes, user.updated_at)
 
 
 GRANT = GrantType("authorization_code", ("code",), exchange)

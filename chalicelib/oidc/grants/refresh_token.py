@@ -9,56 +9,71 @@ from typing import Any
 from chalicelib.context import Context
 from chalicelib.oidc.errors import InvalidGrant, InvalidScope
 from chalicelib.oidc.grants import GrantType, undone_on_failure
+from chalicelib.oidc.interaction import public_sid
 from chalicelib.oidc.scopes import parse_scope
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.opaque import new_token
 from chalicelib.store.clients import Client
-from chalicelib.store.tokens import (
-    RefreshToken,
+from chalicelib.store.grants import (
+    RefreshGrant,
     Refused,
-    consume_refresh_token,
-    release_refresh_token,
-    save_refresh_token,
+    refresh_token,
+    restore_refresh_token,
+    rotate_refresh_token,
+    save_refresh_grant,
 )
 
 
 def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
-    # A narrower scope may be asked for; the condition of the consuming write checks that
-    # every requested scope was granted, so a refused request consumes nothing.
+    # A narrower scope may be asked for; the condition of the rotating write checks that
+    # every requested scope was granted, so a refused request writes nothing.
     presented = params["refresh_token"]
     requested = parse_scope(params.get("scope"))
-    redeemed = consume_refresh_token(ctx.tenant.id, presented, client.client_id, requested, ctx.now)
-    if isinstance(redeemed, Refused):
-        if redeemed.scope_exceeded:
+    new_secret = new_token()
+    expires_at = ctx.now + ctx.settings.refresh_token_expire
+    rotated = rotate_refresh_token(
+        ctx.tenant.id, presented, new_secret, client.client_id, requested, ctx.now, expires_at
+    )
+    if isinstance(rotated, Refused):
+        if rotated.scope_exceeded:
             raise InvalidScope("the requested scope exceeds the scope originally granted")
-        raise InvalidGrant("the refresh token is invalid, expired or already used")
-    record = redeemed.token
-    # The new refresh token keeps the original grant's scope; only the access token narrows.
-    original = Grant(client=client, sub=record.sub, scopes=record.scopes, auth_time=record.auth_time)
-    narrowed = Grant(client=client, sub=record.sub, scopes=requested or record.scopes, auth_time=record.auth_time)
-    with undone_on_failure(lambda: release_refresh_token(ctx.tenant.id, presented, redeemed.marker)):
-        rotated = new_refresh_token(ctx, original, record.sid)
-        body = token_response(ctx, narrowed, rotated.token if rotated else None)
-        if rotated is not None:
-            rotated.save(ctx)
-    return body
+        raise InvalidGrant("the refresh token is invalid, expired, revoked or already used")
+    # The grant keeps its original scope; only this access token narrows.
+    narrowed = Grant(
+        client=client,
+        sub=rotated.sub,
+        scopes=requested or rotated.scopes,
+        auth_time=rotated.auth_time,
+        gid=rotated.gid,
+        sid=public_sid(rotated.sid),
+    )
+
+    def undo() -> None:
+        restore_refresh_token(ctx.tenant.id, rotated.gid, presented.partition(".")[2], new_secret)
+
+    with undone_on_failure(undo):
+        return token_response(ctx, narrowed, refresh_token(rotated.gid, new_secret))
 
 
 @dataclass(frozen=True)
 class PendingRefreshToken:
-    """A refresh token minted but not yet stored: it is stored once the response is ready."""
+    """A grant's first refresh token, minted but not yet stored: it is stored once the
+    response is ready."""
 
     token: str
-    record: RefreshToken
+    grant: RefreshGrant
+    secret: str
 
     def save(self, ctx: Context) -> None:
-        save_refresh_token(ctx.tenant.id, self.token, self.record)
+        save_refresh_grant(ctx.tenant.id, self.grant, self.secret)
 
 
 def new_refresh_token(ctx: Context, grant: Grant, sid: str) -> PendingRefreshToken | None:
+    """``sid`` is the OP session's own id (kept with the grant, never shown)."""
     if "refresh_token" not in grant.client.grant_types:
         return None
-    record = RefreshToken(
+    record = RefreshGrant(
+        gid=grant.gid,
         client_id=grant.client.client_id,
         sub=grant.sub,
         scopes=grant.scopes,
@@ -67,7 +82,8 @@ def new_refresh_token(ctx: Context, grant: Grant, sid: str) -> PendingRefreshTok
         created_at=ctx.now,
         expires_at=ctx.now + ctx.settings.refresh_token_expire,
     )
-    return PendingRefreshToken(new_token(), record)
+    secret = new_token()
+    return PendingRefreshToken(refresh_token(grant.gid, secret), record, secret)
 
 
 GRANT = GrantType("refresh_token", ("refresh_token",), refresh)

@@ -1,0 +1,82 @@
+"""Token introspection (RFC 7662): a resource server asks whether a token is active.
+
+Who may ask follows the seed: a confidential client whose allowed scopes include
+``token_introspection``. With ``introspection_validate_audience_scope`` on (the default), it
+learns only about tokens issued to itself or to the clients its scopes name; any other token
+reads as inactive, exactly like an invalid one (RFC 7662 §2.2: no hint why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from chalicelib.context import Context
+from chalicelib.keys import jws
+from chalicelib.oidc.client_auth import authenticated_request
+from chalicelib.oidc.errors import InvalidRequest, UnauthorizedClient
+from chalicelib.oidc.results import Json
+from chalicelib.oidc.scopes import INTROSPECTION
+from chalicelib.oidc.tokens import ACCESS_TOKEN_TYPE
+from chalicelib.store.clients import Client
+from chalicelib.store.grants import get_refresh_grant, load_user_and_grant
+
+INACTIVE = {"active": False}
+
+
+def introspect(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[str]] | None) -> Json:
+    client, params = authenticated_request(ctx, headers, form)
+    if client.is_public or INTROSPECTION not in client.scopes:
+        raise UnauthorizedClient("this client may not introspect tokens")
+    token = params.get("token")
+    if token is None:
+        raise InvalidRequest("token is required")
+    # The hint only orders the lookups (RFC 7662 §2.1): both kinds are tried.
+    lookups = [_access_token, _refresh_token]
+    if params.get("token_type_hint") == "refresh_token":
+        lookups.reverse()
+    for lookup in lookups:
+        found = lookup(ctx, token)
+        if found is not None:
+            visible = _may_see(ctx, client, found["client_id"])
+            return Json(found if visible else INACTIVE, no_store=True)
+    return Json(INACTIVE, no_store=True)
+
+
+def _access_token(ctx: Context, token: str) -> dict[str, Any] | None:
+    if token.count(".") != 2:
+        return None
+    keys = ctx.tenant.keyring.by_kid
+    claims = jws.decode(token, keys, issuer=ctx.issuer, typ=ACCESS_TOKEN_TYPE, now=ctx.now, audience=ctx.issuer)
+    if claims is None:
+        return None
+    user, revoked = load_user_and_grant(ctx.tenant.id, claims["sub"], claims.get("gid"))
+    # A user's token dies with the user; a client's own token (client_credentials) has no user.
+    if revoked or ("auth_time" in claims and (user is None or not user.active)):
+        return None
+    answer = {"active": True, "token_type": "Bearer", **claims}
+    if user is not None:
+        answer["username"] = user.username
+    return answer
+
+
+def _refresh_token(ctx: Context, token: str) -> dict[str, Any] | None:
+    grant = get_refresh_grant(ctx.tenant.id, token, ctx.now)
+    if grant is None:
+        return None
+    return {
+        "active": True,
+        "token_type": "refresh_token",
+        "scope": " ".join(grant.scopes),
+        "client_id": grant.client_id,
+        "sub": grant.sub,
+        "iss": ctx.issuer,
+        "iat": grant.created_at,
+        "exp": grant.expires_at,
+    }
+
+
+def _may_see(ctx: Context, client: Client, token_client_id: str) -> bool:
+    if not ctx.settings.introspection_validate_audience_scope:
+        return True
+    return token_client_id == client.client_id or token_client_id in client.scopes

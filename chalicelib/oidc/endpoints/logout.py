@@ -1,0 +1,194 @@
+"""RP-Initiated Logout 1.0, with Front-Channel and Back-Channel Logout 1.0.
+
+The end-session endpoint checks the request (an ``id_token_hint`` this tenant issued, a
+``post_logout_redirect_uri`` registered exactly for the client), then asks the user to
+confirm on a CSRF-protected page (§2: the OP SHOULD ask; a bare GET must not be enough to
+end someone's session). Confirming deletes the session in one write that returns what it
+held, tells the clients it signed in to (logout tokens posted to their back-channel URIs,
+iframes of their front-channel URIs), and sends the browser back to the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from chalicelib import events, outbound
+from chalicelib.context import Context
+from chalicelib.keys import client_secrets, jws
+from chalicelib.oidc import interaction, session_management
+from chalicelib.oidc.errors import InvalidPage, InvalidRequest
+from chalicelib.oidc.params import single_values
+from chalicelib.oidc.response_modes import origin
+from chalicelib.oidc.results import Cookie, Page, Redirect, Result
+from chalicelib.oidc.tokens import id_token_signer
+from chalicelib.opaque import new_id
+from chalicelib.store.clients import Client
+from chalicelib.store.sessions import Session, end_session
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_TYPE = "logout+jwt"
+LOGOUT_TOKEN_LIFETIME = 120
+
+
+class InvalidLogoutRequest(InvalidRequest):
+    """Shown at the OP: nothing is redirected until the target is known to be registered."""
+
+    redirectable = False
+
+
+@dataclass(frozen=True)
+class LogoutRequest:
+    client: Client | None
+    post_logout_redirect_uri: str | None
+    state: str | None
+    params: Mapping[str, str]
+
+
+def end_session_request(ctx: Context, raw: Mapping[str, Sequence[str]], cookies: Mapping[str, str]) -> Result:
+    """GET or POST at the end-session endpoint: the confirmation page, or straight back to
+    the client when this browser has no session here."""
+    request = validate(ctx, single_values(raw))
+    if interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE)) is None:
+        return finish(ctx, request, None, ())
+    ticket = interaction.seal(ctx, "logout", {"p": dict(request.params)})
+    target = origin(request.post_logout_redirect_uri) if request.post_logout_redirect_uri else None
+    return Page("logout.html", {"client": request.client, "ticket": ticket}, form_target=target)
+
+
+def submit_logout(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -> Result:
+    payload = interaction.unseal(ctx, "logout", form.get("ticket"))
+    request = validate(ctx, payload["p"])
+    if form.get("decision") != "logout":
+        return finish(ctx, request, None, ())
+    current = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
+    ended = end_session(ctx.tenant.id, current[0], ctx.now) if current else None
+    cleared = (Cookie(interaction.SESSION_COOKIE, None), *session_management.browser_state_cookie(ctx, None))
+    if ended is None:
+        return finish(ctx, request, None, cleared)
+    events.emit("user_logged_out", ctx.tenant.id, sub=ended.sub, clients=sorted(ended.clients))
+    notify_back_channel(ctx, ended)
+    return finish(ctx, request, ended, cleared)
+
+
+def validate(ctx: Context, params: Mapping[str, str]) -> LogoutRequest:
+    """RP-Initiated Logout §2 and §3: the client comes from id_token_hint or client_id (and
+    they must agree); post_logout_redirect_uri must be registered for it, exactly."""
+    client = None
+    hint = params.get("id_token_hint")
+    if hint is not None:
+        client = _client_of_hint(ctx, hint)
+    client_id = params.get("client_id")
+    if client_id is not None:
+        if client is not None and client.client_id != client_id:
+            raise InvalidLogoutRequest("client_id does not match the id_token_hint")
+        client = ctx.client(client_id)
+        if client is None:
+            raise InvalidLogoutRequest("unknown client_id")
+    uri = params.get("post_logout_redirect_uri")
+    if uri is not None and (client is None or uri not in client.post_logout_redirect_uris):
+        raise InvalidLogoutRequest("post_logout_redirect_uri is not registered for this client")
+    return LogoutRequest(client, uri, params.get("state"), dict(params))
+
+
+def _client_of_hint(ctx: Context, hint: str) -> Client:
+    """The client an ID token this tenant issued was for. An expired one is still a good
+    hint (§2); one that is not ours, or forged, is refused."""
+    claims = jws.unverified_claims(hint)
+    audience = claims.get("aud") if claims else None
+    if isinstance(audience, list) and len(audience) == 1:
+        audience = audience[0]
+    client = ctx.client(audience) if isinstance(audience, str) else None
+    if client is None:
+        raise InvalidLogoutRequest("id_token_hint is not an ID token of this provider")
+    secret = None
+    if client.id_token_signed_response_alg == "HS256" and client.secret_ciphertext:
+        secret = client_secrets.decrypt(ctx.tenant.id, client.client_id, client.secret_ciphertext)
+    verified = jws.decode(
+        hint,
+        ctx.tenant.keyring.by_kid,
+        issuer=ctx.issuer,
+        typ="JWT",
+        now=ctx.now,
+        audience=client.client_id,
+        allow_expired=True,
+        hmac_secret=secret,
+    )
+    if verified is None:
+        raise InvalidLogoutRequest("id_token_hint is not an ID token of this provider")
+    return client
+
+
+def finish(ctx: Context, request: LogoutRequest, ended: Session | None, cookies: tuple[Cookie, ...]) -> Result:
+    """Back to the client (with its state), or the signed-out page; with front-channel
+    iframes when the session signed in to clients that asked for them."""
+    destination = None
+    if request.post_logout_redirect_uri is not None:
+        destination = _with_query(request.post_logout_redirect_uri, {"state": request.state})
+    frames = front_channel_urls(ctx, ended) if ended is not None else []
+    if destination is not None and not frames:
+        return Redirect(destination, cookies=cookies)
+    context: dict[str, Any] = {"client": request.client, "destination": destination, "frames": frames}
+    return Page("logged_out.html", context, cookies=cookies, frame_targets=tuple({origin(url) for url in frames}))
+
+
+def front_channel_urls(ctx: Context, session: Session) -> list[str]:
+    """Front-Channel Logout §2 and §3: each client's URI, with ``iss`` and ``sid``."""
+    urls = []
+    sid = interaction.public_sid(session.sid)
+    for client_id in sorted(session.clients):
+        client = ctx.client(client_id)
+        if client is not None and client.frontchannel_logout_uri:
+            urls.append(_with_query(client.frontchannel_logout_uri, {"iss": ctx.issuer, "sid": sid}))
+    return urls
+
+
+def notify_back_channel(ctx: Context, session: Session) -> None:
+    """Back-Channel Logout §2.5: a signed logout token to each client's back-channel URI."""
+    requests, notified = [], []
+    for client_id in sorted(session.clients):
+        client = ctx.client(client_id)
+        if client is not None and client.backchannel_logout_uri:
+            token = logout_token(ctx, client, session)
+            requests.append((client.backchannel_logout_uri, {"logout_token": token}))
+            notified.append(client_id)
+    for client_id, status in zip(notified, outbound.post_forms(requests), strict=True):
+        events.emit("backchannel_logout", ctx.tenant.id, client_id=client_id, status=status)
+
+
+def logout_token(ctx: Context, client: Client, session: Session) -> str:
+    """Back-Channel Logout §2.4: sub and sid, the logout event, no nonce; signed as the
+    client's ID tokens are."""
+    claims = {
+        "iss": ctx.issuer,
+        "aud": client.client_id,
+        "iat": ctx.now,
+        "exp": ctx.now + LOGOUT_TOKEN_LIFETIME,
+        "jti": new_id(),
+        "sub": session.sub,
+        "sid": interaction.public_sid(session.sid),
+        "events": {BACKCHANNEL_EVENT: {}},
+    }
+    return jws.encode(claims, id_token_signer(ctx, client), typ=LOGOUT_TOKEN_TYPE)
+
+
+def check_session_page(ctx: Context) -> Page:
+    """Session Management §3.3: the OP iframe an RP embeds and asks "changed or unchanged?"."""
+    if not session_management.enabled(ctx):
+        raise InvalidPage("session management is not enabled for this provider")
+    context = {
+        "cookie": session_management.BROWSER_STATE_COOKIE,
+        "unauthenticated": session_management.unauthenticated_state(ctx),
+    }
+    return Page("check_session.html", context, frameable=True)
+
+
+def _with_query(uri: str, values: Mapping[str, str | None]) -> str:
+    extra = urlencode({name: value for name, value in values.items() if value is not None})
+    if not extra:
+        return uri
+    parts = urlsplit(uri)
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

@@ -1,0 +1,46 @@
+"""The resource owner password credentials grant (RFC 6749 §4.3), off unless the tenant
+enables it (the seed's OIDC_GRANT_TYPE_PASSWORD_ENABLE). The same brute-force protection as
+the login page guards it (RFC 6749 §4.3.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib import events
+from chalicelib.accounts.authenticate import Locked, authenticate
+from chalicelib.context import Context
+from chalicelib.oidc.claims import id_token_claims
+from chalicelib.oidc.errors import InvalidGrant
+from chalicelib.oidc.grants import GrantType
+from chalicelib.oidc.grants.refresh_token import new_refresh_token
+from chalicelib.oidc.scopes import grantable, parse_scope, tenant_scopes
+from chalicelib.oidc.tokens import Grant, token_response
+from chalicelib.opaque import new_id
+from chalicelib.store.clients import Client
+from chalicelib.store.users import get_user
+
+
+def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+    scopes = grantable(parse_scope(params.get("scope")), client.scopes, tenant_scopes(ctx.settings))
+    account = authenticate(ctx.tenant.id, params["username"], params["password"], ctx.now)
+    if isinstance(account, Locked):
+        events.emit("login_locked", ctx.tenant.id, client_id=client.client_id)
+        raise InvalidGrant("too many failed attempts: try again later")
+    user = get_user(ctx.tenant.id, account.sub) if account is not None else None
+    if user is None or not user.active:
+        events.emit("login_failed", ctx.tenant.id, client_id=client.client_id)
+        raise InvalidGrant("wrong username or password")
+    events.emit("user_logged_in", ctx.tenant.id, client_id=client.client_id, sub=user.sub, grant_type="password")
+    grant = Grant(client=client, sub=user.sub, scopes=scopes, auth_time=ctx.now, gid=new_id())
+    # No browser session stands behind this grant: its sid is the grant's own id.
+    refresh = new_refresh_token(ctx, grant, grant.gid)
+    body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
+    if refresh is not None:
+        refresh.save(ctx)
+    return body
+
+
+GRANT = GrantType(
+    "password", ("username", "password"), exchange, enabled=lambda ctx: ctx.settings.grant_type_password_enable
+)

@@ -1,0 +1,246 @@
+"""Grants: what one authorization leaves behind, under its grant id.
+
+Every token an authorization produces (access tokens, ID tokens, refresh tokens) names its
+grant id (``gid``). The grant's item holds the refresh token that is live now, as a digest,
+so rotating it is one conditional write on one item; and revoking the grant is one write
+that every access token of the grant is checked against (RFC 7009 §2.1, RFC 6749 §4.1.2,
+RFC 9700 §4.14.2). A grant without refresh tokens has no item until it is revoked.
+
+A refresh token is ``<gid>.<secret>``: the gid finds the item, the secret proves possession.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib.opaque import digest
+from chalicelib.store.models import GrantItem, Item, UserItem, at, epoch, valid_key_part
+from chalicelib.store.users import USER, User
+from chalicelib.store.users import from_item as user_from_item
+
+PREFIX = "grant#"
+
+
+@dataclass(frozen=True)
+class RefreshGrant:
+    """The grant a refresh token stands for."""
+
+    gid: str
+    client_id: str
+    sub: str
+    scopes: tuple[str, ...]
+    sid: str
+    auth_time: int
+    created_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    # The token is live and the client's, but was not granted every requested scope: the
+    # caller answers invalid_scope rather than invalid_grant (RFC 6749 §5.2).
+    scope_exceeded: bool = False
+    # A refresh token that was already rotated out came back: it was stolen or leaked, so
+    # the grant has been revoked (RFC 9700 §4.14.2).
+    replayed: bool = False
+
+
+def refresh_token(gid: str, secret: str) -> str:
+    return f"{gid}.{secret}"
+
+
+def split_refresh_token(token: str) -> tuple[str, str] | None:
+    gid, dot, secret = token.partition(".")
+    if not dot or not valid_key_part(gid) or not secret or len(secret) > 256:
+        return None
+    return gid, secret
+
+
+def save_refresh_grant(tenant_id: str, grant: RefreshGrant, secret: str) -> None:
+    """Store a new grant's first refresh token. Unconditional on purpose: if a replay of the
+    grant's code already revoked it, ``revoked_at`` stays and this token is born dead."""
+    item = GrantItem(tenant_id, PREFIX + grant.gid)
+    item.update(
+        actions=[
+            GrantItem.kind.set(GrantItem),
+            GrantItem.client_id.set(grant.client_id),
+            GrantItem.sub.set(grant.sub),
+            GrantItem.scopes.set(list(grant.scopes)),
+            GrantItem.sid.set(grant.sid),
+            GrantItem.auth_time.set(grant.auth_time),
+            GrantItem.created_at.set(grant.created_at),
+            GrantItem.current.set(digest(secret)),
+            GrantItem.ttl.set(at(grant.expires_at)),
+        ]
+    )
+
+
+def rotate_refresh_token(
+    tenant_id: str,
+    token: str,
+    new_secret: str,
+    client_id: str,
+    scopes: tuple[str, ...],
+    now: int,
+    expires_at: int,
+) -> RefreshGrant | Refused:
+    """Swap the presented refresh token for ``new_secret`` in one conditional write: refused,
+    with nothing written, if the token is unknown, expired, revoked, already rotated, issued
+    to another client, or not covering every one of ``scopes`` (RFC 6749 §6). A rotated-out
+    token presented again revokes the grant (RFC 9700 §4.14.2)."""
+    parsed = split_refresh_token(token)
+    if parsed is None:
+        return Refused()
+    gid, secret = parsed
+    presented, replacement = digest(secret), digest(new_secret)
+    item = GrantItem(tenant_id, PREFIX + gid)
+    condition = (
+        (GrantItem.current == presented)
+        & (GrantItem.client_id == client_id)
+        & GrantItem.revoked_at.does_not_exist()
+        & (GrantItem.ttl > at(now))
+    )
+    for scope in scopes:
+        condition &= GrantItem.scopes.contains(scope)
+    try:
+        item.update(
+            actions=[
+                GrantItem.current.set(replacement),
+                GrantItem.previous.set(presented),
+                GrantItem.rotated_at.set(now),
+                GrantItem.ttl.set(at(expires_at)),
+            ],
+            condition=condition,
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return _explain_refusal(tenant_id, item, presented, replacement, client_id, scopes, now)
+    return _from_item(item)
+
+
+def _explain_refusal(
+    tenant_id: str,
+    item: GrantItem,
+    presented: str,
+    replacement: str,
+    client_id: str,
+    scopes: tuple[str, ...],
+    now: int,
+) -> RefreshGrant | Refused:
+    """One consistent read, on the refusal path only, to tell the refusals apart."""
+    try:
+        item.refresh(consistent_read=True)
+    except DoesNotExist:
+        return Refused()
+    if item.current == replacement:
+        # botocore retried a write whose response was lost and met its own first attempt.
+        return _from_item(item)
+    if item.client_id != client_id or item.revoked_at is not None:
+        return Refused()
+    if item.previous == presented:
+        revoke_grant(tenant_id, item.sk[len(PREFIX) :], now, keep_until=epoch(item.ttl))
+        return Refused(replayed=True)
+    live = item.current == presented and epoch(item.ttl) > now
+    return Refused(scope_exceeded=bool(scopes) and live)
+
+
+def restore_refresh_token(tenant_id: str, gid: str, secret: str, new_secret: str) -> None:
+    """Undo a rotation whose response could not be sent: the presented token works again."""
+    GrantItem(tenant_id, PREFIX + gid).update(
+        actions=[GrantItem.current.set(digest(secret)), GrantItem.previous.remove()],
+        condition=GrantItem.current == digest(new_secret),
+    )
+
+
+def revoke_grant(tenant_id: str, gid: str, now: int, keep_until: int) -> None:
+    """Revoke a grant: its refresh token stops working, and its access tokens fail every
+    check from now on. The mark lasts at least until ``keep_until`` (when the grant's last
+    access token expires), longer if the grant's item already lives longer."""
+    GrantItem(tenant_id, PREFIX + gid).update(
+        actions=[
+            GrantItem.kind.set(GrantItem),
+            GrantItem.revoked_at.set(now),
+            GrantItem.current.remove(),
+            GrantItem.ttl.set(GrantItem.ttl | at(keep_until)),
+        ]
+    )
+
+
+def revoke_refresh_token(tenant_id: str, token: str, client_id: str, now: int, token_expire: int) -> bool:
+    """Revoke the grant of a live refresh token of ``client_id``, in one conditional write;
+    False (nothing written) for any other token. Its access tokens live at most
+    ``token_expire`` more seconds, and the mark outlives them."""
+    parsed = split_refresh_token(token)
+    if parsed is None:
+        return False
+    gid, secret = parsed
+    try:
+        GrantItem(tenant_id, PREFIX + gid).update(
+            actions=[
+                GrantItem.revoked_at.set(now),
+                GrantItem.current.remove(),
+                GrantItem.ttl.set(at(now + token_expire)),
+            ],
+            condition=(GrantItem.current == digest(secret)) & (GrantItem.client_id == client_id),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def get_refresh_grant(tenant_id: str, token: str, now: int) -> RefreshGrant | None:
+    """The live grant of a refresh token (for introspection), or None."""
+    parsed = split_refresh_token(token)
+    if parsed is None:
+        return None
+    gid, secret = parsed
+    try:
+        item = GrantItem.get(tenant_id, PREFIX + gid)
+    except GrantItem.DoesNotExist:
+        return None
+    if item.current != digest(secret) or item.revoked_at is not None or epoch(item.ttl) <= now:
+        return None
+    return _from_item(item)
+
+
+def load_user_and_grant(tenant_id: str, sub: str, gid: str | None) -> tuple[User | None, bool]:
+    """A token's user, and whether its grant was revoked: one BatchGetItem."""
+    keys = [(tenant_id, USER + sub)] if valid_key_part(sub) else []
+    if gid is not None and valid_key_part(gid):
+        keys.append((tenant_id, PREFIX + gid))
+    if not keys:
+        return None, False
+    user, revoked = None, False
+    for item in Item.batch_get(keys):
+        if isinstance(item, UserItem):
+            user = user_from_item(item)
+        elif isinstance(item, GrantItem):
+            revoked = item.revoked_at is not None
+    return user, revoked
+
+
+def is_revoked(tenant_id: str, gid: str) -> bool:
+    if not valid_key_part(gid):
+        return False
+    try:
+        return GrantItem.get(tenant_id, PREFIX + gid).revoked_at is not None
+    except GrantItem.DoesNotExist:
+        return False
+
+
+def _from_item(item: GrantItem) -> RefreshGrant:
+    return RefreshGrant(
+        gid=item.sk[len(PREFIX) :],
+        client_id=item.client_id,
+        sub=item.sub,
+        scopes=tuple(item.scopes or ()),
+        sid=item.sid,
+        auth_time=int(item.auth_time),
+        created_at=int(item.created_at),
+        expires_at=epoch(item.ttl),
+    )

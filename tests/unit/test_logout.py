@@ -1,0 +1,202 @@
+"""RP-Initiated Logout 1.0 with Front- and Back-Channel Logout 1.0, and Session Management
+1.0's session_state and check-session iframe."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import threading
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jwt
+import pytest
+
+from chalicelib.admin import clients as client_admin
+from chalicelib.admin import tenants as tenant_admin
+from tests.support.browser import BASE
+from tests.unit.conftest import REDIRECT_URI
+from tests.unit.flows import ISSUER, authorize, body, callback_params, log_in, redeem
+
+LOGGED_OUT = "https://rp.example.com/logged-out"
+
+
+class Receiver:
+    """An RP's back-channel logout endpoint on a real socket: keeps what was posted."""
+
+    def __init__(self) -> None:
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                received.append(parse_qs(self.rfile.read(length).decode()))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/backchannel"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+
+
+@pytest.fixture
+def rp(tenant, receiver):
+    return client_admin.create_client(
+        tenant.id,
+        name="Acme Web",
+        client_type="confidential",
+        redirect_uris=[REDIRECT_URI],
+        post_logout_redirect_uris=[LOGGED_OUT],
+        frontchannel_logout_uri="https://rp.example.com/frontchannel",
+        backchannel_logout_uri=receiver.url,
+    )
+
+
+def sign_in(http, browser, rp) -> dict:
+    consent = log_in(browser, browser.follow(authorize(browser, rp[0].client_id, nonce="n")))
+    return body(redeem(http, rp, callback_params(browser.submit(consent, "allow"))["code"]))
+
+
+def end_session(browser, **params: str):
+    return browser.get(f"{BASE}/acme/end-session", params)
+
+
+def sessions(table_items) -> list[dict]:
+    return [item for item in table_items() if item["sk"]["S"].startswith("session#")]
+
+
+def test_logout_with_confirmation_notifies_every_channel(http, browser, rp, user, receiver, table_items):
+    tokens = sign_in(http, browser, rp)
+    sid = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sid"]
+    assert len(sessions(table_items)) == 1
+    page = end_session(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri=LOGGED_OUT, state="bye")
+    assert page.status_code == 200 and b"Sign out?" in page.body and b"Acme Web" in page.body
+    assert len(sessions(table_items)) == 1  # a GET alone logs nobody out
+
+    done = browser.submit(page, "logout")
+    assert done.status_code == 200 and b"You are signed out" in done.body
+    assert sessions(table_items) == [] and "op_session" not in browser.cookies
+    frame = f"https://rp.example.com/frontchannel?{urlencode({'iss': ISSUER, 'sid': sid})}"
+    assert frame.replace("&", "&amp;").encode() in done.body
+    assert "frame-src https://rp.example.com" in done.headers["Content-Security-Policy"]
+    assert f"{LOGGED_OUT}?state=bye".encode() in done.body
+
+    (posted,) = receiver.received
+    token = posted["logout_token"][0]
+    assert jwt.get_unverified_header(token)["typ"] == "logout+jwt"
+    jwks = json.loads(http.get("/acme/jwks.json", headers={"host": "op.example.test"}).body)
+    key = jwt.PyJWK(jwks["keys"][0]).key
+    claims = jwt.decode(token, key, algorithms=["RS256"], audience=rp[0].client_id, issuer=ISSUER)
+    assert claims["sub"] == user.sub and claims["sid"] == sid and "nonce" not in claims
+    assert claims["events"] == {"http://schemas.openid.net/event/backchannel-logout": {}}
+
+    again = browser.follow(authorize(browser, rp[0].client_id))
+    assert b"Sign in" in again.body  # the session is gone
+
+
+def test_staying_signed_in_keeps_the_session(http, browser, rp, user, table_items):
+    sign_in(http, browser, rp)
+    page = end_session(browser, client_id=rp[0].client_id, post_logout_redirect_uri=LOGGED_OUT)
+    back = browser.submit(page, "stay")
+    assert back.status_code == 302 and back.headers["Location"] == LOGGED_OUT
+    assert len(sessions(table_items)) == 1 and "op_session" in browser.cookies
+
+
+def test_without_a_session_the_browser_goes_straight_back(browser, rp):
+    response = end_session(browser, client_id=rp[0].client_id, post_logout_redirect_uri=LOGGED_OUT, state="s")
+    assert response.status_code == 302 and response.headers["Location"] == f"{LOGGED_OUT}?state=s"
+    plain = end_session(browser)
+    assert plain.status_code == 200 and b"You are signed out" in plain.body
+
+
+def test_logout_page_form_is_csrf_protected(http, browser, rp, user, table_items):
+    sign_in(http, browser, rp)
+    page = end_session(browser)
+    browser.cookies["op_csrf"] = "a" * 43
+    assert browser.submit(page, "logout").status_code == 403
+    assert len(sessions(table_items)) == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"post_logout_redirect_uri": LOGGED_OUT},  # no client to check it against
+        {"client_id": "nobody", "post_logout_redirect_uri": LOGGED_OUT},
+        {"client_id": "{rp}", "post_logout_redirect_uri": "https://attacker.example/"},
+        {"client_id": "{rp}", "post_logout_redirect_uri": LOGGED_OUT + "/"},
+        {"id_token_hint": "not.a.token"},
+    ],
+)
+def test_bad_logout_requests_are_shown_never_redirected(browser, rp, table_items, params):
+    params = {name: value.replace("{rp}", rp[0].client_id) for name, value in params.items()}
+    before = table_items()
+    response = end_session(browser, **params)
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert b"invalid_request" in response.body
+    assert table_items() == before
+
+
+def test_forged_or_foreign_id_token_hints_are_refused(http, browser, rp, tenant, user):
+    tokens = sign_in(http, browser, rp)
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    forged = jwt.encode(claims, rsa.generate_private_key(65537, 2048), algorithm="RS256", headers={"kid": "x"})
+    assert end_session(browser, id_token_hint=forged).status_code == 400
+    other = client_admin.create_client(tenant.id, name="Other", client_type="public", redirect_uris=[REDIRECT_URI])
+    mismatch = end_session(browser, id_token_hint=tokens["id_token"], client_id=other[0].client_id)
+    assert mismatch.status_code == 400 and b"does not match" in mismatch.body
+
+
+def test_an_expired_id_token_is_still_a_good_hint(http, browser, rp, user, monkeypatch):
+    from chalicelib.web import routes
+
+    tokens = sign_in(http, browser, rp)
+    now = routes.clock()
+    monkeypatch.setattr(routes, "clock", lambda: now + 3600)
+    page = end_session(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri=LOGGED_OUT)
+    assert page.status_code == 200 and b"Sign out?" in page.body
+
+
+def test_session_management_state_and_iframe(http, browser, rp, user, tenant):
+    tenant_admin.update_settings(tenant.id, {"session_management_enable": True})
+    consent = log_in(browser, browser.follow(authorize(browser, rp[0].client_id)))
+    params = callback_params(browser.submit(consent, "allow"))
+    state = browser.cookies["op_browser_state"]
+    digest, salt = params["session_state"].split(".")
+    origin = "https://rp.example.com"
+    assert hashlib.sha256(f"{rp[0].client_id} {origin} {state} {salt}".encode()).hexdigest() == digest
+
+    frame = browser.get(f"{BASE}/acme/check-session")
+    assert frame.status_code == 200 and b"crypto.subtle.digest" in frame.body
+    assert "frame-ancestors *" in frame.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in frame.headers
+
+    done = browser.submit(end_session(browser), "logout")
+    assert done.status_code == 200 and "op_browser_state" not in browser.cookies
+
+
+def test_check_session_iframe_is_off_by_default(browser, tenant):
+    assert browser.get(f"{BASE}/acme/check-session").status_code == 400
+
+
+def test_cookies_are_scoped_and_flagged(http, browser, rp, user, tenant):
+    tenant_admin.update_settings(tenant.id, {"session_management_enable": True})
+    page = browser.follow(authorize(browser, rp[0].client_id))
+    form = browser.submit(page, "login", username="alice", password="correct horse battery staple")
+    cookies = form.headers["Set-Cookie"]
+    session = next(c for c in cookies if c.startswith("op_session="))
+    browser_state = next(c for c in cookies if c.startswith("op_browser_state="))
+    assert "HttpOnly" in session and "Path=/acme" in session and "SameSite=Lax" in session
+    assert "HttpOnly" not in browser_state  # the iframe's script reads it
+    assert urlsplit(form.headers["Location"]).path == "/acme/consent"
