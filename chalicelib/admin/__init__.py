@@ -1,6 +1,11 @@
-"""Operator and tenant-admin actions, shared by the command-line tool (and the admin API to
-come). They validate everything, so the protocol code can trust what is stored."""
+"""Operator and tenant-admin actions, shared by the command-line tool, dynamic client
+registration (and the admin API to come). They validate everything, so the protocol code can
+trust what is stored."""
 
 
 class AdminError(ValueError):
     """A refused admin action; the message says why, for a person to read."""
+
+
+class InvalidRedirectUris(AdminError):
+    """A redirect URI that may not be registered (RFC 7591 §3.2.2: invalid_redirect_uri)."""

@@ -107,6 +107,17 @@ def configure_tenant(tenant_id: str, settings: tuple[str, ...]) -> None:
     _print(tenant_admin.update_settings(tenant_id, _settings(settings)).settings)
 
 
+@tenants.command("registration-token")
+@click.argument("tenant_id")
+@click.option("--days", default=7, show_default=True, help="How long it may be used.")
+@click.option("--note", help="Who it is for (kept with it).")
+def registration_token(tenant_id: str, days: int, note: str | None) -> None:
+    """An initial access token for dynamic client registration (printed once)."""
+    from chalicelib.admin.registration import issue_initial_access_token
+
+    _print({"initial_access_token": issue_initial_access_token(tenant_id, days, note), "days": days})
+
+
 @cli.group()
 def keys() -> None:
     """Signing keys: rotate, retire."""

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.admin import AdminError
+from chalicelib.admin import AdminError, InvalidRedirectUris
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.keys import client_secrets
 from chalicelib.keys.keyring import ACTIVE
@@ -215,12 +215,12 @@ def _check_alg(tenant: Tenant, alg: str, client_type: str) -> None:
 
 def _redirect_uris(uris: Sequence[str], client_type: str, required: bool = True) -> tuple[str, ...]:
     if required and not uris:
-        raise AdminError("register at least one redirect URI")
+        raise InvalidRedirectUris("register at least one redirect URI")
     for uri in uris:
         try:
             check_registrable(uri, client_type)
         except ValueError as error:
-            raise AdminError(str(error)) from None
+            raise InvalidRedirectUris(str(error)) from None
     return tuple(dict.fromkeys(uris))
 
 

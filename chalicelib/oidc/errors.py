@@ -103,6 +103,25 @@ class RegistrationNotSupported(OAuthError):
     error = "registration_not_supported"
 
 
+class InvalidClientMetadata(OAuthError):
+    """RFC 7591 §3.2.2: a registration's metadata cannot be accepted."""
+
+    error = "invalid_client_metadata"
+    redirectable = False
+
+
+class InvalidRegistrationRedirectUri(InvalidClientMetadata):
+    error = "invalid_redirect_uri"
+
+
+class RegistrationClosed(OAuthError):
+    """The tenant does not let clients register themselves."""
+
+    error = "access_denied"
+    status = 403
+    redirectable = False
+
+
 class InvalidToken(OAuthError):
     """RFC 6750 §3.1: a bad bearer token; the challenge carries the error."""
 

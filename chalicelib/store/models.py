@@ -155,6 +155,13 @@ class GrantItem(Item, discriminator="grant"):
     revoked_at = NumberAttribute(null=True)
 
 
+class InitialAccessTokenItem(Item, discriminator="initial-access-token"):
+    """A token a tenant admin hands out to let a developer register clients (RFC 7591 §3)."""
+
+    created_at = NumberAttribute()
+    note = UnicodeAttribute(null=True)
+
+
 class ConsentItem(Item, discriminator="consent"):
     client_id = UnicodeAttribute()
     sub = UnicodeAttribute()

@@ -67,6 +67,9 @@ class TenantSettings:
     unauthenticated_session_management_key: str | None = None
     grant_type_password_enable: bool = False  # OIDC_GRANT_TYPE_PASSWORD_ENABLE
     introspection_validate_audience_scope: bool = True  # OIDC_INTROSPECTION_VALIDATE_AUDIENCE_SCOPE
+    # Dynamic client registration (RFC 7591): "off", "token" (with an initial access token
+    # a tenant admin hands out), or "open" (anyone may register a client).
+    client_registration: str = "off"
     # Not in the seed (Django leaves refresh tokens unbounded): rotated on every use, and
     # dead after this long.
     refresh_token_expire: int = 30 * DAY
@@ -107,6 +110,8 @@ class TenantSettings:
         key = self.unauthenticated_session_management_key
         if key is not None and (not isinstance(key, str) or not 16 <= len(key) <= 128 or not key.isalnum()):
             raise ValueError("unauthenticated_session_management_key has 16 to 128 letters and digits")
+        if self.client_registration not in ("off", "token", "open"):
+            raise ValueError("client_registration must be 'off', 'token' or 'open'")
         if self.require_pkce not in ("public", "all"):
             raise ValueError("require_pkce must be 'public' or 'all'")
         if self.key_backend not in ("secretsmanager", "kms"):

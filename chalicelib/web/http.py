@@ -12,7 +12,9 @@ from chalicelib.oidc.errors import InvalidRequest
 from chalicelib.oidc.params import single_values
 
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 MAX_FIELDS = 64
+MAX_JSON = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,10 @@ class Incoming:
     form: Mapping[str, Sequence[str]] | None
     cookies: Mapping[str, str] = field(default_factory=dict)
     context: Mapping[str, object] = field(default_factory=dict)
+    # Path parameters besides the tenant (say, the client_id of RFC 7592's client URI).
+    path: Mapping[str, str] = field(default_factory=dict)
+    # The raw body of a JSON request; None for any other content type.
+    json_body: bytes | None = None
 
     def form_values(self) -> dict[str, str]:
         """Single-valued form fields ({} without a form body)."""
@@ -33,14 +39,27 @@ class Incoming:
 def incoming(request: Request) -> Incoming:
     headers = {name.lower(): value for name, value in request.headers.items()}
     query = request.query_params
+    content_type = headers.get("content-type", "")
     return Incoming(
         method=request.method,
         headers=headers,
         query={name: query.getlist(name) for name in query} if query else {},
-        form=_form(headers.get("content-type", ""), request),
+        form=_form(content_type, request),
         cookies=parse_cookies(headers.get("cookie", "")),
         context=request.context or {},
+        path={name: value for name, value in (request.uri_params or {}).items() if name != "tenant"},
+        json_body=_json(content_type, request),
     )
+
+
+def _json(content_type: str, request: Request) -> bytes | None:
+    if content_type.split(";")[0].strip().lower() != JSON:
+        return None
+    body = request.raw_body
+    body = body.encode() if isinstance(body, str) else body
+    if len(body) > MAX_JSON:
+        raise InvalidRequest("the request body is too large")
+    return body
 
 
 def _form(content_type: str, request: Request) -> dict[str, list[str]] | None:

@@ -1,10 +1,11 @@
 """Routes of the JSON endpoints: discovery, JWKS, token, UserInfo, introspection,
-revocation."""
+revocation, dynamic client registration."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.admin import registration
 from chalicelib.context import Context
 from chalicelib.oidc.endpoints import discovery
 from chalicelib.oidc.endpoints.introspection import introspect as introspection_endpoint
@@ -64,3 +65,19 @@ def introspect(ctx: Context, request: Incoming) -> Json:
 def revoke(ctx: Context, request: Incoming) -> Json:
     """Browser apps (public clients) revoke their tokens too: CORS."""
     return revocation_endpoint(ctx, request.headers, request.form)
+
+
+@tenant_route(bp, "/{tenant}/register", ["POST"])
+def register(ctx: Context, request: Incoming) -> Json:
+    return registration.register(ctx, request.headers, request.json_body)
+
+
+@tenant_route(bp, "/{tenant}/register/{client_id}", ["GET", "PUT", "DELETE"])
+def registered_client(ctx: Context, request: Incoming) -> Json:
+    """RFC 7592: the client reads, replaces or deletes its own registration."""
+    client_id = request.path["client_id"]
+    if request.method == "GET":
+        return registration.read(ctx, request.headers, client_id)
+    if request.method == "PUT":
+        return registration.update(ctx, request.headers, client_id, request.json_body)
+    return registration.delete(ctx, request.headers, client_id)

@@ -40,6 +40,9 @@ def json_response(result: Json) -> Response:
     headers = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff", **result.headers}
     if result.no_store:
         headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
+    if result.status == 204:  # No Content: no body, no type
+        del headers["Content-Type"]
+        return Response(body="", status_code=204, headers=headers)
     return Response(body=json.dumps(result.body), status_code=result.status, headers=headers)
 
 

@@ -46,7 +46,7 @@ def tenant_route(
     that carry this browser's CSRF token."""
 
     def decorator(view: View) -> View:
-        def handler(tenant: str) -> Response:
+        def handler(tenant: str, **path: str) -> Response:
             return handle(bp.current_request, tenant, view, page, csrf_protected)
 
         handler.__name__ = view.__name__

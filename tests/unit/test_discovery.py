@@ -60,11 +60,18 @@ def test_discovery_follows_tenant_settings(http, tenant):
 
     extra = {"books": {"title": "Your books", "description": "Read your library.", "claims": ["library_card"]}}
     update_settings(
-        tenant.id, {"session_management_enable": True, "grant_type_password_enable": True, "extra_scopes": extra}
+        tenant.id,
+        {
+            "session_management_enable": True,
+            "grant_type_password_enable": True,
+            "extra_scopes": extra,
+            "client_registration": "token",
+        },
     )
     metadata = json.loads(get(http, "/acme/.well-known/openid-configuration").body)
     assert metadata["check_session_iframe"] == "http://op.example.test/acme/check-session"
     assert "password" in metadata["grant_types_supported"]
+    assert metadata["registration_endpoint"] == "http://op.example.test/acme/register"
     assert "books" in metadata["scopes_supported"] and "library_card" in metadata["claims_supported"]
 
 

@@ -61,6 +61,8 @@ def metadata(ctx: Context) -> dict[str, Any]:
     }
     if session_management.enabled(ctx):
         document["check_session_iframe"] = ctx.url("check_session_iframe")
+    if ctx.settings.client_registration != "off":
+        document["registration_endpoint"] = ctx.url("registration_endpoint")
     return document
 
 

@@ -1,0 +1,248 @@
+"""Dynamic client registration (RFC 7591, OpenID Connect Dynamic Client Registration 1.0)
+and its management protocol (RFC 7592), per tenant.
+
+A tenant chooses who may register: nobody (the default), holders of an initial access token
+that a tenant admin handed out, or anyone. A registered client manages itself with the
+registration access token it received (stored as a digest). Registration goes through the
+same validation as the CLI, so a self-registered client is as safe to store as any other;
+it always asks its users for consent, being a third party.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+from chalicelib.admin import AdminError, InvalidRedirectUris
+from chalicelib.admin import clients as client_admin
+from chalicelib.admin.tenants import get_tenant
+from chalicelib.context import Context
+from chalicelib.oidc.endpoints.userinfo import bearer_token
+from chalicelib.oidc.errors import (
+    InvalidClientMetadata,
+    InvalidRegistrationRedirectUri,
+    InvalidToken,
+    RegistrationClosed,
+)
+from chalicelib.oidc.results import Json
+from chalicelib.oidc.scopes import tenant_scopes
+from chalicelib.opaque import digest, new_token
+from chalicelib.store import registration as store
+from chalicelib.store.clients import Client
+
+# RFC 7591 §2 (and OIDC Registration §2) metadata → the client's fields.
+RENAMED = {
+    "client_name": "name",
+    "client_uri": "website_url",
+    "policy_uri": "terms_url",
+}
+LISTS = ("redirect_uris", "response_types", "grant_types", "post_logout_redirect_uris")
+TEXTS = (
+    "logo_uri",
+    "frontchannel_logout_uri",
+    "backchannel_logout_uri",
+    "id_token_signed_response_alg",
+    "token_endpoint_auth_method",
+)
+FLAGS = ("frontchannel_logout_session_required", "backchannel_logout_session_required")
+# What the provider cannot do, and says so rather than silently ignore (RFC 7591 §3.2.2).
+UNSUPPORTED = {
+    "jwks": "client public keys are not supported",
+    "jwks_uri": "client public keys are not supported",
+    "request_uris": "request objects are not supported",
+    "sector_identifier_uri": "pairwise subjects are not supported",
+}
+
+
+def register(ctx: Context, headers: Mapping[str, str], body: bytes | None) -> Json:
+    """RFC 7591 §3: create a client from its metadata; 201 with its credentials."""
+    policy = ctx.settings.client_registration
+    if policy == "off":
+        raise RegistrationClosed("dynamic client registration is off for this provider")
+    if policy == "token" and not store.is_initial_access_token(ctx.tenant.id, bearer_token(headers, {}), ctx.now):
+        raise InvalidToken("the initial access token is invalid or expired")
+    metadata = _parse(body)
+    registration_token = new_token()
+    fields = client_fields(ctx, metadata)
+    client_type = "public" if fields.get("token_endpoint_auth_method") == "none" else "confidential"
+    with _as_registration_errors():
+        client, secret = client_admin.create_client(
+            ctx.tenant.id,
+            name=_name(metadata, fields),
+            client_type=client_type,
+            registration_token=registration_token,
+            require_consent=True,
+            reuse_consent=True,
+            **fields,
+        )
+    body_out = describe(ctx, client)
+    body_out["registration_access_token"] = registration_token
+    if secret is not None:
+        body_out.update(client_secret=secret, client_secret_expires_at=0)
+    return Json(body_out, status=201, no_store=True)
+
+
+def read(ctx: Context, headers: Mapping[str, str], client_id: str) -> Json:
+    """RFC 7592 §2.1."""
+    return Json(describe(ctx, _managed(ctx, headers, client_id)), no_store=True)
+
+
+def update(ctx: Context, headers: Mapping[str, str], client_id: str, body: bytes | None) -> Json:
+    """RFC 7592 §2.2: the request carries the client's whole metadata; what it leaves out
+    returns to its default. The client's id and secret stay."""
+    client = _managed(ctx, headers, client_id)
+    metadata = _parse(body)
+    if metadata.get("client_id") != client_id:
+        raise InvalidClientMetadata("client_id must be the client's own")
+    if "client_secret" in metadata and digest(str(metadata["client_secret"])) != client.secret_hash:
+        raise InvalidClientMetadata("client_secret does not match")
+    fields = client_fields(ctx, metadata)
+    method = fields.get("token_endpoint_auth_method")
+    if method is not None and (method == "none") != client.is_public:
+        raise InvalidClientMetadata("a client cannot change between public and confidential")
+    changes = {name: default for name, default in client_admin.FIELDS.items() if name not in ("scopes",)}
+    changes.update(scopes=(), require_consent=True, reuse_consent=True)
+    changes.update(fields)
+    with _as_registration_errors():
+        updated = client_admin.update_client(ctx.tenant.id, client_id, name=_name(metadata, fields), **changes)
+    return Json(describe(ctx, updated), no_store=True)
+
+
+def delete(ctx: Context, headers: Mapping[str, str], client_id: str) -> Json:
+    """RFC 7592 §2.3: the client, its credentials and its registration token are gone."""
+    _managed(ctx, headers, client_id)
+    client_admin.delete_client(ctx.tenant.id, client_id)
+    return Json({}, status=204, no_store=True)
+
+
+def issue_initial_access_token(tenant_id: str, days: int, note: str | None = None) -> str:
+    """An initial access token for tenants whose client_registration is "token" (the CLI)."""
+    if not 1 <= days <= 365:
+        raise AdminError("an initial access token lives 1 to 365 days")
+    get_tenant(tenant_id)
+    token = new_token()
+    now = int(time.time())
+    store.save_initial_access_token(tenant_id, token, now, now + days * 86400, note)
+    return token
+
+
+def client_fields(ctx: Context, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The admin fields a registration's metadata sets; InvalidClientMetadata if malformed."""
+    for name, reason in UNSUPPORTED.items():
+        if name in metadata:
+            raise InvalidClientMetadata(f"{name}: {reason}")
+    if metadata.get("subject_type", "public") != "public":
+        raise InvalidClientMetadata("only public subject identifiers are supported")
+    fields: dict[str, Any] = {}
+    for name in LISTS:
+        if name in metadata:
+            fields[name] = _strings(metadata[name], name)
+    for name in (*TEXTS, *RENAMED):
+        if name in metadata:
+            fields[RENAMED.get(name, name)] = _text(metadata[name], name)
+    for name in FLAGS:
+        if name in metadata:
+            if not isinstance(metadata[name], bool):
+                raise InvalidClientMetadata(f"{name} must be true or false")
+            fields[name] = metadata[name]
+    if "contacts" in metadata:
+        contacts = _strings(metadata["contacts"], "contacts")
+        fields["contact_email"] = contacts[0] if contacts else None
+    if "scope" in metadata:
+        scopes = _text(metadata["scope"], "scope").split()
+        known = tenant_scopes(ctx.settings)
+        if any(scope not in known for scope in scopes):
+            raise InvalidClientMetadata("scope names a scope this provider does not have")
+        fields["scopes"] = scopes
+    fields.pop("name", None)  # client_name names the client; handled by _name
+    return fields
+
+
+def describe(ctx: Context, client: Client) -> dict[str, Any]:
+    """The client's registered metadata, as RFC 7591 §3.2.1 returns it."""
+    body: dict[str, Any] = {
+        "client_id": client.client_id,
+        "client_id_issued_at": client.created_at,
+        "client_name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "response_types": list(client.response_types),
+        "grant_types": list(client.grant_types),
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "registration_client_uri": f"{ctx.url('registration_endpoint')}/{client.client_id}",
+    }
+    optional = {
+        "client_uri": client.website_url,
+        "policy_uri": client.terms_url,
+        "logo_uri": client.logo_uri,
+        "contacts": [client.contact_email] if client.contact_email else None,
+        "scope": " ".join(client.scopes) or None,
+        "frontchannel_logout_uri": client.frontchannel_logout_uri,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+    }
+    body.update({name: value for name, value in optional.items() if value is not None})
+    return body
+
+
+def _managed(ctx: Context, headers: Mapping[str, str], client_id: str) -> Client:
+    """The client, if the request carries its registration access token. An unknown client
+    and a wrong token get the same 401 (RFC 7592 §3)."""
+    token = bearer_token(headers, {})
+    client = ctx.client(client_id)
+    if client is None or client.registration_token_hash is None:
+        raise InvalidToken("the registration access token is invalid")
+    if not hmac.compare_digest(digest(token), client.registration_token_hash):
+        raise InvalidToken("the registration access token is invalid")
+    return client
+
+
+def _parse(body: bytes | None) -> dict[str, Any]:
+    if body is None:
+        raise InvalidClientMetadata("the request body must be application/json")
+    try:
+        metadata = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidClientMetadata("the request body is not JSON") from None
+    if not isinstance(metadata, dict):
+        raise InvalidClientMetadata("the request body must be a JSON object")
+    return metadata
+
+
+def _name(metadata: Mapping[str, Any], fields: Mapping[str, Any]) -> str:
+    """client_name, else the host of the first redirect URI: the consent page names it."""
+    name = metadata.get("client_name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()[:128]
+    uris = fields.get("redirect_uris") or ()
+    return (urlsplit(uris[0]).hostname if uris else None) or "Unnamed application"
+
+
+def _strings(value: Any, name: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value) or len(value) > 32:
+        raise InvalidClientMetadata(f"{name} must be a list of strings")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or len(value) > 2048:
+        raise InvalidClientMetadata(f"{name} must be a string")
+    return value
+
+
+@contextmanager
+def _as_registration_errors() -> Iterator[None]:
+    """AdminError → the RFC 7591 error a client can act on."""
+    try:
+        yield
+    except InvalidRedirectUris as error:
+        raise InvalidRegistrationRedirectUri(str(error)) from None
+    except AdminError as error:
+        raise InvalidClientMetadata(str(error)) from None
