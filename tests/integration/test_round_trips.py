@@ -75,10 +75,26 @@ def test_round_trip_budgets(provider, issuer, tenant, warm):
     )
     meter("discovery", lambda: requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5))
     meter("jwks", lambda: requests.get(f"{issuer}/jwks.json", timeout=5))
+    refreshed = meter(
+        "refresh",
+        lambda: requests.post(
+            f"{issuer}/token",
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+            auth=(client.client_id, secret),
+            timeout=10,
+        ).json(),
+    )
+    meter(
+        "revoke",
+        lambda: requests.post(
+            f"{issuer}/revoke", data={"token": refreshed["refresh_token"]}, auth=(client.client_id, secret), timeout=10
+        ).raise_for_status(),
+    )
 
     assert meter.dynamodb("authorize", "login", "consent", "token", "userinfo") <= 7
     assert meter.dynamodb("silent", "silent_token") <= 4
     assert meter.dynamodb("userinfo") <= 1
+    assert meter.dynamodb("refresh") == meter.dynamodb("revoke") == 1  # one conditional write each
     assert meter.dynamodb("discovery") == meter.dynamodb("jwks") == 0
     assert not any(
         name.startswith("dynamodb:Scan") or name.startswith("dynamodb:Query")
@@ -90,3 +106,20 @@ def test_round_trip_budgets(provider, issuer, tenant, warm):
         assert all(not name.startswith(("kms:", "secretsmanager:")) for s in meter.steps.values() for name in s)
     else:
         assert meter.steps["token"]["kms:Sign"] == 2  # the ID token and the access token
+
+
+def test_client_credentials_costs_no_round_trip(provider, issuer, tenant):
+    from chalicelib.admin import clients as client_admin
+
+    service, secret = client_admin.create_client(
+        tenant.id, name="Service", client_type="confidential", response_types=[], grant_types=["client_credentials"]
+    )
+
+    def post() -> requests.Response:
+        grant = {"grant_type": "client_credentials"}
+        return requests.post(f"{issuer}/token", data=grant, auth=(service.client_id, secret), timeout=10)
+
+    post().raise_for_status()  # warms the tenant and client caches
+    meter = Meter()
+    meter("client_credentials", lambda: post().raise_for_status())
+    assert meter.dynamodb("client_credentials") == 0

@@ -17,13 +17,15 @@ NAMES = st.sampled_from(
         "client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "prompt", "max_age",
         "code_challenge", "code_challenge_method", "response_mode", "grant_type", "code", "refresh_token",
         "code_verifier", "client_secret", "access_token", "ticket", "csrf_token", "username", "password",
-        "request", "login_hint", "decision", "action",
+        "request", "login_hint", "decision", "action", "token", "token_type_hint", "id_token_hint",
+        "post_logout_redirect_uri",
     ]
 )  # fmt: skip
 SAMPLES = [
     "code", "openid", "none", "S256", "plain", "query", "form_post", "authorization_code", "refresh_token",
     "https://rp.example.com/callback", "a.b.c", "\x00", "%ff", "é" * 3, "fuzz-client", "openid profile email",
-    "login", "consent", "allow", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    "login", "consent", "allow", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "logout", "access_token",
+    "code id_token token", "id_token", "client_credentials", "password", "eyJhbGciOiJIUzI1NiJ9.e30.x",
 ]  # fmt: skip
 VALUES = st.one_of(st.text(max_size=40), st.sampled_from(SAMPLES))
 PARAMS = st.lists(st.tuples(NAMES, VALUES), max_size=8)
@@ -36,7 +38,9 @@ HEADERS = st.dictionaries(
     max_size=3,
 )
 PATHS = ["/acme/authorize", "/acme/login", "/acme/consent", "/acme/token", "/acme/userinfo", "/acme/jwks.json",
-         "/acme/.well-known/openid-configuration"]  # fmt: skip
+         "/acme/.well-known/openid-configuration", "/acme/introspect", "/acme/revoke", "/acme/end-session",
+         "/acme/end-session/confirm", "/acme/check-session", "/acme/register",
+         "/acme/register/fuzz-client"]  # fmt: skip
 
 
 @pytest.fixture
@@ -45,10 +49,17 @@ def app_client(tenant, user):
 
     from app import app
     from chalicelib.admin.clients import create_client
+    from chalicelib.admin.tenants import update_settings
 
+    update_settings(tenant.id, {"client_registration": "open", "session_management_enable": True,
+                                "grant_type_password_enable": True})  # fmt: skip
     create_client(
         tenant.id, name="Fuzz", client_type="confidential", redirect_uris=["https://rp.example.com/callback"],
-        client_id="fuzz-client", client_secret="s" * 43,
+        client_id="fuzz-client", client_secret="s" * 43, post_logout_redirect_uris=["https://rp.example.com/bye"],
+        response_types=["code", "id_token", "id_token token", "token", "code id_token", "code token",
+                        "code id_token token"],
+        grant_types=["authorization_code", "implicit", "refresh_token", "client_credentials", "password"],
+        scopes=["token_introspection"],
     )  # fmt: skip
     with Client(app) as test_client:
         yield test_client.http
@@ -59,15 +70,20 @@ def app_client(tenant, user):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(path=st.sampled_from(PATHS), method=st.sampled_from(["GET", "POST"]), params=PARAMS, headers=HEADERS)
+@given(
+    path=st.sampled_from(PATHS),
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+    params=PARAMS,
+    headers=HEADERS,
+)
 def test_no_5xx(app_client, path, method, params, headers):
     query = urlencode(params)
     request_headers = {"host": HOST, **{k: v for k, v in headers.items() if v.isprintable()}}
-    if method == "GET":
-        response = app_client.request("GET", f"{path}?{query}", headers=request_headers, body=b"")
+    if method in ("GET", "DELETE"):
+        response = app_client.request(method, f"{path}?{query}", headers=request_headers, body=b"")
     else:
         request_headers.setdefault("content-type", "application/x-www-form-urlencoded")
-        response = app_client.request("POST", path, headers=request_headers, body=query.encode())
+        response = app_client.request(method, path, headers=request_headers, body=query.encode())
     assert response.status_code < 500, (response.status_code, response.body[:300])
 
 
@@ -78,7 +94,21 @@ AUTHORIZE_EXTRAS = st.dictionaries(
     max_size=6,
 )  # fmt: skip
 TOKEN_PARAMS = st.dictionaries(
-    st.sampled_from(["grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "client_id"]),
+    st.sampled_from(
+        [
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "code_verifier",
+            "refresh_token",
+            "scope",
+            "client_id",
+            "username",
+            "password",
+            "token",
+            "token_type_hint",
+        ]
+    ),
     st.one_of(st.text(max_size=30), st.sampled_from(SAMPLES)),
     max_size=6,
 )
@@ -101,17 +131,61 @@ def test_authorize_from_a_known_client_never_5xx(app_client, extras, method):
 
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1000")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(params=TOKEN_PARAMS)
-def test_token_from_an_authenticated_client_never_5xx(app_client, params):
-    """Past client authentication: every grant's rules get exercised."""
+@given(params=TOKEN_PARAMS, path=st.sampled_from(["/acme/token", "/acme/introspect", "/acme/revoke"]))
+def test_token_endpoints_from_an_authenticated_client_never_5xx(app_client, params, path):
+    """Past client authentication: every grant's rules, introspection and revocation."""
     headers = {
         "host": HOST,
         "content-type": "application/x-www-form-urlencoded",
         "authorization": "Basic " + CREDENTIALS,
     }
-    response = app_client.request("POST", "/acme/token", headers=headers, body=urlencode(params).encode())
+    response = app_client.request("POST", path, headers=headers, body=urlencode(params).encode())
     assert response.status_code in (200, 400, 401), (response.status_code, response.body[:300])
     assert response.headers["Cache-Control"] == "no-store"
+
+
+LOGOUT_PARAMS = st.dictionaries(
+    st.sampled_from(["id_token_hint", "post_logout_redirect_uri", "state", "client_id", "logout_hint", "ui_locales"]),
+    st.one_of(st.text(max_size=30), st.sampled_from([*SAMPLES, "https://rp.example.com/bye"])),
+    max_size=5,
+)
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1000")) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(params=LOGOUT_PARAMS, known=st.booleans())
+def test_end_session_never_5xx(app_client, params, known):
+    if known:
+        params = {**params, "client_id": "fuzz-client"}
+    response = app_client.request("GET", f"/acme/end-session?{urlencode(params)}", headers={"host": HOST}, body=b"")
+    assert response.status_code in (200, 302, 400), (response.status_code, response.body[:300])
+
+
+METADATA_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.sampled_from(SAMPLES),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=6,
+)
+METADATA = st.dictionaries(
+    st.sampled_from(["redirect_uris", "response_types", "grant_types", "client_name", "token_endpoint_auth_method",
+                     "scope", "contacts", "logo_uri", "id_token_signed_response_alg", "backchannel_logout_uri",
+                     "frontchannel_logout_session_required", "post_logout_redirect_uris", "jwks", "client_id"]),
+    METADATA_VALUES,
+    max_size=6,
+)  # fmt: skip
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1000")) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(metadata=METADATA, valid_uris=st.booleans())
+def test_registration_never_5xx(app_client, metadata, valid_uris):
+    import json
+
+    if valid_uris:
+        metadata = {**metadata, "redirect_uris": ["https://rp.example.com/callback"]}
+    headers = {"host": HOST, "content-type": "application/json"}
+    response = app_client.request("POST", "/acme/register", headers=headers, body=json.dumps(metadata).encode())
+    assert response.status_code in (201, 400), (response.status_code, response.body[:300])
 
 
 CREDENTIALS = base64.b64encode(b"fuzz-client:" + b"s" * 43).decode()
