@@ -32,6 +32,10 @@ class Settings:
     # KMS key (id, ARN or alias) that encrypts the client secrets HS256 needs back; without
     # one, clients cannot choose HS256.
     client_secret_key_id: str | None = None
+    # EventBridge bus that events are also published to (None: log lines only).
+    event_bus_name: str | None = None
+    # Python module holding the deployment's hooks (see chalicelib/hooks.py).
+    hooks_module: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -44,6 +48,8 @@ class Settings:
             default_key_backend=env.get("DEFAULT_KEY_BACKEND", cls.default_key_backend),
             kms_alias_prefix=env.get("KMS_ALIAS_PREFIX", cls.kms_alias_prefix),
             client_secret_key_id=env.get("CLIENT_SECRET_KEY_ID") or None,
+            event_bus_name=env.get("EVENT_BUS_NAME") or None,
+            hooks_module=env.get("HOOKS_MODULE") or None,
         )
 
 

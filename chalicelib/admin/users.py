@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib import hooks
 from chalicelib.accounts.passwords import hash_password
 from chalicelib.admin import AdminError
 from chalicelib.admin.tenants import get_tenant
@@ -31,7 +32,7 @@ def create_user(tenant_id: str, username: str, password: str, claims: Mapping[st
     now = int(time.time())
     user = User(
         tenant_id=tenant_id,
-        sub=new_id(),
+        sub=_new_sub(tenant_id, username.strip()),
         username=username.strip(),
         created_at=now,
         updated_at=now,
@@ -40,6 +41,17 @@ def create_user(tenant_id: str, username: str, password: str, claims: Mapping[st
     if not store.create_user(user, hash_password(password)):
         raise AdminError(f"username {username} is taken in tenant {tenant_id}")
     return user
+
+
+def _new_sub(tenant_id: str, username: str) -> str:
+    """A fresh opaque sub, or the deployment's OIDC_IDTOKEN_SUB_GENERATOR's. A sub is a key
+    part and is never reassigned, so the hook's value must be unique and stable."""
+    sub = hooks.call("generate_sub", None, tenant_id, username)
+    if sub is None:
+        return new_id()
+    if not isinstance(sub, str) or not 1 <= len(sub) <= 255 or not sub.isprintable() or "#" in sub:
+        raise AdminError("the generate_sub hook must return 1 to 255 printable characters, without #")
+    return sub
 
 
 def get_user_by_username(tenant_id: str, username: str) -> User:

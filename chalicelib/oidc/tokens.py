@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import hooks
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets, jws
 from chalicelib.keys.signer import Signer
@@ -99,6 +100,7 @@ def mint_id_token(
         payload["at_hash"] = half_hash(access_token)
     if code is not None:
         payload["c_hash"] = half_hash(code)
+    payload = hooks.call("process_id_token", payload, ctx.tenant.id, payload, grant.client.client_id)
     return jws.encode(payload, token_signer)
 
 

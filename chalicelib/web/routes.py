@@ -15,6 +15,7 @@ from collections.abc import Callable
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 
+from chalicelib import events
 from chalicelib.context import Context
 from chalicelib.oidc.errors import InvalidRequest, NotFound, OAuthError, ServerError, TemporarilyUnavailable
 from chalicelib.oidc.results import Result
@@ -79,6 +80,7 @@ def handle(request, tenant_id: str, view: View, page: bool, csrf_protected: bool
     except Exception:
         log.exception("unhandled error")
         response = render_error(ServerError("internal error"), page, state)
+    events.flush()
     log.info(
         json.dumps(
             {

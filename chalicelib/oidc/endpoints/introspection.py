@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from chalicelib import hooks
 from chalicelib.context import Context
 from chalicelib.keys import jws
 from chalicelib.oidc.client_auth import authenticated_request
@@ -38,8 +39,10 @@ def introspect(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequ
     for lookup in lookups:
         found = lookup(ctx, token)
         if found is not None:
-            visible = _may_see(ctx, client, found["client_id"])
-            return Json(found if visible else INACTIVE, no_store=True)
+            if not _may_see(ctx, client, found["client_id"]):
+                break
+            answer = hooks.call("process_introspection", found, ctx.tenant.id, found, client.client_id)
+            return Json(answer, no_store=True)
     return Json(INACTIVE, no_store=True)
 
 

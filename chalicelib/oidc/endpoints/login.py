@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chalicelib import events
+from chalicelib import events, hooks
 from chalicelib.accounts.authenticate import Locked, authenticate
 from chalicelib.context import Context
 from chalicelib.oidc import flow, interaction
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied
 from chalicelib.oidc.response_modes import origin
-from chalicelib.oidc.results import Page, Result
+from chalicelib.oidc.results import Page, Redirect, Result
 from chalicelib.opaque import new_token
+from chalicelib.store import authorizations
 from chalicelib.store.consents import get_consent
 from chalicelib.store.sessions import Session
 
@@ -50,6 +51,12 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
         )
         previous = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
         login = flow.Login(session, new=True, replaces=previous[0] if previous else None)
+        detour = hooks.call("after_login", None, ctx.tenant.id, account.sub, request.client.client_id)
+        if detour is not None:
+            # OIDC_AFTER_USERLOGIN_HOOK: the user is logged in, and goes where the hook says;
+            # the hook's page brings them back to the authorization endpoint.
+            authorizations.commit(ctx.tenant.id, now=ctx.now, new_session=session, ended_session=login.replaces)
+            return Redirect(detour, cookies=flow.session_cookies(ctx, login))
         consent = None
         if request.client.reuse_consent and "consent" not in request.prompt:
             consent = get_consent(ctx.tenant.id, account.sub, request.client.client_id, ctx.now)

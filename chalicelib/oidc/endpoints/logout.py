@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from chalicelib import events, outbound
+from chalicelib import events, hooks, outbound
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets, jws
 from chalicelib.oidc import interaction, session_management
@@ -70,6 +70,10 @@ def submit_logout(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, s
         return finish(ctx, request, None, cleared)
     events.emit("user_logged_out", ctx.tenant.id, sub=ended.sub, clients=sorted(ended.clients))
     notify_back_channel(ctx, ended)
+    client_id = request.client.client_id if request.client else None
+    hooks.call(
+        "after_end_session", None, ctx.tenant.id, ended.sub, client_id, request.post_logout_redirect_uri, request.state
+    )
     return finish(ctx, request, ended, cleared)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from chalicelib import hooks
 from chalicelib.context import Context
 from chalicelib.keys import jws
 from chalicelib.oidc.claims import claims_for_scopes
@@ -28,7 +29,8 @@ def userinfo(ctx: Context, headers: Mapping[str, str], form: Mapping[str, str]) 
         raise InvalidToken("the access token was revoked")
     if user is None or not user.active:
         raise InvalidToken("the access token's user no longer exists")
-    return claims_for_scopes(user.sub, user.claims, scopes, tenant_scopes(ctx.settings), user.updated_at)
+    released = claims_for_scopes(user.sub, user.claims, scopes, tenant_scopes(ctx.settings), user.updated_at)
+    return hooks.call("userinfo", released, ctx.tenant.id, released, user.claims)
 
 
 def bearer_token(headers: Mapping[str, str], form: Mapping[str, str]) -> str:
