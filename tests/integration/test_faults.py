@@ -114,3 +114,60 @@ def test_cold_tenant_read_failing(provider):
     assert_unavailable(requests.get(f"{provider}/{tenant.id}/.well-known/openid-configuration", timeout=30))
     EMULATOR.reset()
     assert requests.get(f"{provider}/{tenant.id}/.well-known/openid-configuration", timeout=30).status_code == 200
+
+
+def refresh(issuer: str, client, token: str) -> requests.Response:
+    registered, secret = client
+    grant = {"grant_type": "refresh_token", "refresh_token": token}
+    return requests.post(f"{issuer}/token", data=grant, auth=(registered.client_id, secret), timeout=30)
+
+
+def test_lost_response_of_a_rotation(provider, issuer, confidential_client, user):
+    """The rotation was written but its answer lost: the retry finds its own new token in
+    place and the refresh goes on (it is not mistaken for a replay)."""
+    tokens = redeem(issuer, confidential_client, obtain_code(provider, issuer, confidential_client[0].client_id))
+    EMULATOR.inject("dynamodb:UpdateItem", times=1, after_execution=True)
+    rotated = refresh(issuer, confidential_client, tokens.json()["refresh_token"])
+    assert rotated.status_code == 200
+    assert refresh(issuer, confidential_client, rotated.json()["refresh_token"]).status_code == 200
+
+
+def test_signing_failure_after_a_rotation_restores_the_refresh_token(provider):
+    from chalicelib.admin import clients as client_admin
+    from chalicelib.admin import users as user_admin
+    from tests.integration.conftest import REDIRECT_URI
+
+    tenant = tenant_admin.create_tenant(f"kms-{uuid.uuid4().hex[:8]}", "KMS", key_backend="kms")
+    user_admin.create_user(tenant.id, "alice", PASSWORD)
+    client = client_admin.create_client(tenant.id, name="W", client_type="confidential", redirect_uris=[REDIRECT_URI])
+    issuer = f"{provider}/{tenant.id}"
+    tokens = redeem(issuer, client, obtain_code(provider, issuer, client[0].client_id)).json()
+    EMULATOR.inject("kms:Sign")
+    assert_unavailable(refresh(issuer, client, tokens["refresh_token"]))
+    EMULATOR.reset()
+    assert refresh(issuer, client, tokens["refresh_token"]).status_code == 200  # the same token, restored
+
+
+def test_throttled_revocation_revokes_nothing(provider, issuer, confidential_client, user):
+    tokens = redeem(issuer, confidential_client, obtain_code(provider, issuer, confidential_client[0].client_id)).json()
+    EMULATOR.inject("dynamodb:UpdateItem")
+    registered, secret = confidential_client
+    revoked = requests.post(
+        f"{issuer}/revoke", data={"token": tokens["refresh_token"]}, auth=(registered.client_id, secret), timeout=30
+    )
+    assert_unavailable(revoked)
+    EMULATOR.reset()
+    assert refresh(issuer, confidential_client, tokens["refresh_token"]).status_code == 200
+
+
+def test_throttled_logout_keeps_the_session(provider, issuer, confidential_client, user):
+    agent = UserAgent(provider)
+    agent.sign_in(authorization_url(issuer, confidential_client[0].client_id), "alice", PASSWORD)
+    confirmation = agent.visit(f"{issuer}/end-session")
+    EMULATOR.inject("dynamodb:DeleteItem")
+    failed = agent.submit(confirmation, "logout")
+    assert failed.status_code == 503 and "temporarily_unavailable" in failed.text
+    assert "op_session" in agent.session.cookies
+    EMULATOR.reset()
+    done = agent.submit(confirmation, "logout")
+    assert done.status_code == 200 and "You are signed out" in done.text
