@@ -45,7 +45,10 @@ def seed(base: str, credentials: dict[str, str]) -> None:
         cli.main(list(args), standalone_mode=False)
 
     run("setup", "--create-table")
-    run("tenants", "create", "demo", "--name", "Demo", "--exists-ok")
+    run(
+        "tenants", "create", "demo", "--name", "Demo", "--exists-ok",
+        "--setting", "session_management_enable=true", "--setting", 'client_registration="open"',
+    )  # fmt: skip
     web_uris = [
         "http://localhost:3000/callback",
         "http://localhost:8080/callback",
@@ -55,6 +58,8 @@ def seed(base: str, credentials: dict[str, str]) -> None:
     run(
         "clients", "create", "demo", "--name", "Demo web app", "--type", "confidential",
         *[arg for uri in web_uris for arg in ("--redirect-uri", uri)],
+        *[arg for kind in ("code", "code id_token", "id_token token") for arg in ("--response-type", kind)],
+        "--post-logout-redirect-uri", "http://localhost:3000/", "--post-logout-redirect-uri", "http://localhost:8080/",
         "--client-id", "demo-web", "--client-secret", credentials["client_secret"], "--exists-ok",
     )  # fmt: skip
     run(
@@ -84,8 +89,11 @@ Discovery URL:      http://{HOST}:{PORT}/demo/.well-known/openid-configuration
 Confidential client: client_id=demo-web  client_secret={credentials["client_secret"]}
                      redirect URIs: http://localhost:3000/callback, http://localhost:8080/callback,
                                     http://127.0.0.1:3000/callback, https://oidcdebugger.com/debug
+                     response types: code, code id_token, id_token token; logout back to
+                                    http://localhost:3000/ or http://localhost:8080/
 Public client:       client_id=demo-native (PKCE required), redirect URI http://127.0.0.1:<any port>/callback
 User:                alice / {credentials["password"]}
+Registration:        open (POST http://{HOST}:{PORT}/demo/register); session management on
 """,
         flush=True,
     )
