@@ -110,6 +110,8 @@ def test_staying_signed_in_keeps_the_session(http, browser, rp, user, table_item
     back = browser.submit(page, "stay")
     assert back.status_code == 302 and back.headers["Location"] == LOGGED_OUT
     assert len(sessions(table_items)) == 1 and "op_session" in browser.cookies
+    stay = browser.submit(end_session(browser), "stay")  # with nowhere to go back to
+    assert stay.status_code == 200 and b"You are still signed in" in stay.body
 
 
 def test_without_a_session_the_browser_goes_straight_back(browser, rp):

@@ -62,7 +62,7 @@ def submit_logout(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, s
     payload = interaction.unseal(ctx, "logout", form.get("ticket"))
     request = validate(ctx, payload["p"])
     if form.get("decision") != "logout":
-        return finish(ctx, request, None, ())
+        return finish(ctx, request, None, (), signed_out=False)
     current = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
     ended = end_session(ctx.tenant.id, current[0], ctx.now) if current else None
     cleared = (Cookie(interaction.SESSION_COOKIE, None), *session_management.browser_state_cookie(ctx, None))
@@ -125,16 +125,24 @@ def _client_of_hint(ctx: Context, hint: str) -> Client:
     return client
 
 
-def finish(ctx: Context, request: LogoutRequest, ended: Session | None, cookies: tuple[Cookie, ...]) -> Result:
-    """Back to the client (with its state), or the signed-out page; with front-channel
-    iframes when the session signed in to clients that asked for them."""
+def finish(
+    ctx: Context, request: LogoutRequest, ended: Session | None, cookies: tuple[Cookie, ...], signed_out: bool = True
+) -> Result:
+    """Back to the client (with its state), or the signed-out page (or, when the user chose
+    to stay, a page that says so); with front-channel iframes when the session signed in to
+    clients that asked for them."""
     destination = None
     if request.post_logout_redirect_uri is not None:
         destination = _with_query(request.post_logout_redirect_uri, {"state": request.state})
     frames = front_channel_urls(ctx, ended) if ended is not None else []
     if destination is not None and not frames:
         return Redirect(destination, cookies=cookies)
-    context: dict[str, Any] = {"client": request.client, "destination": destination, "frames": frames}
+    context: dict[str, Any] = {
+        "client": request.client,
+        "destination": destination,
+        "frames": frames,
+        "signed_out": signed_out,
+    }
     return Page("logged_out.html", context, cookies=cookies, frame_targets=tuple({origin(url) for url in frames}))
 
 
