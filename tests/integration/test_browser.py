@@ -9,9 +9,12 @@ from __future__ import annotations
 import shutil
 from urllib.parse import urlencode
 
+import jwt
 import pytest
+import requests
 
 from chalicelib.admin import clients as client_admin
+from chalicelib.admin import tenants as tenant_admin
 from tests.integration.conftest import ARTIFACTS, PASSWORD
 from tests.support.rp_server import RelyingParty
 
@@ -50,6 +53,35 @@ def rp_client(tenant, rp):
     )
 
 
+@pytest.fixture
+def logout_client(tenant, rp):
+    """An RP that signs its users out at the OP and takes them back to its own page."""
+    return client_admin.create_client(
+        tenant.id,
+        name="Browser RP",
+        client_type="confidential",
+        redirect_uris=[f"{rp.origin}/callback"],
+        post_logout_redirect_uris=[f"{rp.origin}/logged-out"],
+    )
+
+
+@pytest.fixture
+def frontchannel_client(tenant, rp):
+    """The same, and it clears its own session in a front-channel logout frame."""
+    return client_admin.create_client(
+        tenant.id,
+        name="Browser RP",
+        client_type="confidential",
+        redirect_uris=[f"{rp.origin}/callback"],
+        post_logout_redirect_uris=[f"{rp.origin}/logged-out"],
+        frontchannel_logout_uri=f"{rp.origin}/frontchannel",
+    )
+
+
+# The key backend does not change what a page does in a browser: tests of pages alone run on one.
+one_backend = pytest.mark.parametrize("tenant", ["secretsmanager"], indirect=True)
+
+
 def authorize_url(issuer: str, client_id: str, redirect_uri: str, **extra: str) -> str:
     query = {
         "client_id": client_id,
@@ -64,6 +96,42 @@ def sign_in(page, username: str = "alice", password: str = PASSWORD) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in_to_rp(page, issuer: str, rp, client) -> dict:
+    """Alice signs in to the RP in ``page`` (login, consent); the RP redeems the code it
+    received and gets her tokens."""
+    registered, secret = client
+    page.goto(authorize_url(issuer, registered.client_id, f"{rp.origin}/callback", nonce="n"))
+    sign_in(page)
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_selector("#done")
+    grant = {
+        "grant_type": "authorization_code",
+        "code": rp.received[-1]["code"],
+        "redirect_uri": f"{rp.origin}/callback",
+    }
+    response = requests.post(f"{issuer}/token", data=grant, auth=(registered.client_id, secret), timeout=30)
+    assert response.status_code == 200
+    return response.json()
+
+
+def console_of(page) -> list[str]:
+    """What the browser reports on the console for the page and its frames (CSP violations,
+    failed loads, script errors), but for the favicon it asks the OP for on its own."""
+    messages: list[str] = []
+
+    def keep(message) -> None:
+        if not message.location.get("url", "").endswith("/favicon.ico"):
+            messages.append(f"{message.type}: {message.text}")
+
+    page.on("console", keep)
+    page.on("pageerror", lambda error: messages.append(f"uncaught: {error}"))
+    return messages
+
+
+def end_session_url(issuer: str, **params: str) -> str:
+    return f"{issuer}/end-session?{urlencode(params)}"
 
 
 def test_login_and_consent_then_second_authorization_without_login(chromium, issuer, rp, rp_client, user):
@@ -156,3 +224,127 @@ def test_screenshots_of_every_page(chromium, issuer, rp, rp_client, user, size):
     context.close()
     for name in ("login", "login-error", "consent", "error"):
         assert (SCREENSHOTS / f"{name}-{size}.png").stat().st_size > 1000
+
+
+def test_rp_initiated_logout_asks_then_stays_or_signs_out(chromium, issuer, rp, logout_client, user):
+    client, _ = logout_client
+    landing = f"{rp.origin}/logged-out?state=bye"
+    context = chromium.new_context()
+    page = context.new_page()
+    tokens = sign_in_to_rp(page, issuer, rp, logout_client)
+    logout = end_session_url(
+        issuer, id_token_hint=tokens["id_token"], post_logout_redirect_uri=f"{rp.origin}/logged-out", state="bye"
+    )
+
+    page.goto(logout)
+    assert page.title() == "Sign out? · Interop"
+    assert page.locator("p.lead").inner_text() == "Browser RP asks to sign you out of Interop."
+    page.get_by_role("button", name="Stay signed in").click()
+    page.wait_for_url(landing)
+    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback", state="still"))
+    page.wait_for_selector("#done")  # still signed in: no login page
+    assert rp.received[-1]["state"] == "still" and rp.received[-1]["code"]
+
+    page.goto(logout)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(landing)
+    assert [cookie["name"] for cookie in context.cookies()] == ["op_csrf"]  # the session cookie is gone
+    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback", state="after"))
+    assert page.title() == "Sign in · Interop"
+    assert [visit for visit in rp.visits if visit[0] == "/logged-out"] == [
+        ("/logged-out", {"state": "bye"}, "document"),
+        ("/logged-out", {"state": "bye"}, "document"),
+    ]
+    context.close()
+
+
+@one_backend
+def test_front_channel_logout_frame_then_back_to_the_rp(chromium, issuer, rp, frontchannel_client, user):
+    context = chromium.new_context()
+    page = context.new_page()
+    console = console_of(page)
+    tokens = sign_in_to_rp(page, issuer, rp, frontchannel_client)
+    sid = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sid"]
+    page.goto(
+        end_session_url(
+            issuer, id_token_hint=tokens["id_token"], post_logout_redirect_uri=f"{rp.origin}/logged-out", state="bye"
+        )
+    )
+    frames = []
+    page.on("framenavigated", lambda frame: frames.append((frame.parent_frame and frame.parent_frame.url, frame.url)))
+    already = len(rp.visits)
+    with page.expect_response(f"{issuer}/end-session/confirm") as confirmed:
+        page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{rp.origin}/logged-out?state=bye")
+
+    assert confirmed.value.status == 200
+    assert f"frame-src {rp.origin};" in confirmed.value.headers["content-security-policy"] + ";"
+    # The signed-out page framed the RP's front-channel URI with the OP's issuer and the ID
+    # token's sid, and only then sent the browser back to the RP.
+    frontchannel = f"{rp.origin}/frontchannel?{urlencode({'iss': issuer, 'sid': sid})}"
+    assert frames == [
+        (None, f"{issuer}/end-session/confirm"),
+        (f"{issuer}/end-session/confirm", frontchannel),
+        (None, f"{rp.origin}/logged-out?state=bye"),
+    ]
+    assert rp.visits[already:] == [
+        ("/frontchannel", {"iss": issuer, "sid": sid}, "iframe"),
+        ("/logged-out", {"state": "bye"}, "document"),
+    ]
+    assert console == []
+    context.close()
+
+
+@one_backend
+def test_logout_works_without_javascript(chromium, issuer, rp, frontchannel_client, user):
+    client, _ = frontchannel_client
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    tokens = sign_in_to_rp(page, issuer, rp, frontchannel_client)
+    sid = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sid"]
+    page.goto(
+        end_session_url(
+            issuer, id_token_hint=tokens["id_token"], post_logout_redirect_uri=f"{rp.origin}/logged-out", state="bye"
+        )
+    )
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{issuer}/end-session/confirm")  # loaded, with its frames
+
+    assert page.title() == "Signed out · Interop"
+    assert page.get_by_role("heading").inner_text() == "You are signed out"
+    back = page.get_by_role("link")
+    assert back.inner_text() == "Return to Browser RP"
+    assert back.get_attribute("href") == f"{rp.origin}/logged-out?state=bye"
+    assert rp.visits[-1] == ("/frontchannel", {"iss": issuer, "sid": sid}, "iframe")  # frames need no script
+    back.click()
+    page.wait_for_url(f"{rp.origin}/logged-out?state=bye")
+    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback"))
+    assert page.title() == "Sign in · Interop"
+    context.close()
+
+
+@one_backend
+def test_screenshots_of_the_logout_pages(chromium, issuer, tenant, rp, logout_client, user):
+    branding = {"display_name": "Acme", "logo_uri": f"{rp.origin}/logo.svg", "primary_color": "#0b7a53"}
+    tenant_admin.update_settings(tenant.id, {"branding": branding})
+    client, _ = logout_client
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = chromium.new_page()
+
+    def shoot(name: str) -> None:
+        # Both sizes from one sign-in: the viewport changes, the session stays.
+        for size, viewport in SIZES.items():
+            page.set_viewport_size(viewport)
+            page.screenshot(path=SCREENSHOTS / f"{name}-{size}.png", full_page=True)
+            assert (SCREENSHOTS / f"{name}-{size}.png").stat().st_size > 1000
+
+    sign_in_to_rp(page, issuer, rp, logout_client)
+    page.goto(end_session_url(issuer, client_id=client.client_id))
+    assert page.title() == "Sign out? · Acme"
+    assert page.get_by_role("img").get_attribute("alt") == "Acme"
+    shoot("logout")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{issuer}/end-session/confirm")
+    assert page.title() == "Signed out · Acme"  # no post_logout_redirect_uri: the OP's own page stays
+    shoot("logged-out")
+    page.close()

@@ -38,10 +38,21 @@ if (params.get("code")) finish(params.get("code")); else document.getElementById
 </script></body></html>"""
 
 
+LOGO = """<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40" viewBox="0 0 160 40">
+<rect width="40" height="40" rx="8" fill="#0b7a53"/><text x="50" y="28" font-family="sans-serif"
+font-size="22" font-weight="700" fill="#0b7a53">Acme</text></svg>"""
+
+LANDING = {"/callback", "/logged-out"}
+PAGES = {"/spa.html": SPA}
+
+
 class RelyingParty:
     def __init__(self) -> None:
         self.received: list[dict[str, str]] = []
         self.spa_settings: dict[str, str] = {}
+        # Every GET but the favicon: path, query and how the browser fetched it (Sec-Fetch-Dest:
+        # "document" for a navigation, "iframe" for a frame).
+        self.visits: list[tuple[str, dict[str, str], str | None]] = []
         rp = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,11 +61,19 @@ class RelyingParty:
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                if parts.path == "/spa.html":
-                    return self._send(SPA % rp.spa_settings)
-                if parts.path != "/callback":
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                if parts.path != "/favicon.ico":
+                    rp.visits.append((parts.path, query, self.headers.get("Sec-Fetch-Dest")))
+                if parts.path in PAGES:
+                    return self._send(PAGES[parts.path] % rp.spa_settings)
+                if parts.path == "/logo.svg":
+                    return self._send(LOGO, "image/svg+xml")
+                if parts.path == "/frontchannel":
+                    return self._send("<!doctype html><title>RP logout</title><p>signed out of the RP</p>")
+                if parts.path not in LANDING:
                     return self._send("")  # favicon and such
-                rp.received.append({k: v[0] for k, v in parse_qs(parts.query).items()})
+                if parts.path == "/callback":
+                    rp.received.append(query)
                 self._send("<!doctype html><title>callback</title><p id='done'>received</p>")
 
             def do_POST(self) -> None:
@@ -62,10 +81,10 @@ class RelyingParty:
                 rp.received.append({k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()})
                 self._send("<!doctype html><title>callback</title><p id='done'>received by post</p>")
 
-            def _send(self, html: str) -> None:
+            def _send(self, html: str, content_type: str = "text/html") -> None:
                 body = html.encode()
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", f"{content_type}; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
