@@ -296,6 +296,37 @@ def test_front_channel_logout_frame_then_back_to_the_rp(chromium, issuer, rp, fr
 
 
 @one_backend
+def test_session_management_iframe_answers_unchanged_then_changed(chromium, issuer, tenant, rp, logout_client, user):
+    tenant_admin.update_settings(tenant.id, {"session_management_enable": True})
+    client, _ = logout_client
+    context = chromium.new_context()
+    page = context.new_page()
+    console = console_of(page)
+    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback"))
+    sign_in(page)
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_selector("#done")
+    session_state = rp.received[-1]["session_state"]
+
+    rp.spa_settings.update(issuer=issuer)
+    page.goto(f"{rp.origin}/session.html")
+    ask = lambda message: page.evaluate("(message) => check(message)", message)  # noqa: E731
+    assert ask(f"{client.client_id} {session_state}") == "unchanged"
+    assert ask(f"another-client {session_state}") == "changed"
+    assert ask("not a session check") == "error"
+
+    other = context.new_page()  # the user signs out at the OP in another tab
+    console_of_other = console_of(other)
+    other.goto(end_session_url(issuer, client_id=client.client_id))
+    other.get_by_role("button", name="Sign out").click()
+    other.wait_for_url(f"{issuer}/end-session/confirm")
+    assert other.title() == "Signed out · Interop"
+    assert ask(f"{client.client_id} {session_state}") == "changed"
+    assert console == [] and console_of_other == []
+    context.close()
+
+
+@one_backend
 def test_logout_works_without_javascript(chromium, issuer, rp, frontchannel_client, user):
     client, _ = frontchannel_client
     context = chromium.new_context(java_script_enabled=False)

@@ -38,12 +38,33 @@ if (params.get("code")) finish(params.get("code")); else document.getElementById
 </script></body></html>"""
 
 
+# Session Management 1.0 section 3.2: the RP's own frame next to the OP's check-session iframe;
+# check(message) posts "client_id session_state" to the OP frame and resolves with its answer.
+SESSION_CHECK = """<!doctype html>
+<html><head><meta charset="utf-8"><title>RP session check</title></head>
+<body><iframe id="op" src="%(issuer)s/check-session" title="OP session"></iframe>
+<script>
+const frame = document.getElementById("op"), opOrigin = new URL(frame.src).origin;
+const loaded = new Promise((resolve) => frame.addEventListener("load", resolve));
+async function check(message) {
+  await loaded;
+  return new Promise((resolve) => {
+    window.addEventListener("message", function answer(event) {
+      if (event.origin !== opOrigin || event.source !== frame.contentWindow) return;
+      window.removeEventListener("message", answer);
+      resolve(event.data);
+    });
+    frame.contentWindow.postMessage(message, opOrigin);
+  });
+}
+</script></body></html>"""
+
 LOGO = """<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40" viewBox="0 0 160 40">
 <rect width="40" height="40" rx="8" fill="#0b7a53"/><text x="50" y="28" font-family="sans-serif"
 font-size="22" font-weight="700" fill="#0b7a53">Acme</text></svg>"""
 
 LANDING = {"/callback", "/logged-out"}
-PAGES = {"/spa.html": SPA}
+PAGES = {"/spa.html": SPA, "/session.html": SESSION_CHECK}
 
 
 class RelyingParty:
