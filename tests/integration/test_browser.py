@@ -6,6 +6,7 @@ JavaScript off, and writes screenshots of every page at desktop and phone sizes.
 
 from __future__ import annotations
 
+import json
 import shutil
 from urllib.parse import urlencode
 
@@ -324,6 +325,44 @@ def test_session_management_iframe_answers_unchanged_then_changed(chromium, issu
     assert ask(f"{client.client_id} {session_state}") == "changed"
     assert console == [] and console_of_other == []
     context.close()
+
+
+@one_backend
+def test_implicit_flow_single_page_app_reads_the_fragment(chromium, issuer, tenant, rp, user):
+    spa = client_admin.create_client(
+        tenant.id,
+        name="Implicit SPA",
+        client_type="public",
+        redirect_uris=[f"{rp.origin}/implicit.html"],
+        response_types=["id_token token"],
+    )[0]
+    rp.spa_settings.update(issuer=issuer, client_id=spa.client_id)
+    page = chromium.new_page()
+    page.goto(f"{rp.origin}/implicit.html")
+    page.get_by_role("button", name="Sign in").click()
+    sign_in(page)
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_function("document.getElementById('out').textContent.length > 0")
+    result = json.loads(page.inner_text("#out"))
+
+    id_token = result.pop("id_token")
+    assert result == {
+        "query": "",  # the response came in the fragment, never to the RP's server
+        "token_type": "Bearer",
+        "iss": issuer,
+        "state_matches": True,
+        "nonce_matches": True,
+        "at_hash_matches": True,
+        "userinfo": {"sub": user.sub, "name": "Alice Example", "given_name": "Alice", "updated_at": user.updated_at},
+    }
+    assert page.url == f"{rp.origin}/implicit.html"
+    key = jwt.PyJWKClient(f"{issuer}/jwks.json").get_signing_key_from_jwt(id_token).key
+    claims = jwt.decode(id_token, key, algorithms=["RS256"], audience=spa.client_id, issuer=issuer)
+    assert claims["sub"] == user.sub
+    # The app's page, then the same page with the response in the fragment, which the
+    # browser never sends to the RP's server.
+    assert rp.visits == [("/implicit.html", {}, "document"), ("/implicit.html", {}, "document")]
+    page.close()
 
 
 @one_backend

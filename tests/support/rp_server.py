@@ -38,6 +38,44 @@ if (params.get("code")) finish(params.get("code")); else document.getElementById
 </script></body></html>"""
 
 
+IMPLICIT = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Implicit SPA</title></head>
+<body><button id="go">Sign in</button><pre id="out"></pre>
+<script>
+const issuer = "%(issuer)s", clientId = "%(client_id)s", redirect = location.origin + "/implicit.html";
+const b64url = (bytes) =>
+  btoa(String.fromCharCode(...bytes)).replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+const random = () => b64url(crypto.getRandomValues(new Uint8Array(16)));
+function start() {
+  const nonce = random(), state = random();
+  sessionStorage.setItem("nonce", nonce);
+  sessionStorage.setItem("state", state);
+  location.href = issuer + "/authorize?" + new URLSearchParams({
+    client_id: clientId, redirect_uri: redirect, response_type: "id_token token", scope: "openid profile",
+    nonce, state,
+  });
+}
+async function finish(response) {
+  // OIDC Core 3.2.2.8-3.2.2.11: the state and nonce this app sent, and at_hash binding the token.
+  const payload = response.get("id_token").split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+  const claims = JSON.parse(atob(payload));
+  const token = response.get("access_token");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  const info = await fetch(issuer + "/userinfo", {headers: {Authorization: "Bearer " + token}});
+  const result = {
+    query: location.search, token_type: response.get("token_type"), iss: response.get("iss"),
+    state_matches: response.get("state") === sessionStorage.getItem("state"),
+    nonce_matches: claims.nonce === sessionStorage.getItem("nonce"),
+    at_hash_matches: claims.at_hash === b64url(new Uint8Array(digest).slice(0, 16)),
+    id_token: response.get("id_token"), userinfo: await info.json(),
+  };
+  history.replaceState(null, "", location.pathname);  // tokens do not stay in the address bar
+  document.getElementById("out").textContent = JSON.stringify(result);
+}
+if (location.hash.length > 1) finish(new URLSearchParams(location.hash.slice(1)));
+else document.getElementById("go").onclick = start;
+</script></body></html>"""
+
 # Session Management 1.0 section 3.2: the RP's own frame next to the OP's check-session iframe;
 # check(message) posts "client_id session_state" to the OP frame and resolves with its answer.
 SESSION_CHECK = """<!doctype html>
@@ -64,7 +102,7 @@ LOGO = """<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40" viewBo
 font-size="22" font-weight="700" fill="#0b7a53">Acme</text></svg>"""
 
 LANDING = {"/callback", "/logged-out"}
-PAGES = {"/spa.html": SPA, "/session.html": SESSION_CHECK}
+PAGES = {"/spa.html": SPA, "/implicit.html": IMPLICIT, "/session.html": SESSION_CHECK}
 
 
 class RelyingParty:
