@@ -1,8 +1,10 @@
 """The pages in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-Logs in, consents, declines, receives a form_post response, runs a single-page app doing PKCE
-from the browser against the token and UserInfo endpoints (CORS), checks the pages work with
-JavaScript off, and writes screenshots of every page at desktop and phone sizes."""
+Logs in, consents, declines, receives a form_post response, runs single-page apps doing PKCE
+and the implicit flow from the browser against the token and UserInfo endpoints (CORS), logs
+out (RP-initiated, with front-channel logout frames), asks the session-management iframe,
+checks the pages work with JavaScript off, and writes screenshots of every page at desktop
+and phone sizes."""
 
 from __future__ import annotations
 

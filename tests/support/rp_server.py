@@ -1,6 +1,8 @@
 """A relying party's web server for browser tests, on 127.0.0.1: it records what arrives at
-its callback (query, fragment via a script-free echo, or form_post) and serves a single-page
-app that runs the code flow with PKCE from the browser, calling the OP with CORS."""
+its callback (query, fragment via a script-free echo, or form_post) and every page the browser
+loads from it (front-channel logout frames, the post-logout landing page), and serves
+single-page apps that run the code flow with PKCE and the implicit flow from the browser
+(calling the OP with CORS), and an RP page that asks the OP's check-session iframe."""
 
 from __future__ import annotations
 
