@@ -59,7 +59,23 @@ def respond_error(target, error: OAuthError, issuer: str) -> Redirect | Page:
     return respond(target, error.body(), issuer)
 
 
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def origin(uri: str) -> str:
-    """The CSP source for a redirect URI: its origin, or its scheme for a native app's."""
+    """A redirect URI's origin as a browser serializes it (RFC 6454 §6.2: lower-case scheme
+    and host, no default port), or its scheme for a native app's. Session Management
+    compares it with ``event.origin``; CSP takes it as a source."""
     parts = urlsplit(uri)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+    if not parts.netloc:
+        return f"{parts.scheme}:"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and port != DEFAULT_PORTS.get(parts.scheme.lower()):
+        host += f":{port}"
+    return f"{parts.scheme.lower()}://{host}"

@@ -202,3 +202,19 @@ def test_cookies_are_scoped_and_flagged(http, browser, rp, user, tenant):
     assert "HttpOnly" in session and "Path=/acme" in session and "SameSite=Lax" in session
     assert "HttpOnly" not in browser_state  # the iframe's script reads it
     assert urlsplit(form.headers["Location"]).path == "/acme/consent"
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("https://RP.example:443/cb", "https://rp.example"),
+        ("http://127.0.0.1:8080/cb", "http://127.0.0.1:8080"),
+        ("http://[::1]:80/cb", "http://[::1]"),
+        ("https://user@rp.example:8443/cb", "https://rp.example:8443"),
+        ("com.example.app:/cb", "com.example.app:"),
+    ],
+)
+def test_origins_are_serialized_as_browsers_do(uri, expected):
+    from chalicelib.oidc.response_modes import origin
+
+    assert origin(uri) == expected
