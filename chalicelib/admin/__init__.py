@@ -9,3 +9,7 @@ class AdminError(ValueError):
 
 class InvalidRedirectUris(AdminError):
     """A redirect URI that may not be registered (RFC 7591 §3.2.2: invalid_redirect_uri)."""
+
+
+class Missing(AdminError):
+    """The tenant, client or user the action names does not exist."""

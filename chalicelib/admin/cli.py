@@ -107,6 +107,23 @@ def configure_tenant(tenant_id: str, settings: tuple[str, ...]) -> None:
     _print(tenant_admin.update_settings(tenant_id, _settings(settings)).settings)
 
 
+@tenants.command("admin-key")
+@click.argument("tenant_id")
+@click.option("--note", help="Whose key it is (kept with it).")
+def admin_key(tenant_id: str, note: str | None) -> None:
+    """An API key for the tenant's admin API (printed once)."""
+    key, record = tenant_admin.issue_admin_key(tenant_id, note)
+    _print({"admin_key": key, "key_id": record.key_id})
+
+
+@tenants.command("revoke-admin-key")
+@click.argument("tenant_id")
+@click.argument("key_id")
+def revoke_admin_key(tenant_id: str, key_id: str) -> None:
+    tenant_admin.revoke_admin_key(tenant_id, key_id)
+    _print({"key_id": key_id, "status": "revoked"})
+
+
 @tenants.command("registration-token")
 @click.argument("tenant_id")
 @click.option("--days", default=7, show_default=True, help="How long it may be used.")

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.admin import AdminError, InvalidRedirectUris
+from chalicelib.admin import AdminError, InvalidRedirectUris, Missing
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.keys import client_secrets
 from chalicelib.keys.keyring import ACTIVE
@@ -146,6 +146,7 @@ def rotate_secret(tenant_id: str, client_id: str) -> tuple[Client, str]:
 
 def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: str | None) -> Client:
     """``draft`` with ``values`` checked and normalized; AdminError says what is wrong."""
+    _check_types(values)
     client_type = draft.client_type
     if not draft.name.strip():
         raise AdminError("a client needs a name")
@@ -186,7 +187,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
 def get_client(tenant_id: str, client_id: str) -> Client:
     client = store.get_client(tenant_id, client_id)
     if client is None:
-        raise AdminError(f"no client {client_id} in tenant {tenant_id}")
+        raise Missing(f"no client {client_id} in tenant {tenant_id}")
     return client
 
 
@@ -198,6 +199,22 @@ def delete_client(tenant_id: str, client_id: str) -> None:
     get_client(tenant_id, client_id)
     store.delete_client(tenant_id, client_id)
     forget(tenant_id)
+
+
+def _check_types(values: Mapping[str, Any]) -> None:
+    """Values from JSON (the admin API, registration) have the types the CLI's have."""
+    for name, default in FIELDS.items():
+        value = values[name]
+        if value is None:
+            continue
+        if name in ("redirect_uris", "post_logout_redirect_uris", "response_types", "grant_types", "scopes"):
+            if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+                raise AdminError(f"{name} is a list of strings")
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise AdminError(f"{name} is true or false")
+        elif not isinstance(value, str):
+            raise AdminError(f"{name} is a string")
 
 
 def _check_alg(tenant: Tenant, alg: str, client_type: str) -> None:

@@ -6,12 +6,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.admin import AdminError
+from chalicelib.admin import AdminError, Missing
 from chalicelib.keys import kms, secretsmanager
 from chalicelib.keys.algorithms import ALGORITHMS
 from chalicelib.keys.keyring import ACTIVE, INACTIVE
+from chalicelib.opaque import new_token
 from chalicelib.settings import settings as deployment
+from chalicelib.store import admin_keys
 from chalicelib.store import tenants as store
+from chalicelib.store.admin_keys import AdminKey
 from chalicelib.store.tenants import Tenant
 from chalicelib.tenancy.ids import is_valid_tenant_id
 from chalicelib.tenancy.resolve import forget
@@ -49,7 +52,7 @@ def create_tenant(
 def get_tenant(tenant_id: str) -> Tenant:
     tenant = store.get_tenant(tenant_id)
     if tenant is None:
-        raise AdminError(f"no tenant {tenant_id}")
+        raise Missing(f"no tenant {tenant_id}")
     return tenant
 
 
@@ -61,6 +64,18 @@ def update_settings(tenant_id: str, changes: Mapping[str, Any]) -> Tenant:
     store.save_tenant(updated)
     forget(tenant_id)
     return updated
+
+
+def issue_admin_key(tenant_id: str, note: str | None = None) -> tuple[str, AdminKey]:
+    """A new API key for the tenant's admin API (printed once, stored as a digest)."""
+    get_tenant(tenant_id)
+    key = new_token()
+    return key, admin_keys.save_admin_key(tenant_id, key, int(time.time()), note)
+
+
+def revoke_admin_key(tenant_id: str, key_id: str) -> None:
+    if not admin_keys.revoke_admin_key(tenant_id, key_id):
+        raise Missing(f"tenant {tenant_id} has no admin key {key_id}")
 
 
 def rotate_key(tenant_id: str, alg: str = "RS256", backend: str | None = None) -> dict[str, Any]:

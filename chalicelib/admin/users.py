@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib import hooks
 from chalicelib.accounts.passwords import hash_password
-from chalicelib.admin import AdminError
+from chalicelib.admin import AdminError, Missing
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.oidc.claims import ADDRESS_FIELDS
 from chalicelib.oidc.scopes import STANDARD_SCOPES
@@ -58,7 +58,7 @@ def get_user_by_username(tenant_id: str, username: str) -> User:
     login = store.get_login(tenant_id, username)
     user = store.get_user(tenant_id, login.sub) if login else None
     if user is None:
-        raise AdminError(f"no user {username} in tenant {tenant_id}")
+        raise Missing(f"no user {username} in tenant {tenant_id}")
     return user
 
 
@@ -84,6 +84,16 @@ def set_active(tenant_id: str, username: str, active: bool) -> User:
     working at UserInfo and introspection."""
     user = get_user_by_username(tenant_id, username)
     return store.set_active(tenant_id, user.sub, normalize_username(username), active)
+
+
+def delete_user(tenant_id: str, username: str) -> None:
+    user = get_user_by_username(tenant_id, username)
+    store.delete_user(tenant_id, user.sub, username)
+
+
+def list_users(tenant_id: str, after: str | None = None) -> tuple[list[User], str | None]:
+    get_tenant(tenant_id)
+    return store.list_users(tenant_id, after=after)
 
 
 def _extra_claims(settings: Mapping[str, Any]) -> set[str]:

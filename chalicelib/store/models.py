@@ -162,6 +162,13 @@ class InitialAccessTokenItem(Item, discriminator="initial-access-token"):
     note = UnicodeAttribute(null=True)
 
 
+class AdminKeyItem(Item, discriminator="admin-key"):
+    """A tenant admin's API key (its digest), for the admin API."""
+
+    created_at = NumberAttribute()
+    note = UnicodeAttribute(null=True)
+
+
 class ConsentItem(Item, discriminator="consent"):
     client_id = UnicodeAttribute()
     sub = UnicodeAttribute()

@@ -128,6 +128,26 @@ def set_active(tenant_id: str, sub: str, username: str, active: bool) -> User:
     return found
 
 
+def list_users(tenant_id: str, limit: int = 100, after: str | None = None) -> tuple[list[User], str | None]:
+    """A page of the tenant's users (one Query), and where the next page starts."""
+    query = UserItem.query(
+        tenant_id,
+        UserItem.sk.startswith(USER),
+        limit=limit,
+        last_evaluated_key={"pk": {"S": tenant_id}, "sk": {"S": USER + after}} if after else None,
+    )
+    users = [from_item(item) for item in query]
+    last = query.last_evaluated_key
+    return users, last["sk"]["S"][len(USER) :] if last else None
+
+
+def delete_user(tenant_id: str, sub: str, username: str) -> None:
+    """The profile and the login go together; the user's tokens fail at their next check."""
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.delete(UserItem(tenant_id, USER + sub))
+        transaction.delete(LoginItem(tenant_id, LOGIN + normalize_username(username)))
+
+
 def record_failure(tenant_id: str, username: str, failures: int, now: int) -> None:
     """Count a failed password attempt (``failures`` is the new count)."""
     item = LoginItem(tenant_id, LOGIN + normalize_username(username))

@@ -1,0 +1,157 @@
+"""The tenant admin API: what a tenant admin does over HTTP (clients, users, settings and
+branding, registration tokens), with the admin services the CLI uses.
+
+Actions that create AWS resources (tenants, signing keys) stay with the operator's CLI and
+credentials, so the internet-facing function never holds permission to create keys or
+secrets. Each function takes the tenant id and the request's JSON and returns (status,
+body); AdminError says what was refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any
+
+from chalicelib.admin import AdminError
+from chalicelib.admin import clients as client_admin
+from chalicelib.admin import tenants as tenant_admin
+from chalicelib.admin import users as user_admin
+from chalicelib.admin.registration import issue_initial_access_token
+from chalicelib.store.clients import Client
+from chalicelib.store.tenants import Tenant
+from chalicelib.store.users import User
+
+Answer = tuple[int, dict[str, Any]]
+# Settings that decide where keys live are the operator's, not the tenant admin's.
+OPERATOR_SETTINGS = frozenset({"key_backend"})
+CLIENT_SECRETS = ("secret_hash", "secret_ciphertext", "registration_token_hash")
+
+
+def show_tenant(tenant_id: str) -> Answer:
+    return 200, tenant_view(tenant_admin.get_tenant(tenant_id))
+
+
+def configure_tenant(tenant_id: str, body: Mapping[str, Any]) -> Answer:
+    changes = _object(body.get("settings"), "settings")
+    if OPERATOR_SETTINGS & set(changes):
+        raise AdminError(f"only the operator changes {', '.join(sorted(OPERATOR_SETTINGS & set(changes)))}")
+    return 200, tenant_view(tenant_admin.update_settings(tenant_id, changes))
+
+
+def list_clients(tenant_id: str) -> Answer:
+    return 200, {"clients": [client_view(client) for client in client_admin.list_clients(tenant_id)]}
+
+
+def create_client(tenant_id: str, body: Mapping[str, Any]) -> Answer:
+    fields = dict(body)
+    name, client_type = fields.pop("name", ""), fields.pop("client_type", "")
+    if not isinstance(name, str) or not isinstance(client_type, str):
+        raise AdminError("name and client_type are strings")
+    fields.pop("client_secret", None)  # always generated here: 256 random bits
+    client, secret = client_admin.create_client(tenant_id, name=name, client_type=client_type, **_fields(fields))
+    return 201, {**client_view(client), "client_secret": secret}
+
+
+def show_client(tenant_id: str, client_id: str) -> Answer:
+    return 200, client_view(client_admin.get_client(tenant_id, client_id))
+
+
+def update_client(tenant_id: str, client_id: str, body: Mapping[str, Any]) -> Answer:
+    return 200, client_view(client_admin.update_client(tenant_id, client_id, **_fields(body)))
+
+
+def rotate_client_secret(tenant_id: str, client_id: str) -> Answer:
+    client, secret = client_admin.rotate_secret(tenant_id, client_id)
+    return 200, {**client_view(client), "client_secret": secret}
+
+
+def delete_client(tenant_id: str, client_id: str) -> Answer:
+    client_admin.delete_client(tenant_id, client_id)
+    return 204, {}
+
+
+def list_users(tenant_id: str, after: str | None) -> Answer:
+    users, next_after = user_admin.list_users(tenant_id, after)
+    return 200, {"users": [user_view(user) for user in users], "next": next_after}
+
+
+def create_user(tenant_id: str, body: Mapping[str, Any]) -> Answer:
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise AdminError("username and password are strings")
+    user = user_admin.create_user(tenant_id, username, password, _object(body.get("claims", {}), "claims"))
+    return 201, user_view(user)
+
+
+def show_user(tenant_id: str, username: str) -> Answer:
+    return 200, user_view(user_admin.get_user_by_username(tenant_id, username))
+
+
+def update_user(tenant_id: str, username: str, body: Mapping[str, Any]) -> Answer:
+    """Any of: claims (merged; null removes one), active, password."""
+    unknown = set(body) - {"claims", "active", "password"}
+    if unknown:
+        raise AdminError(f"a user has no field {', '.join(sorted(unknown))}")
+    user_admin.get_user_by_username(tenant_id, username)
+    if "password" in body:
+        if not isinstance(body["password"], str):
+            raise AdminError("password is a string")
+        user_admin.set_password(tenant_id, username, body["password"])
+    if "claims" in body:
+        user_admin.update_claims(tenant_id, username, _object(body["claims"], "claims"))
+    if "active" in body:
+        if not isinstance(body["active"], bool):
+            raise AdminError("active is true or false")
+        user_admin.set_active(tenant_id, username, body["active"])
+    return show_user(tenant_id, username)
+
+
+def delete_user(tenant_id: str, username: str) -> Answer:
+    user_admin.delete_user(tenant_id, username)
+    return 204, {}
+
+
+def create_registration_token(tenant_id: str, body: Mapping[str, Any]) -> Answer:
+    days, note = body.get("days", 7), body.get("note")
+    if not isinstance(days, int) or isinstance(days, bool) or not (note is None or isinstance(note, str)):
+        raise AdminError("days is a whole number and note a string")
+    return 201, {"initial_access_token": issue_initial_access_token(tenant_id, days, note), "days": days}
+
+
+def tenant_view(tenant: Tenant) -> dict[str, Any]:
+    keys = [{name: key.get(name) for name in ("kid", "alg", "status", "created_at")} for key in tenant.keys]
+    return {
+        "id": tenant.id,
+        "name": tenant.name,
+        "created_at": tenant.created_at,
+        "settings": tenant.settings,
+        "keys": keys,
+    }
+
+
+def client_view(client: Client) -> dict[str, Any]:
+    view = {name: value for name, value in asdict(client).items() if name not in CLIENT_SECRETS}
+    view.pop("tenant_id")
+    view["registered_dynamically"] = client.registration_token_hash is not None
+    return view
+
+
+def user_view(user: User) -> dict[str, Any]:
+    view = asdict(user)
+    view.pop("tenant_id")
+    return view
+
+
+def _fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Client fields from JSON: the same names as the CLI's (see admin.clients.FIELDS)."""
+    unknown = set(values) - set(client_admin.FIELDS) - {"name", "client_id"}
+    if unknown:
+        raise AdminError(f"a client has no field {', '.join(sorted(unknown))}")
+    return dict(values)
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise AdminError(f"{name} is a JSON object")
+    return value

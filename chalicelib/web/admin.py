@@ -1,0 +1,111 @@
+"""Routes of the tenant admin API, under ``<base>/admin/tenants/<tenant>/``.
+
+Every request carries one of the tenant's admin API keys as a bearer token (issued by the
+operator: ``cli tenants admin-key <tenant>``); a key opens its own tenant only. Bodies are
+JSON; answers are JSON, never cached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import events
+from chalicelib.admin import AdminError, Missing
+from chalicelib.admin import api as admin_api
+from chalicelib.context import Context
+from chalicelib.oidc.endpoints.userinfo import bearer_token
+from chalicelib.oidc.errors import InvalidRequest, InvalidToken, NotFound
+from chalicelib.oidc.results import Json
+from chalicelib.store.admin_keys import is_admin_key
+from chalicelib.web.http import Incoming
+from chalicelib.web.routes import tenant_route
+
+bp = Blueprint(__name__)
+BASE = "/admin/tenants/{tenant}"
+
+
+def answer(ctx: Context, request: Incoming, action: Callable[[], admin_api.Answer]) -> Json:
+    """Authorize the admin, run the action, and render its answer or its refusal."""
+    if not is_admin_key(ctx.tenant.id, bearer_token(request.headers, {})):
+        raise InvalidToken("not an admin key of this tenant")
+    try:
+        status, body = action()
+    except Missing as error:
+        raise NotFound(str(error)) from None
+    except AdminError as error:
+        raise InvalidRequest(str(error)) from None
+    if request.method != "GET":
+        events.emit("admin_change", ctx.tenant.id, method=request.method, path=_path(request))
+    return Json(body, status=status, no_store=True)
+
+
+def body(request: Incoming) -> dict[str, Any]:
+    if request.json_body is None:
+        raise InvalidRequest("the request body must be application/json")
+    try:
+        value = json.loads(request.json_body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("the request body is not JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    return value
+
+
+@tenant_route(bp, BASE, ["GET", "PATCH"])
+def tenant(ctx: Context, request: Incoming) -> Json:
+    if request.method == "GET":
+        return answer(ctx, request, lambda: admin_api.show_tenant(ctx.tenant.id))
+    return answer(ctx, request, lambda: admin_api.configure_tenant(ctx.tenant.id, body(request)))
+
+
+@tenant_route(bp, BASE + "/clients", ["GET", "POST"])
+def clients(ctx: Context, request: Incoming) -> Json:
+    if request.method == "GET":
+        return answer(ctx, request, lambda: admin_api.list_clients(ctx.tenant.id))
+    return answer(ctx, request, lambda: admin_api.create_client(ctx.tenant.id, body(request)))
+
+
+@tenant_route(bp, BASE + "/clients/{client_id}", ["GET", "PATCH", "DELETE"])
+def client(ctx: Context, request: Incoming) -> Json:
+    client_id = request.path["client_id"]
+    if request.method == "GET":
+        return answer(ctx, request, lambda: admin_api.show_client(ctx.tenant.id, client_id))
+    if request.method == "PATCH":
+        return answer(ctx, request, lambda: admin_api.update_client(ctx.tenant.id, client_id, body(request)))
+    return answer(ctx, request, lambda: admin_api.delete_client(ctx.tenant.id, client_id))
+
+
+@tenant_route(bp, BASE + "/clients/{client_id}/secret", ["POST"])
+def client_secret(ctx: Context, request: Incoming) -> Json:
+    return answer(ctx, request, lambda: admin_api.rotate_client_secret(ctx.tenant.id, request.path["client_id"]))
+
+
+@tenant_route(bp, BASE + "/users", ["GET", "POST"])
+def users(ctx: Context, request: Incoming) -> Json:
+    if request.method == "GET":
+        after = (request.query.get("after") or [None])[0]
+        return answer(ctx, request, lambda: admin_api.list_users(ctx.tenant.id, after))
+    return answer(ctx, request, lambda: admin_api.create_user(ctx.tenant.id, body(request)))
+
+
+@tenant_route(bp, BASE + "/users/{username}", ["GET", "PATCH", "DELETE"])
+def user(ctx: Context, request: Incoming) -> Json:
+    username = request.path["username"]
+    if request.method == "GET":
+        return answer(ctx, request, lambda: admin_api.show_user(ctx.tenant.id, username))
+    if request.method == "PATCH":
+        return answer(ctx, request, lambda: admin_api.update_user(ctx.tenant.id, username, body(request)))
+    return answer(ctx, request, lambda: admin_api.delete_user(ctx.tenant.id, username))
+
+
+@tenant_route(bp, BASE + "/registration-tokens", ["POST"])
+def registration_tokens(ctx: Context, request: Incoming) -> Json:
+    return answer(ctx, request, lambda: admin_api.create_registration_token(ctx.tenant.id, body(request)))
+
+
+def _path(request: Incoming) -> str:
+    return "/".join(f"{name}={value}" for name, value in sorted(request.path.items())) or "/"
