@@ -40,6 +40,7 @@ def test_confidential_client(provider, issuer, confidential_client, user, node, 
     result, _ = node_sign_in(node, UserAgent(provider), rp, scope="openid profile email")
     assert result["claims"]["sub"] == user.sub and result["claims"]["iss"] == issuer
     assert result["userinfo"]["email"] == "alice@example.com"
+    assert result["claims"]["at_hash"] == half_hash(result["tokens"]["access_token"])
     refreshed = node("refresh", rp=rp, refresh_token=result["tokens"]["refresh_token"])
     assert refreshed["claims"]["sub"] == user.sub
     assert refreshed["tokens"]["refresh_token"] != result["tokens"]["refresh_token"]
@@ -98,3 +99,4 @@ def test_implicit_and_hybrid_flows(provider, issuer, hybrid_client, user, node, 
         assert result["front_userinfo"] == {"sub": user.sub, "email": "alice@example.com", "email_verified": True}
     if "code" in fragment:
         assert result["userinfo"]["email"] == "alice@example.com" and result["tokens"]["refresh_token"]
+        assert result["claims"]["at_hash"] == half_hash(result["tokens"]["access_token"])
