@@ -1,6 +1,7 @@
 """A relying party's web server for browser tests, on 127.0.0.1: it records what arrives at
-its callback (query, fragment via a script-free echo, or form_post) and serves a single-page
-app that runs the code flow with PKCE from the browser, calling the OP with CORS."""
+its callback (query, fragment via a script-free echo, or form_post) and every form posted to
+it (the OP's back-channel logout tokens too), and serves a single-page app that runs the
+code flow with PKCE from the browser, calling the OP with CORS."""
 
 from __future__ import annotations
 
