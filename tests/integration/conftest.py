@@ -7,6 +7,8 @@ anything imports chalicelib: the test process provisions tenants through the adm
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import socket
 import subprocess
@@ -14,7 +16,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 import requests
@@ -31,10 +33,16 @@ from chalicelib.admin import clients as client_admin  # noqa: E402
 from chalicelib.admin import tenants as tenant_admin  # noqa: E402
 from chalicelib.admin import users as user_admin  # noqa: E402
 from chalicelib.admin.cli import cli  # noqa: E402
+from tests.support.node_rp import NodeRelyingParties  # noqa: E402
+from tests.support.rp_server import RelyingParty  # noqa: E402
 from tests.support.user_agent import UserAgent  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 REDIRECT_URI = "http://localhost:3000/callback"
+LOGGED_OUT = "http://localhost:3000/logged-out"
+# Response types that send tokens through the browser, in the fragment (OIDC Core §3.2, §3.3).
+FRONT_CHANNEL = ("id_token", "id_token token", "code id_token", "code token", "code id_token token")
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
 def _free_port() -> int:
@@ -104,6 +112,102 @@ def public_client(tenant):
         tenant.id, name="Interop Native", client_type="public", redirect_uris=["http://127.0.0.1/callback"]
     )
     return client
+
+
+@pytest.fixture
+def hybrid_client(tenant):
+    """A confidential client of the code, implicit and hybrid flows."""
+    return client_admin.create_client(
+        tenant.id,
+        name="Interop Hybrid",
+        client_type="confidential",
+        redirect_uris=[REDIRECT_URI],
+        response_types=["code", *FRONT_CHANNEL],
+    )
+
+
+@pytest.fixture
+def hs256_client(tenant):
+    """A confidential client whose ID tokens are signed with its own secret (OIDC Core §10.1)."""
+    return client_admin.create_client(
+        tenant.id,
+        name="Interop HS256",
+        client_type="confidential",
+        redirect_uris=[REDIRECT_URI],
+        response_types=["code", "code id_token"],
+        id_token_signed_response_alg="HS256",
+    )
+
+
+@pytest.fixture
+def resource_server(tenant, confidential_client):
+    """An API that may introspect the confidential client's tokens (RFC 7662)."""
+    return client_admin.create_client(
+        tenant.id,
+        name="Interop API",
+        client_type="confidential",
+        response_types=[],
+        grant_types=["client_credentials"],
+        scopes=["token_introspection", confidential_client[0].client_id],
+    )
+
+
+@pytest.fixture
+def backchannel():
+    """The RP's back-channel logout endpoint: a server on 127.0.0.1 that keeps what is posted."""
+    server = RelyingParty()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def logout_client(tenant, backchannel):
+    """A client that registered where the browser returns after logout, and where the OP
+    posts logout tokens."""
+    return client_admin.create_client(
+        tenant.id,
+        name="Interop Logout",
+        client_type="confidential",
+        redirect_uris=[REDIRECT_URI],
+        post_logout_redirect_uris=[LOGGED_OUT],
+        backchannel_logout_uri=f"{backchannel.origin}/backchannel-logout",
+    )
+
+
+@pytest.fixture(scope="module")
+def node():
+    """openid-client relying parties in one Node process for the module (tests/interop/node)."""
+    relying_parties = NodeRelyingParties()
+    yield relying_parties
+    relying_parties.close()
+
+
+def node_sign_in(node, browser: UserAgent, rp: str, redirect_uri: str = REDIRECT_URI, **params: str):
+    """openid-client builds the authorization URL, alice signs in at ``browser``, and
+    openid-client validates the response it comes back with (and redeems the code, reads
+    UserInfo). Returns what rp.mjs's ``callback`` found, and the URL the browser came back to."""
+    started = node("authorize", rp=rp, redirect_uri=redirect_uri, **params)
+    callback = browser.sign_in(started["url"], "alice", PASSWORD)
+    return node("callback", state=started["state"], url=callback), callback
+
+
+def fragment_of(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).fragment, keep_blank_values=True))
+
+
+def expected_fragment(response_type: str) -> set[str]:
+    """What an authorization response in the fragment carries (OIDC Core §3.2.2.5 and
+    §3.3.2.5, RFC 9207's iss), with state."""
+    returned = set(response_type.split())
+    names = {"state", "iss"} | ({"code", "id_token"} & returned)
+    if "token" in returned:
+        names |= {"access_token", "token_type", "expires_in"}
+    return names
+
+
+def half_hash(value: str) -> str:
+    """at_hash and c_hash for *256 algorithms (OIDC Core §3.2.2.9, §3.3.2.11)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()[:16]).rstrip(b"=").decode()
 
 
 def authorization_url(issuer: str, client_id: str, redirect_uri: str = REDIRECT_URI, **params: str) -> str:

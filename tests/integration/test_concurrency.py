@@ -16,7 +16,15 @@ PARALLEL = 16
 
 def race(url: str, data: dict[str, str], auth: tuple[str, str]) -> list[int]:
     def post(_: int) -> int:
-        return requests.post(url, data=data, auth=auth, timeout=30).status_code
+        # chalice local listens with a backlog of 5: on a loaded machine some of sixteen
+        # simultaneous connections are reset before any request is read. Such a request never
+        # reached the provider, so sending it again races just the same.
+        for _attempt in range(5):
+            try:
+                return requests.post(url, data=data, auth=auth, timeout=30).status_code
+            except requests.ConnectionError:
+                continue
+        raise RuntimeError("the provider refused every connection")
 
     with ThreadPoolExecutor(PARALLEL) as pool:
         return sorted(pool.map(post, range(PARALLEL)))

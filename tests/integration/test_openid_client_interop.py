@@ -1,53 +1,102 @@
-"""openid-client (Node, OpenID Certified) drives the code flow with PKCE: discovery, the
-authorization response's state and iss, the code exchange with ID token validation against
-the JWKS (signature, nonce, at_hash), userinfo and refresh; on both key backends."""
+"""openid-client (Node, OpenID Certified) as the relying party: discovery, the code flow with
+PKCE, the implicit and hybrid flows, UserInfo and refresh, on both key backends.
+
+openid-client validates every ID token: iss, aud, exp, iat, nonce, the response's state and
+iss, and the signature against the JWKS (enableNonRepudiationChecks makes it check the token
+endpoint's ID tokens too); c_hash in the hybrid flow. It does not check at_hash, so the tests
+do, and it verifies no HS256 signature, so jose (openid-client's own JOSE library) does."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-from pathlib import Path
-
+import jwt
 import pytest
 
-from tests.integration.conftest import PASSWORD, REDIRECT_URI, client_signing_with
+from tests.integration.conftest import (
+    FRONT_CHANNEL,
+    client_signing_with,
+    expected_fragment,
+    fragment_of,
+    half_hash,
+    node_sign_in,
+)
 from tests.support.user_agent import UserAgent
 
-RP = Path(__file__).resolve().parents[1] / "interop" / "node" / "rp.mjs"
-
-
-def run_rp(
-    provider: str, issuer: str, client_id: str, secret: str | None, redirect_uri: str, method: str, alg: str = "RS256"
-) -> dict:
-    command = ["node", str(RP), issuer, client_id, secret or "-", redirect_uri, method, "openid profile email", alg]
-    rp = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = json.loads(rp.stdout.readline())["authorization_url"]
-        callback = UserAgent(provider).sign_in(url, "alice", PASSWORD)
-        output, errors = rp.communicate(callback + "\n", timeout=60)
-    finally:
-        rp.kill()
-    assert rp.returncode == 0, errors
-    return json.loads(output)
+# openid-client fixes the flow per configuration: `code id_token` is its hybrid flow,
+# `id_token` its implicit one. Ours add an access token to either; `code token` brings no
+# ID token through the browser, so it is a code response that arrives in the fragment.
+FLOW_OF = {
+    "id_token": "implicit",
+    "id_token token": "implicit",
+    "code id_token": "hybrid",
+    "code id_token token": "hybrid",
+    "code token": "code",
+}
 
 
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
-def test_confidential_client(provider, issuer, confidential_client, user, method):
+def test_confidential_client(provider, issuer, confidential_client, user, node, method):
     client, secret = confidential_client
-    result = run_rp(provider, issuer, client.client_id, secret, REDIRECT_URI, method)
+    rp = node.configure(issuer, client, secret, method=method)
+    result, _ = node_sign_in(node, UserAgent(provider), rp, scope="openid profile email")
     assert result["claims"]["sub"] == user.sub and result["claims"]["iss"] == issuer
     assert result["userinfo"]["email"] == "alice@example.com"
-    assert result["refreshed_claims"]["sub"] == user.sub and result["rotated"]
+    assert result["claims"]["at_hash"] == half_hash(result["tokens"]["access_token"])
+    refreshed = node("refresh", rp=rp, refresh_token=result["tokens"]["refresh_token"])
+    assert refreshed["claims"]["sub"] == user.sub
+    assert refreshed["tokens"]["refresh_token"] != result["tokens"]["refresh_token"]
 
 
-def test_public_client(provider, issuer, public_client, user):
-    result = run_rp(provider, issuer, public_client.client_id, None, "http://127.0.0.1:40123/callback", "none")
+def test_public_client(provider, issuer, public_client, user, node):
+    rp = node.configure(issuer, public_client, None, method="none")
+    result, _ = node_sign_in(node, UserAgent(provider), rp, "http://127.0.0.1:40123/callback", scope="openid profile")
     assert result["claims"]["aud"] == public_client.client_id
     assert result["userinfo"]["name"] == "Alice Example"
 
 
 @pytest.mark.parametrize("alg", ["ES256", "PS256"])
-def test_other_signing_algorithms(provider, issuer, tenant, user, alg):
+def test_other_signing_algorithms(provider, issuer, tenant, user, node, alg):
     client, secret = client_signing_with(tenant, alg)
-    result = run_rp(provider, issuer, client.client_id, secret, REDIRECT_URI, "client_secret_basic", alg)
+    rp = node.configure(issuer, client, secret, alg=alg)
+    result, _ = node_sign_in(node, UserAgent(provider), rp)
     assert result["claims"]["sub"] == user.sub
+    assert jwt.get_unverified_header(result["tokens"]["id_token"])["alg"] == alg
+
+
+@pytest.mark.parametrize("tenant", ["secretsmanager"], indirect=True)  # the tenant's keys play no part
+def test_hs256_id_tokens_are_signed_with_the_client_secret(provider, issuer, hs256_client, user, node):
+    client, secret = hs256_client
+    rp = node.configure(issuer, client, secret, alg="HS256")
+    # openid-client checks the claims and that alg is the registered HS256; jose the MAC.
+    result, _ = node_sign_in(node, UserAgent(provider), rp)
+    verified = node("verify_with_secret", rp=rp, token=result["tokens"]["id_token"])
+    assert verified["header"]["alg"] == "HS256" and verified["claims"] == result["claims"]
+    assert result["claims"]["sub"] == user.sub
+
+    refreshed = node("refresh", rp=rp, refresh_token=result["tokens"]["refresh_token"])
+    assert node("verify_with_secret", rp=rp, token=refreshed["tokens"]["id_token"])["claims"]["sub"] == user.sub
+
+
+@pytest.mark.parametrize("response_type", FRONT_CHANNEL)
+def test_implicit_and_hybrid_flows(provider, issuer, hybrid_client, user, node, response_type):
+    client, secret = hybrid_client
+    rp = node.configure(issuer, client, secret, flow=FLOW_OF[response_type])
+    result, callback = node_sign_in(node, UserAgent(provider), rp, response_type=response_type, scope="openid email")
+    fragment = fragment_of(callback)
+    assert set(fragment) == expected_fragment(response_type)
+    # The ID token openid-client validated: from the fragment (implicit) or the token endpoint.
+    assert result["claims"]["sub"] == user.sub and result["claims"]["aud"] == client.client_id
+
+    if "id_token" in fragment:
+        front = jwt.decode(fragment["id_token"], options={"verify_signature": False})  # validated above
+        assert front["sub"] == user.sub and front["iss"] == issuer
+        if "access_token" in fragment:
+            assert front["at_hash"] == half_hash(fragment["access_token"])
+        if "code" in fragment:
+            assert front["c_hash"] == half_hash(fragment["code"])
+    if response_type == "id_token":  # no access token to read UserInfo with (Core §5.4)
+        assert result["claims"]["email"] == "alice@example.com"
+    if "access_token" in fragment:
+        assert result["front_userinfo"] == {"sub": user.sub, "email": "alice@example.com", "email_verified": True}
+    if "code" in fragment:
+        assert result["userinfo"]["email"] == "alice@example.com" and result["tokens"]["refresh_token"]
+        assert result["claims"]["at_hash"] == half_hash(result["tokens"]["access_token"])

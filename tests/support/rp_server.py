@@ -1,8 +1,9 @@
 """A relying party's web server for browser tests, on 127.0.0.1: it records what arrives at
-its callback (query, fragment via a script-free echo, or form_post) and every page the browser
-loads from it (front-channel logout frames, the post-logout landing page), and serves
-single-page apps that run the code flow with PKCE and the implicit flow from the browser
-(calling the OP with CORS), and an RP page that asks the OP's check-session iframe."""
+its callback (query, fragment via a script-free echo, or form_post), every form posted to it
+(the OP's back-channel logout tokens too) and every page the browser loads from it
+(front-channel logout frames, the post-logout landing page); and serves single-page apps
+that run the code flow with PKCE and the implicit flow from the browser (calling the OP with
+CORS), and an RP page that asks the OP's check-session iframe."""
 
 from __future__ import annotations
 

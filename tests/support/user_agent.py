@@ -1,5 +1,5 @@
 """A person at a browser, over real HTTP: follows the OP's redirects, fills in the login
-form, answers the consent page, and stops at the redirect back to the client."""
+form, answers the consent and logout pages, and stops at the redirect back to the client."""
 
 from __future__ import annotations
 
@@ -29,14 +29,32 @@ class UserAgent:
     def sign_in(self, authorization_url: str, username: str, password: str, consent: bool = True) -> str:
         """The whole interaction; returns the URL the OP sends the browser back to."""
         page = self.visit(authorization_url)
-        if "password" in page.text and page.status_code == 200:
+        if _is_login_page(page):
             page = self.submit(page, "login", username=username, password=password)
         if page.status_code == 200 and "Allow" in page.text:
             page = self.submit(page, "allow" if consent else "decline")
         assert page.status_code == 302, f"{page.status_code}: {page.text[:500]}"
         return page.headers["Location"]
 
+    def sign_out(self, end_session_url: str) -> str:
+        """RP-initiated logout: load the OP's confirmation page, press "Sign out"; returns the
+        URL the OP sends the browser back to."""
+        page = self.visit(end_session_url)
+        assert page.status_code == 200 and "Sign out?" in page.text, f"{page.status_code}: {page.text[:500]}"
+        page = self.submit(page, "logout")
+        assert page.status_code == 302, f"{page.status_code}: {page.text[:500]}"
+        return page.headers["Location"]
+
+    def asked_to_sign_in(self, authorization_url: str) -> bool:
+        """Whether the OP answers an authorization request with its login form."""
+        return _is_login_page(self.visit(authorization_url))
+
     def _follow(self, response: requests.Response) -> requests.Response:
         while response.status_code == 302 and response.headers["Location"].startswith(self.op_base):
             response = self.session.get(response.headers["Location"], allow_redirects=False)
         return response
+
+
+def _is_login_page(page: requests.Response) -> bool:
+    # The password field, not the word: every page's stylesheet mentions input[type=password].
+    return page.status_code == 200 and 'name="password"' in page.text

@@ -1,55 +1,171 @@
-// A relying party on openid-client, driven over stdin/stdout by tests/integration.
+// Relying parties built on openid-client (OpenID Certified), driven by tests/integration.
 //
-// argv: issuer client_id client_secret|- redirect_uri auth_method scope [id_token_alg]
-// 1. prints {"authorization_url": ...}
-// 2. reads one line: the URL the provider redirected the browser to
-// 3. redeems the code (validating the ID token against the JWKS, nonce, state, iss, at_hash),
-//    reads userinfo, refreshes, and prints {"claims", "userinfo", "refreshed_claims", ...}
+// One process serves a whole test module: each stdin line is a JSON command
+// {"command": ..., ...arguments}, answered by one stdout line, {"result": ...} or
+// {"error": {...}} (what the library threw). The test plays the browser in between.
+//
+// Every ID token is validated by the library: issuer, audience, expiry, nonce, state and the
+// response's iss; signatures against the JWKS, from the authorization endpoint (implicit and
+// hybrid, with c_hash) and, with enableNonRepudiationChecks, from the token endpoint too.
+// openid-client has no HS256 signature check (it verifies only against the JWKS) and no
+// logout-token validation: for those, `jose`, the JOSE library openid-client itself depends
+// on, verifies with the client's secret or the JWKS.
 import * as client from "openid-client";
+import * as jose from "jose";
 import readline from "node:readline";
 
-const [issuer, clientId, secret, redirectUri, method, scope, alg = "RS256"] = process.argv.slice(2);
-const auth = {
-  client_secret_basic: () => client.ClientSecretBasic(secret),
-  client_secret_post: () => client.ClientSecretPost(secret),
-  none: () => client.None(),
-}[method]();
+const AUTH = { client_secret_basic: client.ClientSecretBasic, client_secret_post: client.ClientSecretPost, none: client.None };
+const BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout";
+const relyingParties = new Map(); // name -> {config, clientId, secret}
+const flows = new Map(); // state -> what the RP remembers between redirect and callback
 
-const metadata = { id_token_signed_response_alg: alg };
-const config = await client.discovery(new URL(issuer), clientId, metadata, auth, {
-  execute: [client.allowInsecureRequests], // the tests serve plain http on 127.0.0.1
-});
-const verifier = client.randomPKCECodeVerifier();
-const nonce = client.randomNonce();
-const state = client.randomState();
-const url = client.buildAuthorizationUrl(config, {
-  redirect_uri: redirectUri,
-  scope,
-  nonce,
-  state,
-  code_challenge: await client.calculatePKCECodeChallenge(verifier),
-  code_challenge_method: "S256",
-});
-console.log(JSON.stringify({ authorization_url: url.href }));
+// Discovery, for one client and one response type: openid-client fixes the flow per
+// Configuration (useCodeIdTokenResponseType for hybrid, useIdTokenResponseType for implicit).
+async function configure({ name, issuer, client_id, secret, method = "client_secret_basic", alg = "RS256", flow = "code" }) {
+  const execute = [client.allowInsecureRequests]; // the tests serve plain http on 127.0.0.1
+  if (alg !== "HS256") execute.push(client.enableNonRepudiationChecks);
+  if (flow === "hybrid") execute.push(client.useCodeIdTokenResponseType);
+  if (flow === "implicit") execute.push(client.useIdTokenResponseType);
+  const metadata = { id_token_signed_response_alg: alg };
+  const config = await client.discovery(new URL(issuer), client_id, metadata, AUTH[method](secret), { execute });
+  relyingParties.set(name, { config, clientId: client_id, secret });
+  return config.serverMetadata();
+}
 
-const lines = readline.createInterface({ input: process.stdin });
-const callback = await new Promise((resolve) => lines.once("line", resolve));
-lines.close();
+async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", ...extra }) {
+  const { config } = relyingParties.get(rp);
+  const flow = { rp, response_type, nonce: client.randomNonce(), state: client.randomState() };
+  const params = { redirect_uri, response_type, scope, nonce: flow.nonce, state: flow.state, ...extra };
+  if (response_type.split(" ").includes("code")) {
+    flow.verifier = client.randomPKCECodeVerifier();
+    params.code_challenge = await client.calculatePKCECodeChallenge(flow.verifier);
+    params.code_challenge_method = "S256";
+  }
+  flows.set(flow.state, flow);
+  return { url: client.buildAuthorizationUrl(config, params).href, state: flow.state, nonce: flow.nonce };
+}
 
-const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-  pkceCodeVerifier: verifier,
-  expectedNonce: nonce,
-  expectedState: state,
-  idTokenExpected: true,
-});
-const claims = tokens.claims();
-const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
-const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
-console.log(
-  JSON.stringify({
-    claims,
-    userinfo,
-    refreshed_claims: refreshed.claims(),
-    rotated: refreshed.refresh_token !== tokens.refresh_token,
-  }),
-);
+// The browser arrived at the redirect URI: validate the response, redeem the code if any,
+// read UserInfo with each access token received.
+async function callback({ state, url }) {
+  const flow = flows.get(state);
+  flows.delete(state);
+  const { config } = relyingParties.get(flow.rp);
+  const current = new URL(url);
+  const fragment = new URLSearchParams(current.hash.slice(1));
+  const result = {};
+  if (flow.response_type === "id_token" || flow.response_type === "id_token token") {
+    result.claims = await client.implicitAuthentication(config, current, flow.nonce, { expectedState: flow.state });
+  } else {
+    let response = current;
+    if (flow.response_type === "code token") {
+      // openid-client's hybrid flow is `code id_token`; without an ID token in the fragment
+      // this is a code response that travelled in the fragment: hand it over as a query.
+      response = new URL(current);
+      response.search = current.hash.slice(1);
+      response.hash = "";
+    }
+    const tokens = await client.authorizationCodeGrant(config, response, {
+      pkceCodeVerifier: flow.verifier,
+      expectedNonce: flow.nonce,
+      expectedState: flow.state,
+      idTokenExpected: true,
+    });
+    result.tokens = { ...tokens };
+    result.claims = tokens.claims();
+    result.userinfo = await client.fetchUserInfo(config, tokens.access_token, result.claims.sub);
+  }
+  if (fragment.has("access_token")) {
+    result.front_userinfo = await client.fetchUserInfo(config, fragment.get("access_token"), result.claims.sub);
+  }
+  return result;
+}
+
+async function refresh({ rp, refresh_token }) {
+  const tokens = await client.refreshTokenGrant(relyingParties.get(rp).config, refresh_token);
+  return { tokens: { ...tokens }, claims: tokens.claims() };
+}
+
+async function userinfo({ rp, access_token, sub }) {
+  return client.fetchUserInfo(relyingParties.get(rp).config, access_token, sub);
+}
+
+async function introspect({ rp, token, token_type_hint }) {
+  const params = token_type_hint ? { token_type_hint } : {};
+  return client.tokenIntrospection(relyingParties.get(rp).config, token, params);
+}
+
+async function revoke({ rp, token, token_type_hint }) {
+  const params = token_type_hint ? { token_type_hint } : {};
+  await client.tokenRevocation(relyingParties.get(rp).config, token, params);
+  return {};
+}
+
+async function endSessionUrl({ rp, ...params }) {
+  return { url: client.buildEndSessionUrl(relyingParties.get(rp).config, params).href };
+}
+
+// HS256 (OIDC Core §10.1): the key is the client secret's UTF-8 octets.
+async function verifyWithSecret({ rp, token }) {
+  const { config, clientId, secret } = relyingParties.get(rp);
+  const verified = await jose.jwtVerify(token, new TextEncoder().encode(secret), {
+    algorithms: ["HS256"],
+    issuer: config.serverMetadata().issuer,
+    audience: clientId,
+  });
+  return { header: verified.protectedHeader, claims: verified.payload };
+}
+
+// Back-Channel Logout 1.0 §2.6: signature against the JWKS, iss, aud, iat, typ, the event,
+// and no nonce.
+async function verifyLogoutToken({ rp, token }) {
+  const { config, clientId } = relyingParties.get(rp);
+  const metadata = config.serverMetadata();
+  const verified = await jose.jwtVerify(token, jose.createRemoteJWKSet(new URL(metadata.jwks_uri)), {
+    issuer: metadata.issuer,
+    audience: clientId,
+    typ: "logout+jwt",
+    requiredClaims: ["iat", "jti", "events"],
+  });
+  const claims = verified.payload;
+  if (typeof claims.events?.[BACKCHANNEL_EVENT] !== "object") throw new Error("no back-channel logout event");
+  if ("nonce" in claims) throw new Error("a logout token must not carry a nonce");
+  if (!claims.sub && !claims.sid) throw new Error("a logout token names a sub or a sid");
+  return { header: verified.protectedHeader, claims };
+}
+
+const COMMANDS = {
+  configure,
+  authorize,
+  callback,
+  refresh,
+  userinfo,
+  introspect,
+  revoke,
+  end_session_url: endSessionUrl,
+  verify_with_secret: verifyWithSecret,
+  verify_logout_token: verifyLogoutToken,
+};
+
+function describe(error) {
+  const challenges = Array.isArray(error.cause) ? error.cause : []; // WWW-Authenticate, parsed
+  return {
+    name: error.name,
+    message: error.message,
+    code: error.code,
+    error: error.error ?? challenges[0]?.parameters?.error, // the OAuth error code
+    status: error.status,
+    cause: error.cause instanceof Error ? error.cause.message : undefined,
+  };
+}
+
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  const { command, ...args } = JSON.parse(line);
+  let answer;
+  try {
+    answer = { result: await COMMANDS[command](args) };
+  } catch (error) {
+    answer = { error: describe(error) };
+  }
+  process.stdout.write(JSON.stringify(answer) + "\n");
+}
