@@ -55,11 +55,10 @@ def setup(create_table: bool) -> None:
 
     result = {"master_secret": "created" if create_master_secret(settings.master_secret_id) else "exists"}
     if create_table:
-        import botocore.session
-
+        from chalicelib.aws_session import session
         from infra.tables import create_table as create
 
-        dynamodb = botocore.session.get_session().create_client("dynamodb")
+        dynamodb = session().create_client("dynamodb")
         result["table"] = "created" if create(dynamodb, settings.table_name) else "exists"
     _print(result)
 

@@ -65,6 +65,11 @@ def test_boto3_is_not_imported_at_runtime():
     assert importing("boto3") == set()
 
 
+def test_every_aws_client_comes_from_the_one_session():
+    """A botocore session costs a cold start its set-up; PynamoDB's is replaced by it too."""
+    assert importing("botocore.session") == {"aws_session.py"}
+
+
 def test_infra_table_matches_the_models():
     from chalicelib.store.models import TTL_ATTRIBUTE, Item
     from infra.tables import table_properties
