@@ -1,5 +1,6 @@
-"""What ``chalice package`` builds for Lambda: the app, its pages, its pinned dependencies,
-and a least-privilege policy; nothing of the tests or the dev tooling."""
+"""What ``make package`` and ``chalice package`` build for Lambda: the app, its pages, its
+pinned dependencies, the pruned botocore data, and a least-privilege policy; nothing of the
+tests or the dev tooling."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ import sys
 import zipfile
 from pathlib import Path
 
+import botocore
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def generated():
+    """What `make package` generates into the working tree before `chalice package`."""
+    subprocess.run([sys.executable, "-m", "infra.package"], cwd=ROOT, check=True, capture_output=True)
 
 
 def test_deployment_package(tmp_path):
@@ -30,6 +40,11 @@ def test_deployment_package(tmp_path):
         "argon2/__init__.py",
     } <= names
     assert not any(name.startswith(("tests/", "infra/", ".venv/", "moto/")) for name in names)
+    # chalicelib.aws_session finds the pruned data at the package root, made from the botocore
+    # that the package ships (both pinned by requirements.txt).
+    data = zipfile.ZipFile(tmp_path / "deployment.zip").read("botocore-data/botocore-version").decode()
+    assert data == botocore.__version__ == _pinned("botocore")
+    assert {f"botocore-data/{s}.json" for s in ("endpoints", "dynamodb/2012-08-10/service-2")} <= names
 
     template = json.loads((tmp_path / "sam.json").read_text())
     function = template["Resources"]["APIHandler"]["Properties"]
@@ -61,6 +76,11 @@ def test_merged_cloudformation_template_is_valid(tmp_path):
     table_access = next(s for s in statements if s["Sid"] == "TableItems")
     assert table_access["Resource"] == {"Fn::GetAtt": ["OidcTable", "Arn"]}
     assert not any(action.endswith(("Scan", "*")) for s in statements for action in _actions(s))
+
+
+def _pinned(name: str) -> str:
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    return next(line.split("==")[1] for line in lines if line.startswith(f"{name}=="))
 
 
 def _actions(statement: dict) -> list[str]:
