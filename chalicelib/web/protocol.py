@@ -1,4 +1,9 @@
-"""Routes of the JSON endpoints: discovery, JWKS, token, UserInfo."""
+"""Routes of the JSON endpoints: discovery, JWKS, token, UserInfo.
+
+Each view imports its endpoint when first called (discovery excepted: a fresh container's
+first request is usually discovery), so a Lambda cold start pays for the modules of the
+endpoint it serves, not for all of them.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,6 @@ from chalice import Blueprint
 
 from chalicelib.context import Context
 from chalicelib.oidc.endpoints import discovery
-from chalicelib.oidc.endpoints.token import token as token_endpoint
-from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint
 from chalicelib.oidc.results import Json
 from chalicelib.web.http import Incoming
 from chalicelib.web.routes import tenant_route
@@ -42,10 +45,14 @@ def jwks(ctx: Context, request: Incoming) -> Json:
 
 @tenant_route(bp, "/{tenant}/token", ["POST"], cors=True)
 def token(ctx: Context, request: Incoming) -> Json:
+    from chalicelib.oidc.endpoints.token import token as token_endpoint
+
     return token_endpoint(ctx, request.headers, request.form)
 
 
 @tenant_route(bp, "/{tenant}/userinfo", ["GET", "POST"], cors=True)
 def userinfo(ctx: Context, request: Incoming) -> Json:
+    from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint
+
     form = request.form_values() if request.method == "POST" else {}
     return Json(userinfo_endpoint(ctx, request.headers, form), no_store=True)
