@@ -8,10 +8,10 @@ The session reads the service models from a pruned copy of botocore's data that 
 package`` generates from the installed botocore (``infra/package.py``) and ships in the
 Lambda package: the models of the services the app calls, and of those botocore's credential
 providers call, and nothing else. Left to its own data, botocore lists ~450 service
-directories and parses the 1.2 MB ``endpoints.json`` while it builds the first client, a
-third of that client's cost. Without the copy (a fresh checkout), or with one made from
-another botocore version, or when ``AWS_DATA_PATH`` asks for other models, botocore's own
-data is used, as it would be anyway.
+directories and parses the 1.2 MB ``endpoints.json`` while it builds the first client, which
+is over half of that client's cost. Without the copy (a fresh checkout), or with one made
+from another botocore version, or when ``AWS_DATA_PATH`` asks for other models, botocore's
+own data is used, as it would be anyway.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ generated from the installed packages, never committed (see .gitignore).
   services botocore ships.
 - Bytecode of every module in the package: Lambda's ``/var/task`` is read-only, so Python
   can't cache what it compiles and would compile botocore, PynamoDB, Chalice and the app
-  from source at every cold start, which about doubles its time. The ``.pyc`` files are
+  from source at every cold start, which more than doubles its time. The ``.pyc`` files are
   hash-checked: Python compares each with its source and compiles any it no longer
   matches, so a stale one costs time, never correctness. They go where Chalice picks them
   up: the dependencies' and ``app.py``'s under vendor/ (copied to the package root),
