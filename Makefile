@@ -50,7 +50,8 @@ integration: $(STAMP) $(NODE_STAMP) chromium
 test: lint package unit integration
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache tests/interop/node/node_modules test-artifacts vendor/botocore-data
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/interop/node/node_modules test-artifacts
+	find vendor -mindepth 1 -maxdepth 1 ! -name templates -exec rm -rf {} +
 
 # The benchmark (by hand, not in the timed tests): cold start, AWS calls and warm latency.
 bench: $(STAMP) package
