@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit integration bench chromium clean
+.PHONY: run test lint package unit integration bench chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -13,8 +13,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) package
 	$(PY) -m infra.local
+
+# What the Lambda package needs beyond the sources, generated from the installed packages
+# (infra/package.py): run before `chalice package` or `chalice deploy`. The tests check it.
+package: $(STAMP)
+	$(PY) -m infra.package
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -42,11 +47,12 @@ chromium:
 integration: $(STAMP) $(NODE_STAMP) chromium
 	$(PY) -m pytest tests/integration -q
 
-test: lint unit integration
+test: lint package unit integration
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/interop/node/node_modules test-artifacts
+	find vendor -mindepth 1 -maxdepth 1 ! -name templates -exec rm -rf {} +
 
 # The benchmark (by hand, not in the timed tests): cold start, AWS calls and warm latency.
-bench: $(STAMP)
+bench: $(STAMP) package
 	$(PY) -m tests.benchmark --iterations 100

@@ -1,10 +1,21 @@
-"""The Chalice application: registers the blueprints, nothing else."""
+"""The Chalice application: registers the blueprints, nothing else (but for the collector).
 
-import logging
+The cyclic garbage collector stays off while the app is imported: what importing creates
+(modules, botocore's and PynamoDB's classes) lives as long as the Lambda container, so the
+~100 passes the collector would make over it are a cold start's time spent finding nothing
+(~7% of it). Once the app is built, ``gc.freeze`` sets those objects aside for good (later
+collections skip them) and collection resumes as usual.
+"""
 
-from chalice import Chalice
+import gc
 
-from chalicelib.web import admin, browser, health, protocol
+gc.disable()
+
+import logging  # noqa: E402
+
+from chalice import Chalice  # noqa: E402
+
+from chalicelib.web import admin, browser, health, protocol  # noqa: E402
 
 # One structured line per request and per event (logger "oidc"); library chatter stays out.
 logging.getLogger("oidc").setLevel(logging.INFO)
@@ -16,3 +27,6 @@ app.register_blueprint(health.bp)
 app.register_blueprint(protocol.bp)
 app.register_blueprint(browser.bp)
 app.register_blueprint(admin.bp)
+
+gc.freeze()
+gc.enable()

@@ -1,8 +1,9 @@
 """The provider's benchmark (run by hand: ``make bench``; never part of the timed tests).
 
 Measures, on this machine:
-- cold start: ``import app`` time and peak memory in a fresh process, against a bare
-  ``import boto3``; and a fresh process's time to its first discovery response;
+- cold start, with the app as deployed (``tests/cold_start.py``): ``import app`` time and
+  peak memory in a fresh process, and a fresh process's time to its first discovery
+  response, against a bare ``import boto3``;
 - AWS calls per request, counted by the emulator at its HTTP boundary;
 - warm latency (p50/p95) and provider CPU per endpoint: the app in-process behind Chalice's
   local API Gateway emulation, moto's server in a process of its own on the other core.
@@ -11,7 +12,7 @@ Measures, on this machine:
 - the monthly AWS bill of 1 million logins and 10 million token requests, from the counted
   calls and public prices.
 
-    python -m tests.benchmark [--iterations 100]
+    python -m tests.benchmark [--iterations 100] [--cold-only]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from infra.emulator import emulated_environment  # noqa: E402
 from infra.local import stage_environment  # noqa: E402
+from tests import cold_start  # noqa: E402
 
 
 class RemoteEmulator:
@@ -170,47 +172,21 @@ def refresh(http, recorder: Recorder, tenant: str, credentials: str, token: str)
     return json.loads(response.body)["refresh_token"]
 
 
-def fresh_process(code: str, runs: int = 7) -> tuple[float, float]:
-    """Median seconds and median peak RSS (MiB) of ``code`` in fresh interpreters. Peak RSS is
-    VmHWM: ru_maxrss would carry the forking parent's peak across exec."""
-    timings, memory = [], []
-    script = (
-        "import time, json\n"
-        "t = time.perf_counter()\n"
-        f"{code}\n"
-        "elapsed = time.perf_counter() - t\n"
-        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
-        "print(json.dumps([elapsed, int(hwm) / 1024]))"
-    )
-    for _ in range(runs):
-        command = [sys.executable, "-c", script]
-        output = subprocess.run(command, cwd=ROOT, env={**os.environ}, capture_output=True, text=True, check=True)
-        seconds, rss = json.loads(output.stdout.strip().splitlines()[-1])
-        timings.append(seconds)
-        memory.append(rss)
-    return statistics.median(timings), statistics.median(memory)
-
-
-FIRST_DISCOVERY = """
-import app
-event = {
-    "resource": "/{tenant}/.well-known/openid-configuration", "path": "/bench/.well-known/openid-configuration",
-    "httpMethod": "GET", "headers": {"host": "op.example.test"}, "multiValueQueryStringParameters": None,
-    "pathParameters": {"tenant": "bench"}, "stageVariables": None, "body": None, "isBase64Encoded": False,
-    "requestContext": {"httpMethod": "GET", "resourcePath": "/{tenant}/.well-known/openid-configuration",
-                       "path": "/bench/.well-known/openid-configuration", "stage": "api"},
-}
-assert app.app(event, None)["statusCode"] == 200
-"""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--cold-only", action="store_true", help="measure the cold start only (about a minute)")
+    parser.add_argument("--cold-runs", type=int, default=15, help="fresh processes per cold-start measure")
     args = parser.parse_args()
 
     cli.main(["setup", "--create-table"], standalone_mode=False)
     tenant_admin.create_tenant("bench", "Bench")
+    if args.cold_only:
+        cold = cold_start.measure(os.environ, args.cold_runs)
+        EMULATOR.stop()
+        print(f"\n## Cold start (python {sys.version.split()[0]}; {os.cpu_count()} CPUs)\n")
+        cold_start.report(cold, args.cold_runs)
+        return
     tenant_admin.create_tenant("bench-kms", "Bench KMS", key_backend="kms")
     clients = {}
     for tenant in ("bench", "bench-kms"):
@@ -246,13 +222,11 @@ def main() -> None:
     hash_seconds = statistics.median(
         timed(lambda: passwords.verify_password(passwords.hash_password(PASSWORD), PASSWORD)) for _ in range(20)
     )
-    cold = {
-        "import app": fresh_process("import app"),
-        "import boto3": fresh_process("import boto3"),
-        "first discovery": fresh_process(FIRST_DISCOVERY),
-    }
+    cold = cold_start.measure(os.environ, args.cold_runs)
     EMULATOR.stop()
-    report(recorder, kms_recorder, args.iterations, hash_seconds, cold, logins_per_second, tokens_per_second)
+    print(f"\n## Benchmark ({args.iterations} full logins; python {sys.version.split()[0]}; {os.cpu_count()} CPUs)\n")
+    cold_start.report(cold, args.cold_runs)
+    report(recorder, kms_recorder, hash_seconds, logins_per_second, tokens_per_second)
 
 
 def one_login_only(http, recorder: Recorder, client_id: str, secret: str, username: str) -> str:
@@ -305,17 +279,7 @@ def monthly_cost(recorder: Recorder, steps: list[str], count: float) -> dict[str
     return dict(cost)
 
 
-def report(recorder, kms_recorder, iterations, hash_seconds, cold, logins_per_second, tokens_per_second):
-    print(f"\n## Benchmark ({iterations} full logins; python {sys.version.split()[0]}; {os.cpu_count()} CPUs)\n")
-    print("Cold start (fresh process, median of 7):\n")
-    print("| measure | value |\n| --- | --- |")
-    (app_s, app_rss), (boto3_s, boto3_rss), (first_s, _) = cold.values()
-    print(f"| `import app` | {app_s * MS:.0f} ms, peak RSS {app_rss:.0f} MiB |")
-    print(f"| bare `import boto3` | {boto3_s * MS:.0f} ms, peak RSS {boto3_rss:.0f} MiB |")
-    print(
-        f"| first discovery response of a fresh process | {first_s * MS:.0f} ms "
-        f"({first_s / boto3_s:.2f}x `import boto3`) |"
-    )
+def report(recorder, kms_recorder, hash_seconds, logins_per_second, tokens_per_second):
     print(f"\nPassword hash: argon2id m=19 MiB, t=2, p=1; hash+verify {hash_seconds * MS:.0f} ms.\n")
     print("Warm, per request (app in-process on one core, moto's server on the other):\n")
     print("| endpoint | p50 ms | p95 ms | provider CPU p50 ms | DynamoDB calls | other AWS calls |")

@@ -58,11 +58,10 @@ def setup(create_table: bool) -> None:
     if settings.client_secret_key_id and settings.client_secret_key_id.startswith("alias/"):
         result["client_secret_key"] = client_secrets.create_key(settings.client_secret_key_id)
     if create_table:
-        import botocore.session
-
+        from chalicelib.aws_session import session
         from infra.tables import create_table as create
 
-        dynamodb = botocore.session.get_session().create_client("dynamodb")
+        dynamodb = session().create_client("dynamodb")
         result["table"] = "created" if create(dynamodb, settings.table_name) else "exists"
     _print(result)
 

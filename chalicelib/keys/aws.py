@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from chalicelib import aws_session
+
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 
@@ -18,15 +20,14 @@ def client(service: str) -> Any:
     existing = _clients.get(service)
     if existing is not None:
         return existing
-    with _lock:  # botocore sessions are not thread-safe while building clients
+    with _lock:
         if service not in _clients:
             import botocore.config
-            import botocore.session
 
             config = botocore.config.Config(
                 connect_timeout=2,
                 read_timeout=3,
                 retries={"total_max_attempts": 3, "mode": "standard"},
             )
-            _clients[service] = botocore.session.get_session().create_client(service, config=config)
+            _clients[service] = aws_session.session().create_client(service, config=config)
         return _clients[service]

@@ -11,6 +11,7 @@ refresh tokens) appear in keys only as digests.
 
 All kinds share one PynamoDB connection, hence one botocore client: building a client costs
 tens of milliseconds of a Lambda cold start, and PynamoDB would otherwise build one per class.
+That client is built from the container's one botocore session (``chalicelib.aws_session``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
+from pynamodb.connection import base as pynamodb_connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
+from chalicelib import aws_session
 from chalicelib.settings import settings
 
 TTL_ATTRIBUTE = "ttl"
@@ -176,6 +179,9 @@ class ConsentItem(Item, discriminator="consent"):
     given_at = NumberAttribute()
 
 
+# PynamoDB builds its client from a botocore session of its own per thread, which it gets
+# from ``get_session()``: hand it the container's session instead (pruned models, one set-up).
+pynamodb_connection.get_session = aws_session.session
 # Create the shared table connection now (no network, no botocore client yet) so every
 # subclass finds it through the class hierarchy instead of making its own.
 Item._get_connection()

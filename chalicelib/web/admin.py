@@ -2,7 +2,8 @@
 
 Every request carries one of the tenant's admin API keys as a bearer token (issued by the
 operator: ``cli tenants admin-key <tenant>``); a key opens its own tenant only. Bodies are
-JSON; answers are JSON, never cached.
+JSON; answers are JSON, never cached. The admin code is imported on the first admin
+request: a cold start that serves the protocol never pays for it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,9 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib import events
-from chalicelib.admin import AdminError, Missing
-from chalicelib.admin import api as admin_api
 from chalicelib.context import Context
-from chalicelib.oidc.endpoints.userinfo import bearer_token
 from chalicelib.oidc.errors import InvalidRequest, InvalidToken, NotFound
 from chalicelib.oidc.results import Json
-from chalicelib.store.admin_keys import is_admin_key
 from chalicelib.web.http import Incoming
 from chalicelib.web.routes import tenant_route
 
@@ -28,8 +25,12 @@ bp = Blueprint(__name__)
 BASE = "/admin/tenants/{tenant}"
 
 
-def answer(ctx: Context, request: Incoming, action: Callable[[], admin_api.Answer]) -> Json:
+def answer(ctx: Context, request: Incoming, action: Callable[[], tuple[int, dict[str, Any]]]) -> Json:
     """Authorize the admin, run the action, and render its answer or its refusal."""
+    from chalicelib.admin import AdminError, Missing
+    from chalicelib.oidc.endpoints.userinfo import bearer_token
+    from chalicelib.store.admin_keys import is_admin_key
+
     if not is_admin_key(ctx.tenant.id, bearer_token(request.headers, {})):
         raise InvalidToken("not an admin key of this tenant")
     try:
@@ -58,53 +59,59 @@ def body(request: Incoming) -> dict[str, Any]:
 @tenant_route(bp, BASE, ["GET", "PATCH"])
 def tenant(ctx: Context, request: Incoming) -> Json:
     if request.method == "GET":
-        return answer(ctx, request, lambda: admin_api.show_tenant(ctx.tenant.id))
-    return answer(ctx, request, lambda: admin_api.configure_tenant(ctx.tenant.id, body(request)))
+        return answer(ctx, request, lambda: _api().show_tenant(ctx.tenant.id))
+    return answer(ctx, request, lambda: _api().configure_tenant(ctx.tenant.id, body(request)))
 
 
 @tenant_route(bp, BASE + "/clients", ["GET", "POST"])
 def clients(ctx: Context, request: Incoming) -> Json:
     if request.method == "GET":
-        return answer(ctx, request, lambda: admin_api.list_clients(ctx.tenant.id))
-    return answer(ctx, request, lambda: admin_api.create_client(ctx.tenant.id, body(request)))
+        return answer(ctx, request, lambda: _api().list_clients(ctx.tenant.id))
+    return answer(ctx, request, lambda: _api().create_client(ctx.tenant.id, body(request)))
 
 
 @tenant_route(bp, BASE + "/clients/{client_id}", ["GET", "PATCH", "DELETE"])
 def client(ctx: Context, request: Incoming) -> Json:
     client_id = request.path["client_id"]
     if request.method == "GET":
-        return answer(ctx, request, lambda: admin_api.show_client(ctx.tenant.id, client_id))
+        return answer(ctx, request, lambda: _api().show_client(ctx.tenant.id, client_id))
     if request.method == "PATCH":
-        return answer(ctx, request, lambda: admin_api.update_client(ctx.tenant.id, client_id, body(request)))
-    return answer(ctx, request, lambda: admin_api.delete_client(ctx.tenant.id, client_id))
+        return answer(ctx, request, lambda: _api().update_client(ctx.tenant.id, client_id, body(request)))
+    return answer(ctx, request, lambda: _api().delete_client(ctx.tenant.id, client_id))
 
 
 @tenant_route(bp, BASE + "/clients/{client_id}/secret", ["POST"])
 def client_secret(ctx: Context, request: Incoming) -> Json:
-    return answer(ctx, request, lambda: admin_api.rotate_client_secret(ctx.tenant.id, request.path["client_id"]))
+    return answer(ctx, request, lambda: _api().rotate_client_secret(ctx.tenant.id, request.path["client_id"]))
 
 
 @tenant_route(bp, BASE + "/users", ["GET", "POST"])
 def users(ctx: Context, request: Incoming) -> Json:
     if request.method == "GET":
         after = (request.query.get("after") or [None])[0]
-        return answer(ctx, request, lambda: admin_api.list_users(ctx.tenant.id, after))
-    return answer(ctx, request, lambda: admin_api.create_user(ctx.tenant.id, body(request)))
+        return answer(ctx, request, lambda: _api().list_users(ctx.tenant.id, after))
+    return answer(ctx, request, lambda: _api().create_user(ctx.tenant.id, body(request)))
 
 
 @tenant_route(bp, BASE + "/users/{username}", ["GET", "PATCH", "DELETE"])
 def user(ctx: Context, request: Incoming) -> Json:
     username = request.path["username"]
     if request.method == "GET":
-        return answer(ctx, request, lambda: admin_api.show_user(ctx.tenant.id, username))
+        return answer(ctx, request, lambda: _api().show_user(ctx.tenant.id, username))
     if request.method == "PATCH":
-        return answer(ctx, request, lambda: admin_api.update_user(ctx.tenant.id, username, body(request)))
-    return answer(ctx, request, lambda: admin_api.delete_user(ctx.tenant.id, username))
+        return answer(ctx, request, lambda: _api().update_user(ctx.tenant.id, username, body(request)))
+    return answer(ctx, request, lambda: _api().delete_user(ctx.tenant.id, username))
 
 
 @tenant_route(bp, BASE + "/registration-tokens", ["POST"])
 def registration_tokens(ctx: Context, request: Incoming) -> Json:
-    return answer(ctx, request, lambda: admin_api.create_registration_token(ctx.tenant.id, body(request)))
+    return answer(ctx, request, lambda: _api().create_registration_token(ctx.tenant.id, body(request)))
+
+
+def _api() -> Any:
+    from chalicelib.admin import api
+
+    return api
 
 
 def _path(request: Incoming) -> str:

@@ -1,17 +1,17 @@
 """Routes of the JSON endpoints: discovery, JWKS, token, UserInfo, introspection,
-revocation, dynamic client registration."""
+revocation, dynamic client registration.
+
+Each view imports its endpoint when first called (discovery excepted: a fresh container's
+first request is usually discovery), so a Lambda cold start pays for the modules of the
+endpoint it serves, not for all of them.
+"""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.admin import registration
 from chalicelib.context import Context
 from chalicelib.oidc.endpoints import discovery
-from chalicelib.oidc.endpoints.introspection import introspect as introspection_endpoint
-from chalicelib.oidc.endpoints.revocation import revoke as revocation_endpoint
-from chalicelib.oidc.endpoints.token import token as token_endpoint
-from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint
 from chalicelib.oidc.results import Json
 from chalicelib.web.http import Incoming
 from chalicelib.web.routes import tenant_route
@@ -46,11 +46,15 @@ def jwks(ctx: Context, request: Incoming) -> Json:
 
 @tenant_route(bp, "/{tenant}/token", ["POST"], cors=True)
 def token(ctx: Context, request: Incoming) -> Json:
+    from chalicelib.oidc.endpoints.token import token as token_endpoint
+
     return token_endpoint(ctx, request.headers, request.form)
 
 
 @tenant_route(bp, "/{tenant}/userinfo", ["GET", "POST"], cors=True)
 def userinfo(ctx: Context, request: Incoming) -> Json:
+    from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint
+
     form = request.form_values() if request.method == "POST" else {}
     return Json(userinfo_endpoint(ctx, request.headers, form), no_store=True)
 
@@ -58,23 +62,31 @@ def userinfo(ctx: Context, request: Incoming) -> Json:
 @tenant_route(bp, "/{tenant}/introspect", ["POST"])
 def introspect(ctx: Context, request: Incoming) -> Json:
     """For resource servers (back ends): no CORS."""
+    from chalicelib.oidc.endpoints.introspection import introspect as introspection_endpoint
+
     return introspection_endpoint(ctx, request.headers, request.form)
 
 
 @tenant_route(bp, "/{tenant}/revoke", ["POST"], cors=True)
 def revoke(ctx: Context, request: Incoming) -> Json:
     """Browser apps (public clients) revoke their tokens too: CORS."""
+    from chalicelib.oidc.endpoints.revocation import revoke as revocation_endpoint
+
     return revocation_endpoint(ctx, request.headers, request.form)
 
 
 @tenant_route(bp, "/{tenant}/register", ["POST"])
 def register(ctx: Context, request: Incoming) -> Json:
+    from chalicelib.admin import registration
+
     return registration.register(ctx, request.headers, request.json_body)
 
 
 @tenant_route(bp, "/{tenant}/register/{client_id}", ["GET", "PUT", "DELETE"])
 def registered_client(ctx: Context, request: Incoming) -> Json:
     """RFC 7592: the client reads, replaces or deletes its own registration."""
+    from chalicelib.admin import registration
+
     client_id = request.path["client_id"]
     if request.method == "GET":
         return registration.read(ctx, request.headers, client_id)

@@ -1,8 +1,10 @@
-"""What ``chalice package`` builds for Lambda: the app, its pages, its pinned dependencies,
-and a least-privilege policy; nothing of the tests or the dev tooling."""
+"""What ``make package`` and ``chalice package`` build for Lambda: the app, its pages, its
+pinned dependencies, their bytecode, the pruned botocore data, and a least-privilege
+policy; nothing of the tests or the dev tooling."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -10,7 +12,16 @@ import sys
 import zipfile
 from pathlib import Path
 
+import botocore
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def generated():
+    """What `make package` generates into the working tree before `chalice package`."""
+    subprocess.run([sys.executable, "-m", "infra.package"], cwd=ROOT, check=True, capture_output=True)
 
 
 def test_deployment_package(tmp_path):
@@ -30,12 +41,40 @@ def test_deployment_package(tmp_path):
         "argon2/__init__.py",
     } <= names
     assert not any(name.startswith(("tests/", "infra/", ".venv/", "moto/")) for name in names)
+    # chalicelib.aws_session finds the pruned data at the package root, made from the botocore
+    # that the package ships (both pinned by requirements.txt).
+    data = zipfile.ZipFile(tmp_path / "deployment.zip").read("botocore-data/botocore-version").decode()
+    assert data == botocore.__version__ == _pinned("botocore")
+    assert {f"botocore-data/{s}.json" for s in ("endpoints", "dynamodb/2012-08-10/service-2")} <= names
 
     template = json.loads((tmp_path / "sam.json").read_text())
     function = template["Resources"]["APIHandler"]["Properties"]
     assert function["Environment"]["Variables"]["TABLE_NAME"] == "oidc-prod"
     policy = json.dumps(template["Resources"]["ApiHandlerRole"]["Properties"]["Policies"])
     assert "table/oidc-prod" in policy and "dynamodb:Scan" not in policy and "kms:Sign" in policy
+
+
+def test_every_module_ships_the_bytecode_of_its_source(tmp_path):
+    """Lambda's /var/task is read-only, so what Python compiles there is not cached: without
+    bytecode in the package every cold start compiles botocore and the app from source.
+    Each .pyc must be hash-checked and made from the source beside it, or Python ignores it."""
+    chalice = str(Path(sys.executable).with_name("chalice"))
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    subprocess.run(
+        [chalice, "package", "--stage", "prod", str(tmp_path)], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    package = zipfile.ZipFile(tmp_path / "deployment.zip")
+    names = set(package.namelist())
+    # Modules, that is: not the scripts a wheel's .data/ directory carries.
+    sources = sorted(name for name in names if name.endswith(".py") and ".data/" not in name)
+    assert {"app.py", "chalicelib/aws_session.py", "chalice/app.py", "botocore/client.py"} <= set(sources)
+    for source in sources:
+        cached = importlib.util.cache_from_source(source)
+        assert cached in names, f"no bytecode for {source}"
+        pyc = package.read(cached)
+        assert pyc[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(pyc[4:8], "little") == 0b11, f"{cached} is not hash-checked"
+        assert pyc[8:16] == importlib.util.source_hash(package.read(source)), f"{cached} is stale"
 
 
 def test_merged_cloudformation_template_is_valid(tmp_path):
@@ -61,6 +100,11 @@ def test_merged_cloudformation_template_is_valid(tmp_path):
     table_access = next(s for s in statements if s["Sid"] == "TableItems")
     assert table_access["Resource"] == {"Fn::GetAtt": ["OidcTable", "Arn"]}
     assert not any(action.endswith(("Scan", "*")) for s in statements for action in _actions(s))
+
+
+def _pinned(name: str) -> str:
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    return next(line.split("==")[1] for line in lines if line.startswith(f"{name}=="))
 
 
 def _actions(statement: dict) -> list[str]:

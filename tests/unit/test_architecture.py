@@ -4,6 +4,9 @@ that infra/ deploys equals the one the PynamoDB models assume."""
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +66,22 @@ def test_store_and_keys_do_not_reach_up():
 def test_boto3_is_not_imported_at_runtime():
     """botocore is enough; boto3's import would lengthen every cold start."""
     assert importing("boto3") == set()
+
+
+def test_every_aws_client_comes_from_the_one_session():
+    """A botocore session costs a cold start its set-up; PynamoDB's is replaced by it too."""
+    assert importing("botocore.session") == {"aws_session.py"}
+
+
+def test_a_cold_start_imports_no_endpoint_and_no_heavy_library_before_it_needs_them():
+    """A fresh Lambda container imports app.py, then serves one request: discovery (the
+    usual first one) needs neither the other endpoints nor the crypto and page libraries."""
+    code = "import app, json, sys; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, check=True).stdout)
+    endpoints = {name for name in loaded if name.startswith("chalicelib.oidc.endpoints.")}
+    assert endpoints == {"chalicelib.oidc.endpoints.discovery"}
+    heavy = {"boto3", "jinja2", "cryptography", "jwt", "argon2"}
+    assert not {name.split(".")[0] for name in loaded} & heavy
 
 
 def test_infra_table_matches_the_models():
