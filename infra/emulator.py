@@ -110,10 +110,11 @@ class Emulator:
             service = SERVICES.get(prefix, prefix)
             name = f"{service}:{operation}"
             if operation:
-                items = _transaction_items(environ) if operation.startswith("Transact") else 0
+                batched = operation.startswith(("Transact", "BatchGet"))
+                items = _items(environ) if batched else 0
                 with self._lock:
                     self.calls[name] += 1
-                    if items:  # what DynamoDB bills for a transaction: 2 units per item
+                    if items:  # what DynamoDB bills for a transaction or a batch: per item
                         self.calls[f"{name}.items"] += items
             fault = self._take_fault(name, environ)
             if fault is not None and not fault.after_execution:
@@ -142,11 +143,15 @@ def _body(environ: dict[str, Any]) -> bytes:
     return raw
 
 
-def _transaction_items(environ: dict[str, Any]) -> int:
+def _items(environ: dict[str, Any]) -> int:
+    """How many items a transaction or a BatchGetItem names."""
     try:
-        return len(json.loads(_body(environ)).get("TransactItems", []))
+        request = json.loads(_body(environ))
     except ValueError:
         return 0
+    if "RequestItems" in request:
+        return sum(len(table.get("Keys", [])) for table in request["RequestItems"].values())
+    return len(request.get("TransactItems", []))
 
 
 def _discard(status: str, headers: list, exc_info: Any = None) -> Any:
