@@ -1,10 +1,10 @@
 """The pages in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-Logs in, consents, declines, receives a form_post response, runs single-page apps doing PKCE
-and the implicit flow from the browser against the token and UserInfo endpoints (CORS), logs
-out (RP-initiated, with front-channel logout frames), asks the session-management iframe,
-checks the pages work with JavaScript off, and writes screenshots of every page at desktop
-and phone sizes."""
+Logs in, consents, declines, receives a form_post response (also of the hybrid flow), runs
+single-page apps doing PKCE and the implicit flow from the browser against the token and
+UserInfo endpoints (CORS), logs out (RP-initiated, with front-channel logout frames), asks
+the session-management iframe, checks the pages work with JavaScript off, and writes
+screenshots of every page at desktop and phone sizes."""
 
 from __future__ import annotations
 
@@ -177,6 +177,40 @@ def test_form_post_response_submits_itself(chromium, issuer, rp, rp_client, user
     page.wait_for_selector("#done")
     assert page.inner_text("#done") == "received by post"
     assert rp.received[-1]["code"] and rp.received[-1]["state"] == "st" and rp.received[-1]["iss"] == issuer
+    page.close()
+
+
+@one_backend
+def test_hybrid_flow_posts_code_and_id_token(chromium, provider, issuer, tenant, rp, user):
+    """``code id_token`` answered by form_post: the browser carries an ID token bound to the
+    code (c_hash), and the code then redeems at the token endpoint."""
+    import base64
+    import hashlib
+
+    import jwt
+
+    client, secret = client_admin.create_client(
+        tenant.id, name="Hybrid RP", client_type="confidential", redirect_uris=[f"{rp.origin}/callback"],
+        response_types=["code id_token"],
+    )  # fmt: skip
+    page = chromium.new_page()
+    extra = {"response_type": "code id_token", "response_mode": "form_post", "nonce": "hybrid-nonce"}
+    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback", **extra))
+    sign_in(page)
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_selector("#done")
+    assert page.inner_text("#done") == "received by post"
+    posted = rp.received[-1]
+    assert posted["state"] == "st" and posted["iss"] == issuer and "access_token" not in posted
+    keys = requests.get(f"{issuer}/jwks.json", timeout=10).json()["keys"]
+    key = next(k for k in keys if k["kid"] == jwt.get_unverified_header(posted["id_token"])["kid"])
+    claims = jwt.decode(posted["id_token"], jwt.PyJWK(key).key, algorithms=["RS256"], audience=client.client_id)
+    digest = hashlib.sha256(posted["code"].encode()).digest()[:16]
+    assert claims["c_hash"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    assert claims["nonce"] == "hybrid-nonce" and claims["sub"] == user.sub
+    grant = {"grant_type": "authorization_code", "code": posted["code"], "redirect_uri": f"{rp.origin}/callback"}
+    tokens = requests.post(f"{issuer}/token", data=grant, auth=(client.client_id, secret), timeout=30).json()
+    assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["sub"] == user.sub
     page.close()
 
 
