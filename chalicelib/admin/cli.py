@@ -115,6 +115,16 @@ def admin_key(tenant_id: str, note: str | None) -> None:
     _print({"admin_key": key, "key_id": record.key_id})
 
 
+@tenants.command("admin-keys")
+@click.argument("tenant_id")
+def list_admin_keys(tenant_id: str) -> None:
+    """The tenant's admin API keys: their ids (for revoke-admin-key), never the keys."""
+    from chalicelib.store.admin_keys import list_admin_keys as listed
+
+    tenant_admin.get_tenant(tenant_id)
+    _print([dataclasses.asdict(key) for key in listed(tenant_id)])
+
+
 @tenants.command("revoke-admin-key")
 @click.argument("tenant_id")
 @click.argument("key_id")

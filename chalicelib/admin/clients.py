@@ -119,12 +119,7 @@ def update_client(tenant_id: str, client_id: str, **changes: Any) -> Client:
     values = {name: getattr(current, name) for name in FIELDS}
     values.update(changes)
     draft = dataclasses.replace(current, name=changes.get("name", current.name))
-    secret = None
-    if values["id_token_signed_response_alg"] == "HS256" and current.secret_ciphertext is not None:
-        secret = client_secrets.decrypt(tenant_id, client_id, current.secret_ciphertext)
-    elif values["id_token_signed_response_alg"] == "HS256":
-        raise AdminError("rotate the secret to switch this client to HS256: its secret was kept only as a digest")
-    client = validated(tenant, draft, values, secret)
+    client = validated(tenant, draft, values, None)
     store.save_client(client)
     forget(tenant_id)
     return client
@@ -178,10 +173,20 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         frontchannel_logout_session_required=bool(values["frontchannel_logout_session_required"]),
         backchannel_logout_uri=_logout_uri(values["backchannel_logout_uri"], "backchannel_logout_uri"),
         backchannel_logout_session_required=bool(values["backchannel_logout_session_required"]),
-        secret_ciphertext=(
-            client_secrets.encrypt(tenant.id, draft.client_id, secret) if alg == "HS256" and secret else None
-        ),
+        secret_ciphertext=_secret_ciphertext(tenant, draft, alg, secret),
     )
+
+
+def _secret_ciphertext(tenant: Tenant, draft: Client, alg: str, secret: str | None) -> str | None:
+    """What an HS256 client keeps of its secret: a new secret encrypted, or the ciphertext it
+    has (one KMS call at creation and rotation, none at other updates)."""
+    if alg != "HS256":
+        return None
+    if secret is not None:
+        return client_secrets.encrypt(tenant.id, draft.client_id, secret)
+    if draft.secret_ciphertext is None:
+        raise AdminError("rotate the secret to switch this client to HS256: its secret was kept only as a digest")
+    return draft.secret_ciphertext
 
 
 def get_client(tenant_id: str, client_id: str) -> Client:

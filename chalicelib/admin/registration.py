@@ -105,9 +105,7 @@ def update(ctx: Context, headers: Mapping[str, str], client_id: str, body: bytes
     method = fields.get("token_endpoint_auth_method")
     if method is not None and (method == "none") != client.is_public:
         raise InvalidClientMetadata("a client cannot change between public and confidential")
-    changes = {name: default for name, default in client_admin.FIELDS.items() if name not in ("scopes",)}
-    changes.update(scopes=(), require_consent=True, reuse_consent=True)
-    changes.update(fields)
+    changes = {**client_admin.FIELDS, "require_consent": True, "reuse_consent": True, **fields}
     with _as_registration_errors():
         updated = client_admin.update_client(ctx.tenant.id, client_id, name=_name(metadata, fields), **changes)
     return Json(describe(ctx, updated), no_store=True)

@@ -50,9 +50,16 @@ def respond(target, values: Mapping[str, str | None], issuer: str) -> Redirect |
         )
     if target.response_mode == "fragment":
         return Redirect(f"{uri}#{urlencode(params)}")
+    return Redirect(with_query(uri, params))
+
+
+def with_query(uri: str, params: Mapping[str, str]) -> str:
+    """``uri`` with ``params`` added to the query it may already have (RFC 6749 §3.1.2)."""
+    if not params:
+        return uri
     parts = urlsplit(uri)
     query = f"{parts.query}&{urlencode(params)}" if parts.query else urlencode(params)
-    return Redirect(urlunsplit((parts.scheme, parts.netloc, parts.path, query, "")))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 def respond_error(target, error: OAuthError, issuer: str) -> Redirect | Page:

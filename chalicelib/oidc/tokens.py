@@ -11,9 +11,12 @@ from chalicelib import hooks
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets, jws
 from chalicelib.keys.signer import Signer
+from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import ServerError
 from chalicelib.opaque import b64url, new_id
 from chalicelib.store.clients import Client
+from chalicelib.store.grants import load_user_and_grant
+from chalicelib.store.users import User
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 
@@ -66,6 +69,29 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
     if grant.auth_time is not None:
         claims["auth_time"] = grant.auth_time
     return jws.encode(claims, signer(ctx, access_token_alg(ctx)), typ=ACCESS_TOKEN_TYPE)
+
+
+def read_access_token(ctx: Context, token: str) -> dict[str, Any] | None:
+    """The claims of an unexpired access token this tenant issued; None for anything else."""
+    if token.count(".") != 2:
+        return None
+    claims = jws.decode(
+        token, ctx.tenant.keyring.by_kid, issuer=ctx.issuer, typ=ACCESS_TOKEN_TYPE, now=ctx.now, audience=ctx.issuer
+    )
+    return claims if claims is not None and isinstance(claims.get("gid"), str) else None
+
+
+def live_access_token(ctx: Context, token: str) -> tuple[dict[str, Any], User | None] | None:
+    """An access token's claims and user, if it is also still live: its grant not revoked,
+    and its user (a client's own token, from client_credentials, has none) still there and
+    active. One BatchGetItem."""
+    claims = read_access_token(ctx, token)
+    if claims is None:
+        return None
+    user, revoked = load_user_and_grant(ctx.tenant.id, claims["sub"], claims["gid"])
+    if revoked or ("auth_time" in claims and (user is None or not user.active)):
+        return None
+    return claims, user
 
 
 def access_token_alg(ctx: Context) -> str:
@@ -136,8 +162,6 @@ def front_channel_tokens(ctx: Context, grant: Grant, response_type: str, code: s
     an access token, an ID token bound to both by ``at_hash`` and ``c_hash``. With no access
     token to read UserInfo with (``id_token`` alone), the scopes' claims go in the ID token
     (OIDC Core §5.4)."""
-    from chalicelib.oidc.claims import id_token_claims
-
     returned = response_type.split()
     values: dict[str, str] = {"code": code} if code is not None else {}
     access_token = None

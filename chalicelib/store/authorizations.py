@@ -68,18 +68,17 @@ def commit(
     if live_session is not None and client_id is None:
         raise ValueError("a live session is joined by a client")
     live = SessionItem.sk.exists() & (SessionItem.ttl > at(now))
-    joined = [SessionItem.clients.add({client_id})]
     try:
         if live_session is None and ended_session is None and len(items) == 1:
             items[0].save()  # a plain PutItem costs half a transactional write
         elif live_session is not None and ended_session is None and not items:
-            SessionItem(tenant_id, sessions.PREFIX + live_session).update(actions=joined, condition=live)
+            session = SessionItem(tenant_id, sessions.PREFIX + live_session)
+            session.update(actions=[SessionItem.clients.add({client_id})], condition=live)
         else:
             with TransactWrite(connection=connection()) as transaction:
                 if live_session is not None:
-                    transaction.update(
-                        SessionItem(tenant_id, sessions.PREFIX + live_session), actions=joined, condition=live
-                    )
+                    session = SessionItem(tenant_id, sessions.PREFIX + live_session)
+                    transaction.update(session, actions=[SessionItem.clients.add({client_id})], condition=live)
                 if ended_session is not None:
                     transaction.delete(SessionItem(tenant_id, sessions.PREFIX + ended_session))
                 for item in items:

@@ -68,7 +68,6 @@ class Replayed:
     grant it started must be revoked (RFC 6749 §4.1.2)."""
 
     gid: str
-    expires_at: int
 
 
 def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) -> Redeemed | Replayed | None:
@@ -100,7 +99,7 @@ def consume_code(tenant_id: str, code: str, redemption: Redemption, now: int) ->
     if marker is None:
         # consume() has loaded what is stored, if anything, to tell a replay apart.
         if item.used_at is not None and item.client_id == redemption.client_id:
-            return Replayed(item.gid, epoch(item.ttl))
+            return Replayed(item.gid)
         return None
     return Redeemed(
         marker,

@@ -31,7 +31,7 @@ class RefreshGrant:
     client_id: str
     sub: str
     scopes: tuple[str, ...]
-    sid: str
+    sid: str | None  # the OP session behind it; None for a grant made without one (password)
     auth_time: int
     created_at: int
     expires_at: int
@@ -42,9 +42,9 @@ class Refused:
     # The token is live and the client's, but was not granted every requested scope: the
     # caller answers invalid_scope rather than invalid_grant (RFC 6749 §5.2).
     scope_exceeded: bool = False
-    # A refresh token that was already rotated out came back: it was stolen or leaked, so
-    # the grant has been revoked (RFC 9700 §4.14.2).
-    replayed: bool = False
+    # The client presented a refresh token that was already rotated out: stolen or leaked,
+    # so the caller revokes the grant (RFC 9700 §4.14.2).
+    replayed_gid: str | None = None
 
 
 def refresh_token(gid: str, secret: str) -> str:
@@ -68,7 +68,7 @@ def save_refresh_grant(tenant_id: str, grant: RefreshGrant, secret: str) -> None
             GrantItem.client_id.set(grant.client_id),
             GrantItem.sub.set(grant.sub),
             GrantItem.scopes.set(list(grant.scopes)),
-            GrantItem.sid.set(grant.sid),
+            *([GrantItem.sid.set(grant.sid)] if grant.sid is not None else []),
             GrantItem.auth_time.set(grant.auth_time),
             GrantItem.created_at.set(grant.created_at),
             GrantItem.current.set(digest(secret)),
@@ -88,8 +88,7 @@ def rotate_refresh_token(
 ) -> RefreshGrant | Refused:
     """Swap the presented refresh token for ``new_secret`` in one conditional write: refused,
     with nothing written, if the token is unknown, expired, revoked, already rotated, issued
-    to another client, or not covering every one of ``scopes`` (RFC 6749 §6). A rotated-out
-    token presented again revokes the grant (RFC 9700 §4.14.2)."""
+    to another client, or not covering every one of ``scopes`` (RFC 6749 §6)."""
     parsed = split_refresh_token(token)
     if parsed is None:
         return Refused()
@@ -109,7 +108,6 @@ def rotate_refresh_token(
             actions=[
                 GrantItem.current.set(replacement),
                 GrantItem.previous.set(presented),
-                GrantItem.rotated_at.set(now),
                 GrantItem.ttl.set(at(expires_at)),
             ],
             condition=condition,
@@ -117,12 +115,11 @@ def rotate_refresh_token(
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return _explain_refusal(tenant_id, item, presented, replacement, client_id, scopes, now)
+        return _explain_refusal(item, presented, replacement, client_id, scopes, now)
     return _from_item(item)
 
 
 def _explain_refusal(
-    tenant_id: str,
     item: GrantItem,
     presented: str,
     replacement: str,
@@ -141,8 +138,7 @@ def _explain_refusal(
     if item.client_id != client_id or item.revoked_at is not None:
         return Refused()
     if item.previous == presented:
-        revoke_grant(tenant_id, item.sk[len(PREFIX) :], now, keep_until=epoch(item.ttl))
-        return Refused(replayed=True)
+        return Refused(replayed_gid=item.sk[len(PREFIX) :])
     live = item.current == presented and epoch(item.ttl) > now
     return Refused(scope_exceeded=bool(scopes) and live)
 
@@ -155,39 +151,32 @@ def restore_refresh_token(tenant_id: str, gid: str, secret: str, new_secret: str
     )
 
 
-def revoke_grant(tenant_id: str, gid: str, now: int, keep_until: int) -> None:
+def revoke_grant(
+    tenant_id: str, gid: str, now: int, keep_until: int, live_refresh: tuple[str, str] | None = None
+) -> bool:
     """Revoke a grant: its refresh token stops working, and its access tokens fail every
     check from now on. The mark lasts at least until ``keep_until`` (when the grant's last
-    access token expires), longer if the grant's item already lives longer."""
-    GrantItem(tenant_id, PREFIX + gid).update(
-        actions=[
-            GrantItem.kind.set(GrantItem),
-            GrantItem.revoked_at.set(now),
-            GrantItem.current.remove(),
-            GrantItem.ttl.set(GrantItem.ttl | at(keep_until)),
-        ]
-    )
+    access token expires), longer if the grant's item already lives longer.
 
-
-def revoke_refresh_token(tenant_id: str, token: str, client_id: str, now: int, token_expire: int) -> bool:
-    """Revoke the grant of a live refresh token of ``client_id``, in one conditional write;
-    False (nothing written) for any other token. Its access tokens live at most
-    ``token_expire`` more seconds, and the mark outlives them."""
-    parsed = split_refresh_token(token)
-    if parsed is None:
-        return False
-    gid, secret = parsed
+    With ``live_refresh`` (a client id and the secret part of a refresh token), the grant is
+    revoked only if that is its live refresh token and that client's: else False, and
+    nothing written (RFC 7009 §2.1: a client revokes its own tokens only)."""
+    condition = None
+    if live_refresh is not None:
+        client_id, secret = live_refresh
+        condition = (GrantItem.current == digest(secret)) & (GrantItem.client_id == client_id)
     try:
         GrantItem(tenant_id, PREFIX + gid).update(
             actions=[
+                GrantItem.kind.set(GrantItem),
                 GrantItem.revoked_at.set(now),
                 GrantItem.current.remove(),
-                GrantItem.ttl.set(at(now + token_expire)),
+                GrantItem.ttl.set(GrantItem.ttl | at(keep_until)),
             ],
-            condition=(GrantItem.current == digest(secret)) & (GrantItem.client_id == client_id),
+            condition=condition,
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition is not None and error.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -222,15 +211,6 @@ def load_user_and_grant(tenant_id: str, sub: str, gid: str | None) -> tuple[User
         elif isinstance(item, GrantItem):
             revoked = item.revoked_at is not None
     return user, revoked
-
-
-def is_revoked(tenant_id: str, gid: str) -> bool:
-    if not valid_key_part(gid):
-        return False
-    try:
-        return GrantItem.get(tenant_id, PREFIX + gid).revoked_at is not None
-    except GrantItem.DoesNotExist:
-        return False
 
 
 def _from_item(item: GrantItem) -> RefreshGrant:

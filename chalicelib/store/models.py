@@ -154,7 +154,6 @@ class GrantItem(Item, discriminator="grant"):
     created_at = NumberAttribute(null=True)
     current = UnicodeAttribute(null=True)  # digest of the live refresh token's secret
     previous = UnicodeAttribute(null=True)  # digest of the one it replaced: a replay of it is theft
-    rotated_at = NumberAttribute(null=True)
     revoked_at = NumberAttribute(null=True)
 
 

@@ -9,7 +9,7 @@ request: a cold start that serves the protocol never pays for it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice import Blueprint
@@ -25,8 +25,9 @@ bp = Blueprint(__name__)
 BASE = "/admin/tenants/{tenant}"
 
 
-def answer(ctx: Context, request: Incoming, action: Callable[[], tuple[int, dict[str, Any]]]) -> Json:
-    """Authorize the admin, run the action, and render its answer or its refusal."""
+def answer(ctx: Context, request: Incoming, actions: Mapping[str, Callable[[], tuple[int, dict[str, Any]]]]) -> Json:
+    """Authorize the admin, run the action of the request's method, and render its answer
+    or its refusal."""
     from chalicelib.admin import AdminError, Missing
     from chalicelib.oidc.endpoints.userinfo import bearer_token
     from chalicelib.store.admin_keys import is_admin_key
@@ -34,14 +35,14 @@ def answer(ctx: Context, request: Incoming, action: Callable[[], tuple[int, dict
     if not is_admin_key(ctx.tenant.id, bearer_token(request.headers, {})):
         raise InvalidToken("not an admin key of this tenant")
     try:
-        status, body = action()
+        status, payload = actions[request.method]()
     except Missing as error:
         raise NotFound(str(error)) from None
     except AdminError as error:
         raise InvalidRequest(str(error)) from None
     if request.method != "GET":
         events.emit("admin_change", ctx.tenant.id, method=request.method, path=_path(request))
-    return Json(body, status=status, no_store=True)
+    return Json(payload, status=status, no_store=True)
 
 
 def body(request: Incoming) -> dict[str, Any]:
@@ -58,54 +59,62 @@ def body(request: Incoming) -> dict[str, Any]:
 
 @tenant_route(bp, BASE, ["GET", "PATCH"])
 def tenant(ctx: Context, request: Incoming) -> Json:
-    if request.method == "GET":
-        return answer(ctx, request, lambda: _api().show_tenant(ctx.tenant.id))
-    return answer(ctx, request, lambda: _api().configure_tenant(ctx.tenant.id, body(request)))
+    api, tenant_id = _api(), ctx.tenant.id
+    return answer(ctx, request, {
+        "GET": lambda: api.show_tenant(tenant_id),
+        "PATCH": lambda: api.configure_tenant(tenant_id, body(request)),
+    })  # fmt: skip
 
 
 @tenant_route(bp, BASE + "/clients", ["GET", "POST"])
 def clients(ctx: Context, request: Incoming) -> Json:
-    if request.method == "GET":
-        return answer(ctx, request, lambda: _api().list_clients(ctx.tenant.id))
-    return answer(ctx, request, lambda: _api().create_client(ctx.tenant.id, body(request)))
+    api, tenant_id = _api(), ctx.tenant.id
+    return answer(ctx, request, {
+        "GET": lambda: api.list_clients(tenant_id),
+        "POST": lambda: api.create_client(tenant_id, body(request)),
+    })  # fmt: skip
 
 
 @tenant_route(bp, BASE + "/clients/{client_id}", ["GET", "PATCH", "DELETE"])
 def client(ctx: Context, request: Incoming) -> Json:
-    client_id = request.path["client_id"]
-    if request.method == "GET":
-        return answer(ctx, request, lambda: _api().show_client(ctx.tenant.id, client_id))
-    if request.method == "PATCH":
-        return answer(ctx, request, lambda: _api().update_client(ctx.tenant.id, client_id, body(request)))
-    return answer(ctx, request, lambda: _api().delete_client(ctx.tenant.id, client_id))
+    api, tenant_id, client_id = _api(), ctx.tenant.id, request.path["client_id"]
+    return answer(ctx, request, {
+        "GET": lambda: api.show_client(tenant_id, client_id),
+        "PATCH": lambda: api.update_client(tenant_id, client_id, body(request)),
+        "DELETE": lambda: api.delete_client(tenant_id, client_id),
+    })  # fmt: skip
 
 
 @tenant_route(bp, BASE + "/clients/{client_id}/secret", ["POST"])
 def client_secret(ctx: Context, request: Incoming) -> Json:
-    return answer(ctx, request, lambda: _api().rotate_client_secret(ctx.tenant.id, request.path["client_id"]))
+    api, tenant_id, client_id = _api(), ctx.tenant.id, request.path["client_id"]
+    return answer(ctx, request, {"POST": lambda: api.rotate_client_secret(tenant_id, client_id)})
 
 
 @tenant_route(bp, BASE + "/users", ["GET", "POST"])
 def users(ctx: Context, request: Incoming) -> Json:
-    if request.method == "GET":
-        after = (request.query.get("after") or [None])[0]
-        return answer(ctx, request, lambda: _api().list_users(ctx.tenant.id, after))
-    return answer(ctx, request, lambda: _api().create_user(ctx.tenant.id, body(request)))
+    api, tenant_id = _api(), ctx.tenant.id
+    after = (request.query.get("after") or [None])[0]
+    return answer(ctx, request, {
+        "GET": lambda: api.list_users(tenant_id, after),
+        "POST": lambda: api.create_user(tenant_id, body(request)),
+    })  # fmt: skip
 
 
 @tenant_route(bp, BASE + "/users/{username}", ["GET", "PATCH", "DELETE"])
 def user(ctx: Context, request: Incoming) -> Json:
-    username = request.path["username"]
-    if request.method == "GET":
-        return answer(ctx, request, lambda: _api().show_user(ctx.tenant.id, username))
-    if request.method == "PATCH":
-        return answer(ctx, request, lambda: _api().update_user(ctx.tenant.id, username, body(request)))
-    return answer(ctx, request, lambda: _api().delete_user(ctx.tenant.id, username))
+    api, tenant_id, username = _api(), ctx.tenant.id, request.path["username"]
+    return answer(ctx, request, {
+        "GET": lambda: api.show_user(tenant_id, username),
+        "PATCH": lambda: api.update_user(tenant_id, username, body(request)),
+        "DELETE": lambda: api.delete_user(tenant_id, username),
+    })  # fmt: skip
 
 
 @tenant_route(bp, BASE + "/registration-tokens", ["POST"])
 def registration_tokens(ctx: Context, request: Incoming) -> Json:
-    return answer(ctx, request, lambda: _api().create_registration_token(ctx.tenant.id, body(request)))
+    api, tenant_id = _api(), ctx.tenant.id
+    return answer(ctx, request, {"POST": lambda: api.create_registration_token(tenant_id, body(request))})
 
 
 def _api() -> Any:

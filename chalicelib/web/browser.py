@@ -7,6 +7,8 @@ modules of the endpoint it serves, not for all of them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from chalice import Blueprint
 
 from chalicelib.context import Context
@@ -19,15 +21,20 @@ from chalicelib.web.routes import tenant_route
 bp = Blueprint(__name__)
 
 
+def request_parameters(request: Incoming, what: str) -> Mapping[str, Sequence[str]]:
+    """The query of a GET, the form body of a POST (OIDC Core §3.1.2.1 takes both)."""
+    if request.method != "POST":
+        return request.query
+    if request.form is None:
+        raise InvalidRequest(f"{what} by POST must be form-encoded")
+    return request.form
+
+
 @tenant_route(bp, "/{tenant}/authorize", ["GET", "POST"], page=True)
 def authorize(ctx: Context, request: Incoming) -> Result:
     from chalicelib.oidc.endpoints.authorize import authorize as authorize_endpoint
 
-    if request.method == "POST":
-        if request.form is None:
-            raise InvalidRequest("an authorization request by POST must be form-encoded")
-        return authorize_endpoint(ctx, request.form, request.cookies)
-    return authorize_endpoint(ctx, request.query, request.cookies)
+    return authorize_endpoint(ctx, request_parameters(request, "an authorization request"), request.cookies)
 
 
 @tenant_route(bp, "/{tenant}/login", ["GET"], page=True)
@@ -63,11 +70,7 @@ def end_session(ctx: Context, request: Incoming) -> Result:
     """RP-Initiated Logout §2: the RP may send the request by GET or by form POST."""
     from chalicelib.oidc.endpoints.logout import end_session_request
 
-    if request.method == "POST":
-        if request.form is None:
-            raise InvalidRequest("a logout request by POST must be form-encoded")
-        return end_session_request(ctx, request.form, request.cookies)
-    return end_session_request(ctx, request.query, request.cookies)
+    return end_session_request(ctx, request_parameters(request, "a logout request"), request.cookies)
 
 
 @tenant_route(bp, "/{tenant}/end-session/confirm", ["POST"], page=True, csrf_protected=True)

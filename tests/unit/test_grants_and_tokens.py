@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
+import jwt
 import pytest
 
 from chalicelib.admin import clients as client_admin
@@ -65,12 +67,10 @@ def introspect(http, token: str, credentials, **extra: str) -> dict:
 
 
 def _form(data: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
     return urlencode(data)
 
 
-def userinfo(http, token: str) -> int:
+def userinfo(http, token: str):
     return http.get("/acme/userinfo", headers={"host": "op.example.test", "authorization": f"Bearer {token}"})
 
 
@@ -104,6 +104,10 @@ def test_password_grant_is_off_until_the_tenant_enables_it(http, tenant, user):
     tokens = body(post_token(http, grant, basic(registered.client_id, secret)))
     assert {"access_token", "refresh_token", "id_token"} <= set(tokens)
     assert json.loads(userinfo(http, tokens["access_token"]).body)["email"] == "alice@example.com"
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    refreshed = body(post_token(http, refresh, basic(registered.client_id, secret)))
+    # No browser session stands behind a password grant: no sid for logout to match.
+    assert "sid" not in jwt.decode(refreshed["id_token"], options={"verify_signature": False})
     wrong = {**grant, "password": "not the password"}
     for _ in range(5):
         assert_error(post_token(http, wrong, basic(registered.client_id, secret)), 400, "invalid_grant")

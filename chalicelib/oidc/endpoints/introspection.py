@@ -13,14 +13,13 @@ from typing import Any
 
 from chalicelib import hooks
 from chalicelib.context import Context
-from chalicelib.keys import jws
 from chalicelib.oidc.client_auth import authenticated_request
 from chalicelib.oidc.errors import InvalidRequest, UnauthorizedClient
 from chalicelib.oidc.results import Json
 from chalicelib.oidc.scopes import INTROSPECTION
-from chalicelib.oidc.tokens import ACCESS_TOKEN_TYPE
+from chalicelib.oidc.tokens import live_access_token
 from chalicelib.store.clients import Client
-from chalicelib.store.grants import get_refresh_grant, load_user_and_grant
+from chalicelib.store.grants import get_refresh_grant
 
 INACTIVE = {"active": False}
 
@@ -47,16 +46,10 @@ def introspect(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequ
 
 
 def _access_token(ctx: Context, token: str) -> dict[str, Any] | None:
-    if token.count(".") != 2:
+    found = live_access_token(ctx, token)
+    if found is None:
         return None
-    keys = ctx.tenant.keyring.by_kid
-    claims = jws.decode(token, keys, issuer=ctx.issuer, typ=ACCESS_TOKEN_TYPE, now=ctx.now, audience=ctx.issuer)
-    if claims is None:
-        return None
-    user, revoked = load_user_and_grant(ctx.tenant.id, claims["sub"], claims.get("gid"))
-    # A user's token dies with the user; a client's own token (client_credentials) has no user.
-    if revoked or ("auth_time" in claims and (user is None or not user.active)):
-        return None
+    claims, user = found
     answer = {"active": True, "token_type": "Bearer", **claims}
     if user is not None:
         answer["username"] = user.username

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from chalicelib import events, hooks, outbound
 from chalicelib.context import Context
@@ -21,7 +20,7 @@ from chalicelib.keys import client_secrets, jws
 from chalicelib.oidc import interaction, session_management
 from chalicelib.oidc.errors import InvalidPage, InvalidRequest
 from chalicelib.oidc.params import single_values
-from chalicelib.oidc.response_modes import origin
+from chalicelib.oidc.response_modes import origin, with_query
 from chalicelib.oidc.results import Cookie, Page, Redirect, Result
 from chalicelib.oidc.tokens import id_token_signer
 from chalicelib.opaque import new_id
@@ -133,7 +132,8 @@ def finish(
     clients that asked for them."""
     destination = None
     if request.post_logout_redirect_uri is not None:
-        destination = _with_query(request.post_logout_redirect_uri, {"state": request.state})
+        state = {"state": request.state} if request.state is not None else {}
+        destination = with_query(request.post_logout_redirect_uri, state)
     frames = front_channel_urls(ctx, ended) if ended is not None else []
     if destination is not None and not frames:
         return Redirect(destination, cookies=cookies)
@@ -153,7 +153,7 @@ def front_channel_urls(ctx: Context, session: Session) -> list[str]:
     for client_id in sorted(session.clients):
         client = ctx.client(client_id)
         if client is not None and client.frontchannel_logout_uri:
-            urls.append(_with_query(client.frontchannel_logout_uri, {"iss": ctx.issuer, "sid": sid}))
+            urls.append(with_query(client.frontchannel_logout_uri, {"iss": ctx.issuer, "sid": sid}))
     return urls
 
 
@@ -195,12 +195,3 @@ def check_session_page(ctx: Context) -> Page:
         "unauthenticated": session_management.unauthenticated_state(ctx),
     }
     return Page("check_session.html", context, frameable=True)
-
-
-def _with_query(uri: str, values: Mapping[str, str | None]) -> str:
-    extra = urlencode({name: value for name, value in values.items() if value is not None})
-    if not extra:
-        return uri
-    parts = urlsplit(uri)
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

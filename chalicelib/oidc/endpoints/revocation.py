@@ -12,12 +12,11 @@ from collections.abc import Mapping, Sequence
 
 from chalicelib import events
 from chalicelib.context import Context
-from chalicelib.keys import jws
 from chalicelib.oidc.client_auth import authenticated_request
 from chalicelib.oidc.errors import InvalidRequest
 from chalicelib.oidc.results import Json
-from chalicelib.oidc.tokens import ACCESS_TOKEN_TYPE
-from chalicelib.store.grants import revoke_grant, revoke_refresh_token
+from chalicelib.oidc.tokens import read_access_token
+from chalicelib.store.grants import revoke_grant, split_refresh_token
 
 
 def revoke(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[str]] | None) -> Json:
@@ -25,17 +24,19 @@ def revoke(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence
     token = params.get("token")
     if token is None:
         raise InvalidRequest("token is required")
-    if token.count(".") == 2:
-        _revoke_access_token(ctx, client.client_id, token)
-    elif revoke_refresh_token(ctx.tenant.id, token, client.client_id, ctx.now, ctx.settings.token_expire):
-        events.emit("token_revoked", ctx.tenant.id, client_id=client.client_id, token_type="refresh_token")
+    claims = read_access_token(ctx, token)
+    if claims is not None:
+        revoked = claims.get("client_id") == client.client_id and _revoke(ctx, claims["gid"], None)
+        token_type = "access_token"
+    else:
+        parsed = split_refresh_token(token)
+        revoked = parsed is not None and _revoke(ctx, parsed[0], (client.client_id, parsed[1]))
+        token_type = "refresh_token"
+    if revoked:
+        events.emit("token_revoked", ctx.tenant.id, client_id=client.client_id, token_type=token_type)
     return Json({}, no_store=True)
 
 
-def _revoke_access_token(ctx: Context, client_id: str, token: str) -> None:
-    keys = ctx.tenant.keyring.by_kid
-    claims = jws.decode(token, keys, issuer=ctx.issuer, typ=ACCESS_TOKEN_TYPE, now=ctx.now, audience=ctx.issuer)
-    if claims is None or claims.get("client_id") != client_id or not isinstance(claims.get("gid"), str):
-        return
-    revoke_grant(ctx.tenant.id, claims["gid"], ctx.now, keep_until=claims["exp"])
-    events.emit("token_revoked", ctx.tenant.id, client_id=client_id, token_type="access_token")
+def _revoke(ctx: Context, gid: str, live_refresh: tuple[str, str] | None) -> bool:
+    # The grant's access tokens were all issued by now, so they are dead by now + token_expire.
+    return revoke_grant(ctx.tenant.id, gid, ctx.now, ctx.now + ctx.settings.token_expire, live_refresh)

@@ -6,29 +6,20 @@ from collections.abc import Mapping
 
 from chalicelib import hooks
 from chalicelib.context import Context
-from chalicelib.keys import jws
 from chalicelib.oidc.claims import claims_for_scopes
 from chalicelib.oidc.errors import InsufficientScope, InvalidRequest, InvalidToken, MissingToken
 from chalicelib.oidc.scopes import tenant_scopes
-from chalicelib.oidc.tokens import ACCESS_TOKEN_TYPE
-from chalicelib.store.grants import load_user_and_grant
+from chalicelib.oidc.tokens import live_access_token
 
 
 def userinfo(ctx: Context, headers: Mapping[str, str], form: Mapping[str, str]) -> dict:
-    token = bearer_token(headers, form)
-    claims = jws.decode(
-        token, ctx.tenant.keyring.by_kid, issuer=ctx.issuer, typ=ACCESS_TOKEN_TYPE, now=ctx.now, audience=ctx.issuer
-    )
-    if claims is None:
-        raise InvalidToken("the access token is invalid or expired")
+    found = live_access_token(ctx, bearer_token(headers, form))
+    if found is None:
+        raise InvalidToken("the access token is invalid, expired or revoked")
+    claims, user = found
     scopes = tuple(str(claims.get("scope", "")).split())
-    if "openid" not in scopes:
+    if "openid" not in scopes or user is None:
         raise InsufficientScope("the access token was not granted the openid scope")
-    user, revoked = load_user_and_grant(ctx.tenant.id, claims["sub"], claims.get("gid"))
-    if revoked:
-        raise InvalidToken("the access token was revoked")
-    if user is None or not user.active:
-        raise InvalidToken("the access token's user no longer exists")
     released = claims_for_scopes(user.sub, user.claims, scopes, tenant_scopes(ctx.settings), user.updated_at)
     return hooks.call("userinfo", released, ctx.tenant.id, released, user.claims)
 

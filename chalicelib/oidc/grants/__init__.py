@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import events
 from chalicelib.context import Context
 from chalicelib.store.clients import Client
+from chalicelib.store.grants import revoke_grant
 
 Handler = Callable[[Context, Client, Mapping[str, str]], dict[str, Any]]
 log = logging.getLogger("oidc.grants")
@@ -39,6 +41,14 @@ def registry() -> dict[str, GrantType]:
 def offered(ctx: Context) -> list[str]:
     """The grant types this tenant's token endpoint accepts (discovery's list)."""
     return [name for name, grant in registry().items() if grant.enabled(ctx)] + ["implicit"]
+
+
+def revoke_replayed(ctx: Context, client: Client, gid: str, artifact: str) -> None:
+    """A code used twice (RFC 6749 §4.1.2) or a rotated-out refresh token presented again
+    (RFC 9700 §4.14.2): whoever holds it, the grant it belongs to is revoked. Its access
+    tokens were all issued by now, so they are dead by now + token_expire."""
+    revoke_grant(ctx.tenant.id, gid, ctx.now, ctx.now + ctx.settings.token_expire)
+    events.emit("grant_revoked_on_replay", ctx.tenant.id, client_id=client.client_id, artifact=artifact)
 
 
 @contextmanager

@@ -9,13 +9,12 @@ from chalicelib.context import Context
 from chalicelib.oidc import pkce
 from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import InvalidGrant
-from chalicelib.oidc.grants import GrantType, undone_on_failure
+from chalicelib.oidc.grants import GrantType, revoke_replayed, undone_on_failure
 from chalicelib.oidc.grants.refresh_token import new_refresh_token
 from chalicelib.oidc.interaction import public_sid
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.store.clients import Client
 from chalicelib.store.codes import Redemption, Replayed, consume_code, release_code
-from chalicelib.store.grants import revoke_grant
 
 
 def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
@@ -28,9 +27,7 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
     )
     redeemed = consume_code(ctx.tenant.id, params["code"], redemption, ctx.now)
     if isinstance(redeemed, Replayed):
-        # RFC 6749 §4.1.2: a code used twice revokes what it yielded. Its access tokens
-        # live at most token_expire from the code's expiry.
-        revoke_grant(ctx.tenant.id, redeemed.gid, ctx.now, keep_until=redeemed.expires_at + ctx.settings.token_expire)
+        revoke_replayed(ctx, client, redeemed.gid, "code")
     if redeemed is None or isinstance(redeemed, Replayed):
         raise InvalidGrant("the code is invalid, expired, already used, or not for this request")
     code = redeemed.code

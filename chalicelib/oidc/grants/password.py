@@ -33,8 +33,7 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         raise InvalidGrant("wrong username or password")
     events.emit("user_logged_in", ctx.tenant.id, client_id=client.client_id, sub=user.sub, grant_type="password")
     grant = Grant(client=client, sub=user.sub, scopes=scopes, auth_time=ctx.now, gid=new_id())
-    # No browser session stands behind this grant: its sid is the grant's own id.
-    refresh = new_refresh_token(ctx, grant, grant.gid)
+    refresh = new_refresh_token(ctx, grant, None)  # no browser session stands behind it
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
     if refresh is not None:
         refresh.save(ctx)

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.context import Context
 from chalicelib.oidc.errors import InvalidGrant, InvalidScope
-from chalicelib.oidc.grants import GrantType, undone_on_failure
+from chalicelib.oidc.grants import GrantType, revoke_replayed, undone_on_failure
 from chalicelib.oidc.interaction import public_sid
 from chalicelib.oidc.scopes import parse_scope
 from chalicelib.oidc.tokens import Grant, token_response
@@ -35,6 +35,8 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
         ctx.tenant.id, presented, new_secret, client.client_id, requested, ctx.now, expires_at
     )
     if isinstance(rotated, Refused):
+        if rotated.replayed_gid is not None:
+            revoke_replayed(ctx, client, rotated.replayed_gid, "refresh_token")
         if rotated.scope_exceeded:
             raise InvalidScope("the requested scope exceeds the scope originally granted")
         raise InvalidGrant("the refresh token is invalid, expired, revoked or already used")
@@ -45,7 +47,7 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
         scopes=requested or rotated.scopes,
         auth_time=rotated.auth_time,
         gid=rotated.gid,
-        sid=public_sid(rotated.sid),
+        sid=public_sid(rotated.sid) if rotated.sid is not None else None,
     )
 
     def undo() -> None:
@@ -68,8 +70,9 @@ class PendingRefreshToken:
         save_refresh_grant(ctx.tenant.id, self.grant, self.secret)
 
 
-def new_refresh_token(ctx: Context, grant: Grant, sid: str) -> PendingRefreshToken | None:
-    """``sid`` is the OP session's own id (kept with the grant, never shown)."""
+def new_refresh_token(ctx: Context, grant: Grant, sid: str | None) -> PendingRefreshToken | None:
+    """``sid`` is the OP session's own id (kept with the grant, never shown), None when no
+    browser session stands behind the grant."""
     if "refresh_token" not in grant.client.grant_types:
         return None
     record = RefreshGrant(
