@@ -153,15 +153,16 @@ def resource_server(tenant, confidential_client):
 
 
 @pytest.fixture
-def backchannel():
-    """The RP's back-channel logout endpoint: a server on 127.0.0.1 that keeps what is posted."""
+def rp():
+    """A relying party's web server on 127.0.0.1 (callback, pages, back-channel logout): it
+    keeps what arrives."""
     server = RelyingParty()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def logout_client(tenant, backchannel):
+def logout_client(tenant, rp):
     """A client that registered where the browser returns after logout, and where the OP
     posts logout tokens."""
     return client_admin.create_client(
@@ -170,7 +171,7 @@ def logout_client(tenant, backchannel):
         client_type="confidential",
         redirect_uris=[REDIRECT_URI],
         post_logout_redirect_uris=[LOGGED_OUT],
-        backchannel_logout_uri=f"{backchannel.origin}/backchannel-logout",
+        backchannel_logout_uri=f"{rp.origin}/backchannel-logout",
     )
 
 

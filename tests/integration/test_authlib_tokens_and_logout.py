@@ -71,7 +71,7 @@ def test_revoking_the_access_token_ends_its_grant(provider, issuer, confidential
     assert_dead(rp, api, metadata, token)
 
 
-def test_rp_initiated_and_back_channel_logout(provider, issuer, logout_client, user, backchannel):
+def test_rp_initiated_and_back_channel_logout(provider, issuer, logout_client, user, rp):
     client, secret = logout_client
     metadata = discover(issuer)
     assert metadata["backchannel_logout_supported"] and metadata["backchannel_logout_session_supported"]
@@ -87,7 +87,7 @@ def test_rp_initiated_and_back_channel_logout(provider, issuer, logout_client, u
     assert browser.sign_out(logout["url"]) == f"{LOGGED_OUT}?state={state}"
 
     # Back-Channel Logout §2.6: signature, iss, aud, iat, jti, the event, no nonce.
-    (posted,) = backchannel.received
+    (posted,) = rp.received
     claims = jwt.decode(
         posted["logout_token"],
         jwks(metadata),

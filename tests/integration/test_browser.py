@@ -19,7 +19,6 @@ import requests
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from tests.integration.conftest import ARTIFACTS, PASSWORD
-from tests.support.rp_server import RelyingParty
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,44 +37,30 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def rp():
-    server = RelyingParty()
-    yield server
-    server.stop()
+def browser_rp_client(tenant, rp, **fields):
+    """A confidential client of the test's RP server, whose pages the browser loads."""
+    return client_admin.create_client(
+        tenant.id, name="Browser RP", client_type="confidential", redirect_uris=[f"{rp.origin}/callback"], **fields
+    )
 
 
 @pytest.fixture
 def rp_client(tenant, rp):
-    return client_admin.create_client(
-        tenant.id,
-        name="Browser RP",
-        client_type="confidential",
-        redirect_uris=[f"{rp.origin}/callback"],
-        logo_uri="https://rp.example.com/logo.png",
-    )
+    return browser_rp_client(tenant, rp, logo_uri="https://rp.example.com/logo.png")
 
 
 @pytest.fixture
-def logout_client(tenant, rp):
+def rp_logout_client(tenant, rp):
     """An RP that signs its users out at the OP and takes them back to its own page."""
-    return client_admin.create_client(
-        tenant.id,
-        name="Browser RP",
-        client_type="confidential",
-        redirect_uris=[f"{rp.origin}/callback"],
-        post_logout_redirect_uris=[f"{rp.origin}/logged-out"],
-    )
+    return browser_rp_client(tenant, rp, post_logout_redirect_uris=[f"{rp.origin}/logged-out"])
 
 
 @pytest.fixture
 def frontchannel_client(tenant, rp):
     """The same, and it clears its own session in a front-channel logout frame."""
-    return client_admin.create_client(
-        tenant.id,
-        name="Browser RP",
-        client_type="confidential",
-        redirect_uris=[f"{rp.origin}/callback"],
+    return browser_rp_client(
+        tenant,
+        rp,
         post_logout_redirect_uris=[f"{rp.origin}/logged-out"],
         frontchannel_logout_uri=f"{rp.origin}/frontchannel",
     )
@@ -187,8 +172,6 @@ def test_hybrid_flow_posts_code_and_id_token(chromium, provider, issuer, tenant,
     import base64
     import hashlib
 
-    import jwt
-
     client, secret = client_admin.create_client(
         tenant.id, name="Hybrid RP", client_type="confidential", redirect_uris=[f"{rp.origin}/callback"],
         response_types=["code id_token"],
@@ -263,12 +246,12 @@ def test_screenshots_of_every_page(chromium, issuer, rp, rp_client, user, size):
         assert (SCREENSHOTS / f"{name}-{size}.png").stat().st_size > 1000
 
 
-def test_rp_initiated_logout_asks_then_stays_or_signs_out(chromium, issuer, rp, logout_client, user):
-    client, _ = logout_client
+def test_rp_initiated_logout_asks_then_stays_or_signs_out(chromium, issuer, rp, rp_logout_client, user):
+    client, _ = rp_logout_client
     landing = f"{rp.origin}/logged-out?state=bye"
     context = chromium.new_context()
     page = context.new_page()
-    tokens = sign_in_to_rp(page, issuer, rp, logout_client)
+    tokens = sign_in_to_rp(page, issuer, rp, rp_logout_client)
     logout = end_session_url(
         issuer, id_token_hint=tokens["id_token"], post_logout_redirect_uri=f"{rp.origin}/logged-out", state="bye"
     )
@@ -296,10 +279,10 @@ def test_rp_initiated_logout_asks_then_stays_or_signs_out(chromium, issuer, rp, 
 
 
 @one_backend
-def test_staying_signed_in_without_a_redirect_uri_does_not_say_signed_out(chromium, issuer, rp, logout_client, user):
-    client, _ = logout_client
+def test_staying_signed_in_without_a_redirect_uri_does_not_say_signed_out(chromium, issuer, rp, rp_logout_client, user):
+    client, _ = rp_logout_client
     page = chromium.new_page()
-    sign_in_to_rp(page, issuer, rp, logout_client)
+    sign_in_to_rp(page, issuer, rp, rp_logout_client)
     page.goto(end_session_url(issuer, client_id=client.client_id))
     page.get_by_role("button", name="Stay signed in").click()
     page.wait_for_url(f"{issuer}/end-session/confirm")
@@ -349,9 +332,9 @@ def test_front_channel_logout_frame_then_back_to_the_rp(chromium, issuer, rp, fr
 
 
 @one_backend
-def test_session_management_iframe_answers_unchanged_then_changed(chromium, issuer, tenant, rp, logout_client, user):
+def test_session_management_iframe_answers_unchanged_then_changed(chromium, issuer, tenant, rp, rp_logout_client, user):
     tenant_admin.update_settings(tenant.id, {"session_management_enable": True})
-    client, _ = logout_client
+    client, _ = rp_logout_client
     context = chromium.new_context()
     page = context.new_page()
     console = console_of(page)
@@ -446,10 +429,10 @@ def test_logout_works_without_javascript(chromium, issuer, rp, frontchannel_clie
 
 
 @one_backend
-def test_screenshots_of_the_logout_pages(chromium, issuer, tenant, rp, logout_client, user):
+def test_screenshots_of_the_logout_pages(chromium, issuer, tenant, rp, rp_logout_client, user):
     branding = {"display_name": "Acme", "logo_uri": f"{rp.origin}/logo.svg", "primary_color": "#0b7a53"}
     tenant_admin.update_settings(tenant.id, {"branding": branding})
-    client, _ = logout_client
+    client, _ = rp_logout_client
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = chromium.new_page()
 
@@ -460,7 +443,7 @@ def test_screenshots_of_the_logout_pages(chromium, issuer, tenant, rp, logout_cl
             page.screenshot(path=SCREENSHOTS / f"{name}-{size}.png", full_page=True)
             assert (SCREENSHOTS / f"{name}-{size}.png").stat().st_size > 1000
 
-    sign_in_to_rp(page, issuer, rp, logout_client)
+    sign_in_to_rp(page, issuer, rp, rp_logout_client)
     page.goto(end_session_url(issuer, client_id=client.client_id))
     assert page.title() == "Sign out? · Acme"
     assert page.get_by_role("img").get_attribute("alt") == "Acme"

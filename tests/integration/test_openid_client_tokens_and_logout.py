@@ -61,15 +61,17 @@ def test_revoking_the_access_token_ends_its_grant(provider, issuer, confidential
     assert_dead(node, rp, api, tokens, user.sub)
 
 
-def test_rp_initiated_and_back_channel_logout(provider, issuer, logout_client, user, backchannel, node):
+def test_rp_initiated_and_back_channel_logout(provider, issuer, logout_client, user, rp, node):
+    """``rp`` is the RP's web server (its back-channel endpoint); ``node_rp`` its
+    openid-client half."""
     client, secret = logout_client
-    rp = node.configure(issuer, client, secret)
+    node_rp = node.configure(issuer, client, secret)
     browser = UserAgent(provider)
-    result, _ = node_sign_in(node, browser, rp)
+    result, _ = node_sign_in(node, browser, node_rp)
 
     url = node(
         "end_session_url",
-        rp=rp,
+        rp=node_rp,
         id_token_hint=result["tokens"]["id_token"],
         post_logout_redirect_uri=LOGGED_OUT,
         state="rp-state-1",
@@ -77,12 +79,12 @@ def test_rp_initiated_and_back_channel_logout(provider, issuer, logout_client, u
     assert url.startswith(f"{issuer}/end-session?")
     assert browser.sign_out(url) == f"{LOGGED_OUT}?state=rp-state-1"
 
-    (posted,) = backchannel.received
-    logout_token = node("verify_logout_token", rp=rp, token=posted["logout_token"])
+    (posted,) = rp.received
+    logout_token = node("verify_logout_token", rp=node_rp, token=posted["logout_token"])
     assert logout_token["header"]["typ"] == "logout+jwt"
     claims = logout_token["claims"]
     assert claims["sub"] == user.sub and claims["sid"] == result["claims"]["sid"]
     assert claims["events"] == {BACKCHANNEL_EVENT: {}}
 
-    again = node("authorize", rp=rp, redirect_uri=REDIRECT_URI)
+    again = node("authorize", rp=node_rp, redirect_uri=REDIRECT_URI)
     assert browser.asked_to_sign_in(again["url"])  # the OP session is gone
