@@ -97,18 +97,9 @@ Registration:        open (POST http://{HOST}:{PORT}/demo/register); session man
 """,
         flush=True,
     )
-    chalice = [
-        str(Path(sys.executable).with_name("chalice")),
-        "local",
-        "--host",
-        HOST,
-        "--port",
-        str(PORT),
-        "--stage",
-        STAGE,
-    ]
+    server = [sys.executable, "-m", "infra.devserver", "--host", HOST, "--port", str(PORT), "--stage", STAGE]
     try:
-        subprocess.run([*chalice, "--no-autoreload"], cwd=ROOT, env=env, check=False)
+        subprocess.run(server, cwd=ROOT, env=env, check=False)
     except KeyboardInterrupt:
         pass
     finally:

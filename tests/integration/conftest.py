@@ -58,8 +58,7 @@ def provider():
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "chalice-local.log").open("w")
-    chalice = str(Path(sys.executable).with_name("chalice"))
-    command = [chalice, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev", "--no-autoreload"]
+    command = [sys.executable, "-m", "infra.devserver", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"]
     server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -1,0 +1,75 @@
+"""The development server: ``chalice local``'s own server, as ``make run``, the integration
+suite and the benchmark run it, with two changes that make it behave like API Gateway:
+
+- every response leaves at once: Chalice's handler writes headers and body in two sends, and
+  without ``TCP_NODELAY`` the second waits for the client's delayed ACK (~40 ms a response:
+  discovery took 88 ms instead of 2 ms);
+- ``requestContext.identity.sourceIp`` is the address the request came from, as API Gateway
+  sets it, instead of Chalice's constant ``127.0.0.1``: the abuse limits count per source, and
+  the tests play several sources from different loopback addresses (127.0.0.2, ...).
+
+Everything else (routing, the Lambda event, the environment of the stage) is Chalice's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from chalice import local
+from chalice.cli.factory import CLIFactory
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Converter(local.LambdaEventConverter):
+    def __init__(self, base: local.LambdaEventConverter, source_ip: str) -> None:
+        self.__dict__.update(base.__dict__)
+        self._source_ip = source_ip
+
+    def create_lambda_event(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        event = super().create_lambda_event(*args, **kwargs)
+        event["requestContext"]["identity"]["sourceIp"] = self._source_ip
+        return event
+
+
+class Handler(local.ChaliceRequestHandler):
+    disable_nagle_algorithm = True
+
+    def __init__(self, request: Any, client_address: tuple[str, int], server: Any, app_object: Any, config: Any):
+        self.local_gateway = local.LocalGateway(app_object, config)
+        self.local_gateway.event_converter = _Converter(self.local_gateway.event_converter, client_address[0])
+        local.BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def log_message(self, format: str, *args: Any) -> None:  # the app logs one line per request itself
+        pass
+
+
+def create_server(host: str, port: int, stage: str) -> local.LocalDevServer:
+    config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name=stage)
+    app = config.chalice_app
+    # What chalice.local.create_local_server does: the app's current_request per thread.
+    local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
+    app.__class__ = local.CustomLocalChalice
+    return local.LocalDevServer(app, config, host, port, handler_cls=Handler)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--stage", default="dev")
+    args = parser.parse_args(argv)
+    # As `chalice local` does: the app's log lines on stdout, as Lambda would log them.
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    server = create_server(args.host, args.port, args.stage)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
