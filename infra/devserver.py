@@ -1,9 +1,10 @@
 """The development server: ``chalice local``'s own server, as ``make run``, the integration
-suite and the benchmark run it, with two changes that make it behave like API Gateway:
+suite and the benchmark run it, with three changes that make it behave like API Gateway:
 
 - every response leaves at once: Chalice's handler writes headers and body in two sends, and
   without ``TCP_NODELAY`` the second waits for the client's delayed ACK (~40 ms a response:
   discovery took 88 ms instead of 2 ms);
+- a listen backlog of 128 instead of 5, so a burst of parallel requests is queued, not reset;
 - ``requestContext.identity.sourceIp`` is the address the request came from, as API Gateway
   sets it, instead of Chalice's constant ``127.0.0.1``: the abuse limits count per source, and
   the tests play several sources from different loopback addresses (127.0.0.2, ...).
@@ -37,6 +38,12 @@ class _Converter(local.LambdaEventConverter):
         return event
 
 
+class Server(local.ThreadedHTTPServer):
+    # socketserver's default backlog of 5 resets connections in any burst of parallel
+    # requests (the abuse suite sends fifty at once); API Gateway has no such limit.
+    request_queue_size = 128
+
+
 class Handler(local.ChaliceRequestHandler):
     disable_nagle_algorithm = True
 
@@ -55,7 +62,7 @@ def create_server(host: str, port: int, stage: str) -> local.LocalDevServer:
     # What chalice.local.create_local_server does: the app's current_request per thread.
     local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
     app.__class__ = local.CustomLocalChalice
-    return local.LocalDevServer(app, config, host, port, handler_cls=Handler)
+    return local.LocalDevServer(app, config, host, port, handler_cls=Handler, server_cls=Server)
 
 
 def main(argv: list[str] | None = None) -> None:
