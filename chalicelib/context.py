@@ -33,6 +33,9 @@ class Context:
     tenant: TenantConfig
     issuer: str
     now: int
+    # The address the request came from (API Gateway's requestContext.identity.sourceIp):
+    # what the abuse limits count per source.
+    source: str = ""
 
     @property
     def settings(self) -> TenantSettings:

@@ -1,44 +1,50 @@
-"""Authenticate an end user by username and password, with brute-force protection."""
+"""Authenticate an end user by username and password, within the abuse limits.
+
+Every outcome costs one password hash: a right or wrong password, an unknown or disabled
+user, and an attempt the limits refuse. With the limits counting unknown usernames exactly
+as known ones, neither the answer nor its timing says whether an account exists.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from chalicelib.accounts import passwords
+from chalicelib.limits import login as limits
+from chalicelib.limits.login import Attempt
 from chalicelib.store import users
-from chalicelib.store.users import Login
-
-# After this many wrong passwords in a row, the account refuses passwords for LOCKOUT
-# seconds from the latest failure (RFC 6749 §4.3.2 and OWASP: throttle password guessing).
-MAX_FAILURES = 5
-LOCKOUT = 900
+from chalicelib.store.users import Login, normalize_username
+from chalicelib.tenancy.settings import TenantSettings
 
 
 @dataclass(frozen=True)
-class Locked:
-    """Too many recent failures: no password is checked until ``retry_after`` seconds pass."""
+class Limited:
+    """Too many attempts (on this account from this browser, or from this source): no
+    password is checked until ``retry_after`` seconds pass."""
 
     retry_after: int
 
 
-def authenticate(tenant_id: str, username: str, password: str, now: int) -> Login | Locked | None:
-    """The user's login record if the password is right; one DynamoDB read either way, plus
-    one write after a failure (or after the first success that follows failures).
+def attempt(tenant_id: str, username: str, source: str, device: str | None = None) -> Attempt:
+    return Attempt(tenant_id, normalize_username(username), source, device)
 
-    Unknown usernames cost the same hash verification as wrong passwords. A hash made with
-    older parameters is upgraded on a successful login (one extra write, once)."""
-    login = users.get_login(tenant_id, username)
+
+def authenticate(attempt: Attempt, password: str, settings: TenantSettings, now: int) -> Login | Limited | None:
+    """The user's login record if the password is right. The attempt is counted first (one
+    write); then one read, and after a failure one or two writes (the back-off). A hash made
+    with older parameters is upgraded on a successful login (one extra write, once)."""
+    wait = limits.admit(attempt, settings, now)
+    if wait is not None:
+        passwords.burn_time(password)
+        return Limited(wait)
+    login = users.get_login(attempt.tenant_id, attempt.username)
     if login is None or login.disabled:
         passwords.burn_time(password)
+        limits.failed(attempt, settings, now)
         return None
-    recent = login.failures if now - login.failed_at < LOCKOUT else 0
-    if recent >= MAX_FAILURES:
-        return Locked(LOCKOUT - (now - login.failed_at))
     if not passwords.verify_password(login.password_hash, password):
-        users.record_failure(tenant_id, login.username, recent + 1, now)
+        limits.failed(attempt, settings, now)
         return None
-    if login.failures:
-        users.clear_failures(tenant_id, login.username)
     if passwords.needs_rehash(login.password_hash):
-        users.set_password_hash(tenant_id, login.username, passwords.hash_password(password))
+        users.set_password_hash(attempt.tenant_id, login.username, passwords.hash_password(password))
     return login

@@ -107,6 +107,11 @@ def update_user(tenant_id: str, username: str, body: Mapping[str, Any]) -> Answe
     return show_user(tenant_id, username)
 
 
+def unlock_user(tenant_id: str, username: str) -> Answer:
+    cleared = user_admin.unlock(tenant_id, username)
+    return 200, {**user_view(user_admin.get_user_by_username(tenant_id, username)), "counters_cleared": cleared}
+
+
 def delete_user(tenant_id: str, username: str) -> Answer:
     user_admin.delete_user(tenant_id, username)
     return 204, {}

@@ -320,6 +320,15 @@ def enable_user(tenant_id: str, username: str) -> None:
     _print({"username": username, "status": "enabled"})
 
 
+@users.command("unlock")
+@click.argument("tenant_id")
+@click.argument("username")
+def unlock_user(tenant_id: str, username: str) -> None:
+    """Forget the user's failed sign-in attempts: every browser may try again at once."""
+    cleared = user_admin.unlock(tenant_id, username)
+    _print({"username": username, "status": "unlocked", "counters_cleared": cleared})
+
+
 def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
     """NAME=JSON pairs; a value that is not JSON is taken as a string."""
     values: dict[str, Any] = {}

@@ -86,6 +86,16 @@ def set_active(tenant_id: str, username: str, active: bool) -> User:
     return store.set_active(tenant_id, user.sub, normalize_username(username), active)
 
 
+def unlock(tenant_id: str, username: str) -> int:
+    """Lift the abuse limits on the user's account (failed attempts, back-off), from every
+    browser; how many counters were cleared. Source-address limits stay: they are not the
+    account's."""
+    from chalicelib.limits import login as limits
+
+    get_user_by_username(tenant_id, username)
+    return limits.unlock(tenant_id, normalize_username(username))
+
+
 def delete_user(tenant_id: str, username: str) -> None:
     user = get_user_by_username(tenant_id, username)
     store.delete_user(tenant_id, user.sub, username)

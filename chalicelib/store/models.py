@@ -103,9 +103,6 @@ class LoginItem(Item, discriminator="login"):
 
     sub = UnicodeAttribute()
     password_hash = UnicodeAttribute()
-    # Recent failed attempts (brute-force protection): how many, and the latest one's time.
-    failures = NumberAttribute(null=True)
-    failed_at = NumberAttribute(null=True)
     # A disabled user cannot log in (kept here too, so a login still reads one item).
     disabled = BooleanAttribute(null=True)
 

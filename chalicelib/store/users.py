@@ -44,8 +44,6 @@ class Login:
     username: str
     sub: str
     password_hash: str
-    failures: int = 0
-    failed_at: int = 0
     disabled: bool = False
 
 
@@ -67,8 +65,6 @@ def get_login(tenant_id: str, username: str) -> Login | None:
         name,
         item.sub,
         item.password_hash,
-        int(item.failures or 0),
-        int(item.failed_at or 0),
         bool(item.disabled),
     )
 
@@ -146,20 +142,6 @@ def delete_user(tenant_id: str, sub: str, username: str) -> None:
     with TransactWrite(connection=connection()) as transaction:
         transaction.delete(UserItem(tenant_id, USER + sub))
         transaction.delete(LoginItem(tenant_id, LOGIN + normalize_username(username)))
-
-
-def record_failure(tenant_id: str, username: str, failures: int, now: int) -> None:
-    """Count a failed password attempt (``failures`` is the new count)."""
-    item = LoginItem(tenant_id, LOGIN + normalize_username(username))
-    item.update(
-        actions=[LoginItem.failures.set(failures), LoginItem.failed_at.set(now)],
-        condition=LoginItem.sk.exists(),
-    )
-
-
-def clear_failures(tenant_id: str, username: str) -> None:
-    item = LoginItem(tenant_id, LOGIN + normalize_username(username))
-    item.update(actions=[LoginItem.failures.remove(), LoginItem.failed_at.remove()], condition=LoginItem.sk.exists())
 
 
 def _to_item(user: User) -> UserItem:

@@ -81,6 +81,19 @@ class TenantSettings:
     require_pkce: str = "public"
     allow_plain_pkce: bool = True
     key_backend: str = "secretsmanager"
+    # Abuse limits on password guessing (chalicelib.limits.login), per window of this many
+    # seconds: attempts from one source address (any account), attempts on one account from
+    # browsers that never signed in to it (and the password grant), attempts from a browser
+    # that did; and the failures allowed before each further one doubles the wait (1 s, 2 s,
+    # 4 s, ... up to a minute).
+    login_window: int = 900
+    login_attempts_per_source: int = 100
+    login_attempts_per_account: int = 10
+    login_attempts_per_device: int = 20
+    login_free_failures: int = 3
+    # How long a browser that signed in to an account is remembered as the owner's (it then
+    # escapes that account's lockout of strangers), in days.
+    device_trust_expire: int = 180
     branding: Branding = field(default_factory=Branding)
     extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
 

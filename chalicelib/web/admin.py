@@ -111,6 +111,12 @@ def user(ctx: Context, request: Incoming) -> Json:
     })  # fmt: skip
 
 
+@tenant_route(bp, BASE + "/users/{username}/unlock", ["POST"])
+def user_unlock(ctx: Context, request: Incoming) -> Json:
+    api, tenant_id, username = _api(), ctx.tenant.id, request.path["username"]
+    return answer(ctx, request, {"POST": lambda: api.unlock_user(tenant_id, username)})
+
+
 @tenant_route(bp, BASE + "/registration-tokens", ["POST"])
 def registration_tokens(ctx: Context, request: Incoming) -> Json:
     api, tenant_id = _api(), ctx.tenant.id

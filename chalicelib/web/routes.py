@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
@@ -101,7 +101,15 @@ def build_context(tenant_id: str, values: Incoming) -> Context:
     tenant = resolve_tenant(tenant_id)
     if tenant is None:
         raise NotFound("no such tenant")
-    return Context(tenant=tenant, issuer=issuer(base, tenant.id), now=int(clock()))
+    return Context(tenant=tenant, issuer=issuer(base, tenant.id), now=int(clock()), source=source_ip(values.context))
+
+
+def source_ip(request_context: Mapping[str, object]) -> str:
+    """API Gateway's (and the dev server's) view of the caller's address; never a header a
+    client could set, such as X-Forwarded-For."""
+    identity = request_context.get("identity")
+    address = identity.get("sourceIp") if isinstance(identity, Mapping) else None
+    return address if isinstance(address, str) and len(address) <= 64 else ""
 
 
 def render_error(error: OAuthError, page: bool, state: PageState) -> Response:

@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from chalicelib.accounts.authenticate import authenticate
+from chalicelib.accounts.authenticate import attempt, authenticate
 from chalicelib.admin import AdminError
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
 from chalicelib.opaque import digest
+from chalicelib.tenancy.settings import TenantSettings
 from tests.unit.conftest import PASSWORD, REDIRECT_URI
 
 NOW = 1_800_000_000
@@ -78,13 +79,17 @@ def test_client_ids_are_unique_per_tenant(tenant):
         )
 
 
+def sign_in(tenant_id: str, username: str, password: str):
+    return authenticate(attempt(tenant_id, username, "192.0.2.1"), password, TenantSettings(), NOW)
+
+
 def test_passwords_are_argon2id_hashes_and_usernames_case_insensitive(tenant, table_items):
     user = user_admin.create_user(tenant.id, "Alice", PASSWORD, {"email": "a@example.com"})
     dump = json.dumps(table_items())
     assert PASSWORD not in dump and "$argon2id$v=19$m=19456,t=2,p=1$" in dump
-    assert authenticate(tenant.id, "ALICE", PASSWORD, NOW).sub == user.sub
-    assert authenticate(tenant.id, "alice", "wrong", NOW) is None
-    assert authenticate(tenant.id, "bob", PASSWORD, NOW) is None
+    assert sign_in(tenant.id, "ALICE", PASSWORD).sub == user.sub
+    assert sign_in(tenant.id, "alice", "wrong") is None
+    assert sign_in(tenant.id, "bob", PASSWORD) is None
     with pytest.raises(AdminError):
         user_admin.create_user(tenant.id, "alice", PASSWORD)
 
@@ -93,7 +98,7 @@ def test_user_sub_is_opaque_and_survives_a_password_change(tenant):
     user = user_admin.create_user(tenant.id, "alice", PASSWORD)
     assert "alice" not in user.sub and len(user.sub) >= 22
     user_admin.set_password(tenant.id, "alice", "another good password")
-    assert authenticate(tenant.id, "alice", "another good password", NOW).sub == user.sub
+    assert sign_in(tenant.id, "alice", "another good password").sub == user.sub
 
 
 @pytest.mark.parametrize(

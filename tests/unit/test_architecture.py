@@ -53,7 +53,7 @@ def test_protocol_core_knows_no_framework_templates_or_aws_sdk():
 
 
 def test_store_and_keys_do_not_reach_up():
-    for package in ("store", "keys", "accounts", "tenancy"):
+    for package in ("store", "keys", "accounts", "tenancy", "limits"):
         for path in modules(package):
             upward = {
                 name
@@ -61,6 +61,12 @@ def test_store_and_keys_do_not_reach_up():
                 if name.startswith(("chalicelib.oidc", "chalicelib.web", "chalicelib.admin"))
             }
             assert not upward, f"{path} imports {upward}"
+
+
+def test_the_abuse_limits_are_counted_in_one_place():
+    """Every limit goes through chalicelib.limits (whom to count) and store.limits (counting):
+    the endpoints and admin actions that need one ask chalicelib.limits, never the store."""
+    assert importing("chalicelib.store.limits") == {"limits"}
 
 
 def test_boto3_is_not_imported_at_runtime():

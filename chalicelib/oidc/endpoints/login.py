@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from chalicelib import events, hooks
-from chalicelib.accounts.authenticate import Locked, authenticate
+from chalicelib.accounts import authenticate as accounts
+from chalicelib.accounts import devices
 from chalicelib.context import Context
 from chalicelib.oidc import flow, interaction
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied
 from chalicelib.oidc.response_modes import origin
-from chalicelib.oidc.results import Page, Redirect, Result
+from chalicelib.oidc.results import Cookie, Json, Page, Redirect, Result
 from chalicelib.opaque import new_token
 from chalicelib.store import authorizations
 from chalicelib.store.consents import get_consent
 from chalicelib.store.sessions import Session
+from chalicelib.store.users import Login
+
+DAY = 86400
+# The same words whether or not the account exists, and whatever was limited (the account,
+# this browser, or the source address): they must not tell an attacker anything.
+WRONG = "Wrong username or password."
+LIMITED = "Too many attempts. Try again in {wait}."
 
 
 def login_page(ctx: Context, ticket: str | None) -> Result:
@@ -30,16 +39,10 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
     def step(request: AuthorizationRequest) -> Result:
         if form.get("action") == "cancel":
             raise AccessDenied("the end user cancelled the login")
-        username, password = form.get("username", ""), form.get("password", "")
-        account = authenticate(ctx.tenant.id, username, password, ctx.now) if username and password else None
-        if isinstance(account, Locked):
-            events.emit("login_locked", ctx.tenant.id, client_id=request.client.client_id)
-            minutes = -(-account.retry_after // 60)
-            error = f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
-            return _form(request, ticket, error=error, username=username, status=429)
-        if account is None:
-            events.emit("login_failed", ctx.tenant.id, client_id=request.client.client_id)
-            return _form(request, ticket, error="Wrong username or password.", username=username, status=401)
+        checked = _check_password(ctx, request, form, cookies, ticket)
+        if isinstance(checked, Page):
+            return checked
+        account, trusted = checked
         events.emit("user_logged_in", ctx.tenant.id, client_id=request.client.client_id, sub=account.sub)
         session = Session(
             tenant_id=ctx.tenant.id,
@@ -56,13 +59,49 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
             # OIDC_AFTER_USERLOGIN_HOOK: the user is logged in, and goes where the hook says;
             # the hook's page brings them back to the authorization endpoint.
             authorizations.commit(ctx.tenant.id, now=ctx.now, new_session=session, ended_session=login.replaces)
-            return Redirect(detour, cookies=flow.session_cookies(ctx, login))
+            return Redirect(detour, cookies=(*flow.session_cookies(ctx, login), *trusted))
         consent = None
         if request.client.reuse_consent and "consent" not in request.prompt:
             consent = get_consent(ctx.tenant.id, account.sub, request.client.client_id, ctx.now)
-        return flow.proceed(ctx, request, login, consent, fresh_login=True)
+        return with_cookies(flow.proceed(ctx, request, login, consent, fresh_login=True), trusted)
 
     return flow.run(ctx, payload["p"], step)
+
+
+def _check_password(
+    ctx: Context, request: AuthorizationRequest, form: Mapping[str, str], cookies: Mapping[str, str], ticket: str
+) -> tuple[Login, tuple[Cookie, ...]] | Page:
+    """The account and, for a browser not yet known to it, a device cookie; or the form again
+    with what went wrong (the same words for unknown and known accounts)."""
+    username, password = form.get("username", ""), form.get("password", "")
+    if not (username and password):
+        return _form(request, ticket, error=WRONG, username=username, status=401)
+    attempt = accounts.attempt(ctx.tenant.id, username, ctx.source)
+    lifetime = ctx.settings.device_trust_expire * DAY
+    device = devices.recognize(ctx.tenant.id, attempt.username, cookies.get(devices.COOKIE), ctx.now, lifetime)
+    account = accounts.authenticate(replace(attempt, device=device), password, ctx.settings, ctx.now)
+    if isinstance(account, accounts.Limited):
+        events.emit("login_limited", ctx.tenant.id, client_id=request.client.client_id, known_device=bool(device))
+        minutes = -(-account.retry_after // 60)
+        error = LIMITED.format(wait=f"{minutes} minute{'s' if minutes > 1 else ''}")
+        return _form(request, ticket, error=error, username=username, status=429)
+    if account is None:
+        events.emit("login_failed", ctx.tenant.id, client_id=request.client.client_id)
+        return _form(request, ticket, error=WRONG, username=username, status=401)
+    return account, (() if device else (_device_cookie(ctx, attempt.username),))
+
+
+def with_cookies(result: Result, cookies: tuple[Cookie, ...]) -> Result:
+    if not cookies or isinstance(result, Json):
+        return result
+    return replace(result, cookies=(*result.cookies, *cookies))
+
+
+def _device_cookie(ctx: Context, username: str) -> Cookie:
+    """This browser now knows the account's password: later attempts on the account from it
+    are counted apart from strangers' (chalicelib.accounts.devices)."""
+    lifetime = ctx.settings.device_trust_expire * DAY
+    return Cookie(devices.COOKIE, devices.issue(ctx.tenant.id, username, ctx.now), max_age=lifetime)
 
 
 def _form(

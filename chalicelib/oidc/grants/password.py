@@ -1,6 +1,7 @@
 """The resource owner password credentials grant (RFC 6749 §4.3), off unless the tenant
 enables it (the seed's OIDC_GRANT_TYPE_PASSWORD_ENABLE). The same brute-force protection as
-the login page guards it (RFC 6749 §4.3.2)."""
+the login page guards it (RFC 6749 §4.3.2), counted per account and per source address: a
+client has no browser to be recognized by, so its attempts always count as a stranger's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import events
-from chalicelib.accounts.authenticate import Locked, authenticate
+from chalicelib.accounts import authenticate as accounts
 from chalicelib.context import Context
 from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import InvalidGrant
@@ -23,13 +24,14 @@ from chalicelib.store.users import get_user
 
 def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
     scopes = grantable(parse_scope(params.get("scope")), client.scopes, tenant_scopes(ctx.settings))
-    account = authenticate(ctx.tenant.id, params["username"], params["password"], ctx.now)
-    if isinstance(account, Locked):
-        events.emit("login_locked", ctx.tenant.id, client_id=client.client_id)
-        raise InvalidGrant("too many failed attempts: try again later")
+    attempt = accounts.attempt(ctx.tenant.id, params["username"], ctx.source)
+    account = accounts.authenticate(attempt, params["password"], ctx.settings, ctx.now)
+    if isinstance(account, accounts.Limited):
+        events.emit("login_limited", ctx.tenant.id, client_id=client.client_id, grant_type="password")
+        raise InvalidGrant("too many attempts: try again later")
     user = get_user(ctx.tenant.id, account.sub) if account is not None else None
     if user is None or not user.active:
-        events.emit("login_failed", ctx.tenant.id, client_id=client.client_id)
+        events.emit("login_failed", ctx.tenant.id, client_id=client.client_id, grant_type="password")
         raise InvalidGrant("wrong username or password")
     events.emit("user_logged_in", ctx.tenant.id, client_id=client.client_id, sub=user.sub, grant_type="password")
     grant = Grant(client=client, sub=user.sub, scopes=scopes, auth_time=ctx.now, gid=new_id())

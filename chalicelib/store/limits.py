@@ -1,0 +1,138 @@
+"""Abuse-limit counters: one item per subject and time window, counted atomically.
+
+A counter's key names its window (``<name>#<subject>#<window index>``), so every count is the
+same single conditional ``ADD`` whatever the time, and DynamoDB's TTL removes old windows. The
+condition is part of the write: of any number of parallel attempts, at most ``limit`` are
+counted (and so admitted) in a window; the others write nothing. Subjects arrive here already
+one-way (keyed digests), so the table holds no address or username of whoever was counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pynamodb.attributes import NumberAttribute
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.store.models import Item, at, connection
+
+PREFIX = "limit#"
+
+
+class LimitItem(Item, discriminator="limit"):
+    n = NumberAttribute(null=True)  # attempts admitted in the window
+    f = NumberAttribute(null=True)  # of which failed (drives the back-off)
+    until = NumberAttribute(null=True)  # no attempt is admitted before this time (back-off)
+
+
+@dataclass(frozen=True)
+class Counter:
+    name: str  # what is counted: "login-source", "login-account", ...
+    subject: str  # whom: a keyed digest of the address, account or device
+    limit: int  # attempts admitted per window
+    window: int  # seconds
+
+    def key(self, now: int) -> str:
+        return f"{PREFIX}{self.name}#{self.subject}#{now // self.window}"
+
+    def window_end(self, now: int) -> int:
+        return (now // self.window + 1) * self.window
+
+
+def admit(tenant_id: str, counters: Sequence[Counter], now: int) -> int | None:
+    """Count one attempt against every counter, all or none, in one write. None when admitted;
+    when a counter is full or backing off, the seconds until it admits again (and nothing was
+    counted)."""
+    items = [_item(tenant_id, counter, now) for counter in counters]
+    # An UpdateItem writes only what it names: the kind too, so the item reads back as a LimitItem.
+    actions = [
+        [LimitItem.kind.set(LimitItem), LimitItem.n.add(1), LimitItem.ttl.set(at(c.window_end(now) + c.window))]
+        for c in counters
+    ]
+    conditions = [_admits(counter, now) for counter in counters]
+    if len(items) == 1:
+        try:
+            items[0].update(actions=actions[0], condition=conditions[0])
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return _retry_after(counters[0], _stored(items[0]), now)
+        return None
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            for item, action, condition in zip(items, actions, conditions, strict=True):
+                transaction.update(item, actions=action, condition=condition, return_values="ALL_OLD")
+    except TransactWriteError as error:
+        if error.cause_response_code != "TransactionCanceledException":
+            raise
+        waits = []
+        for counter, reason in zip(counters, error.cancellation_reasons, strict=True):
+            if reason is None or reason.code != "ConditionalCheckFailed":
+                continue
+            stored = LimitItem.from_raw_data(reason.raw_item) if reason.raw_item else None
+            waits.append(_retry_after(counter, stored, now))
+        if not waits:  # cancelled by a conflicting transaction, not by a limit: not a "no"
+            raise
+        return max(waits)
+    return None
+
+
+def fail(tenant_id: str, counter: Counter, now: int, free: int, cap: int) -> None:
+    """Record a failed attempt: after ``free`` failures in the window, each one makes the
+    subject wait twice as long as the previous one did (1 s, 2 s, 4 s, ... at most ``cap``)
+    before its next attempt is admitted."""
+    item = _item(tenant_id, counter, now)
+    item.update(actions=[LimitItem.f.add(1)])  # PynamoDB loads the counts it leaves
+    failures = int(item.f or 0)
+    if failures <= free:
+        return
+    until = now + min(cap, 2 ** (failures - free - 1))
+    if item.until is not None and int(item.until) >= until:
+        return
+    try:
+        item.update(
+            actions=[LimitItem.until.set(until)],
+            condition=LimitItem.until.does_not_exist() | (LimitItem.until < until),
+        )
+    except UpdateError as error:  # a parallel failure set a later time: that one stands
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def clear(tenant_id: str, prefix: str) -> int:
+    """Delete every counter whose key starts with ``limit#<prefix>`` (an admin's unlock);
+    how many there were."""
+    cleared = 0
+    for item in LimitItem.query(tenant_id, LimitItem.sk.startswith(PREFIX + prefix)):
+        item.delete()
+        cleared += 1
+    return cleared
+
+
+def _item(tenant_id: str, counter: Counter, now: int) -> LimitItem:
+    return LimitItem(tenant_id, counter.key(now))
+
+
+def _admits(counter: Counter, now: int):
+    below = LimitItem.n.does_not_exist() | (LimitItem.n < counter.limit)
+    return below & (LimitItem.until.does_not_exist() | (LimitItem.until <= now))
+
+
+def _stored(item: LimitItem) -> LimitItem | None:
+    try:
+        item.refresh(consistent_read=True)
+    except LimitItem.DoesNotExist:
+        return None
+    return item
+
+
+def _retry_after(counter: Counter, stored: LimitItem | None, now: int) -> int:
+    """When the refused subject may try again: after its back-off, or, once the window is
+    full, when the next window starts."""
+    if stored is not None and stored.n is not None and int(stored.n) >= counter.limit:
+        return max(1, counter.window_end(now) - now)
+    if stored is not None and stored.until is not None:
+        return max(1, int(stored.until) - now)
+    return 1
