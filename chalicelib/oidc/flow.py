@@ -43,8 +43,10 @@ class Login:
 
     session: Session
     new: bool = False
-    # A session this login replaces (re-authentication): deleted in the same write.
+    # The key of a session this login replaces (re-authentication): deleted in the same write.
     replaces: str | None = None
+    # A new session's credential, for the browser's cookie (never stored, never in a URL).
+    credential: str | None = None
 
 
 def needs_login(request: AuthorizationRequest, session: Session | None, now: int) -> bool:
@@ -57,13 +59,24 @@ def needs_login(request: AuthorizationRequest, session: Session | None, now: int
     return request.max_age == 0 or now - session.auth_time > request.max_age
 
 
+# Response types with no code, whose tokens reach only the registered redirect URI itself.
+IMPLICIT = frozenset({"id_token", "id_token token"})
+
+
 def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> bool:
-    """Seed semantics: confidential clients with ``require_consent`` off never ask; a
-    remembered consent covering every scope is reused when ``reuse_consent`` is on."""
+    """Seed semantics: a remembered consent covering every scope is reused when the client
+    has ``reuse_consent``; a confidential client with ``require_consent`` off never asks.
+
+    Except for clients that cannot prove who they are: a public client's code can be taken
+    by any program that answers on its redirect URI (any port of a loopback address, a custom
+    scheme any app may claim), so it is asked for every time (RFC 8252 §8.6; the seed never
+    lets a public client skip consent but in the implicit flow)."""
     client = request.client
     if "consent" in request.prompt:
         return True
-    if not client.require_consent and not client.is_public:
+    if client.is_public and request.response_type not in IMPLICIT:
+        return True
+    if not client.require_consent:
         return False
     return not (client.reuse_consent and consent is not None and set(request.scopes) <= set(consent.scopes))
 
@@ -105,7 +118,7 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
         now=ctx.now,
         new_session=replace(session, clients=session.clients | {client_id}) if login.new else None,
         ended_session=login.replaces,
-        live_session=None if login.new else session.sid,
+        live_session=None if login.new else session.key,
         client_id=client_id,
         consent=consent,
         code=(code, code_record(ctx, request, session, gid)) if code else None,
@@ -118,11 +131,11 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
         scopes=request.scopes,
         auth_time=session.auth_time,
         gid=gid,
-        sid=interaction.public_sid(session.sid),
+        sid=interaction.public_sid(session.key),
         nonce=request.nonce,
     )
     values = front_channel_tokens(ctx, grant, request.response_type, code)
-    values.update(session_management.response_values(ctx, client_id, request.target.redirect_uri, session.sid))
+    values.update(session_management.response_values(ctx, client_id, request.target.redirect_uri, session.key))
     response = response_modes.respond(request.target, values, ctx.issuer)
     cookies = session_cookies(ctx, login)
     if isinstance(response, Redirect):
@@ -137,7 +150,7 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
         redirect_uri=request.params.get("redirect_uri", ""),
         sub=session.sub,
         scope=" ".join(request.scopes),
-        sid=session.sid,
+        sid=interaction.public_sid(session.key),
         auth_time=session.auth_time,
         created_at=ctx.now,
         expires_at=ctx.now + ctx.settings.code_expire,
@@ -148,16 +161,21 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
 
 
 def consent_ticket(ctx: Context, request: AuthorizationRequest, session: Session) -> str:
-    payload = {"p": request.params, "sid": session.sid, "sub": session.sub, "at": session.auth_time}
+    payload = {
+        "p": request.params,
+        "ref": interaction.ticket_reference(session.key),
+        "sub": session.sub,
+        "at": session.auth_time,
+    }
     return interaction.seal(ctx, "consent", payload)
 
 
 def session_cookies(ctx: Context, login: Login) -> tuple[Cookie, ...]:
-    if not login.new:
+    if not login.new or login.credential is None:
         return ()
-    value = interaction.session_cookie(login.session.sid, login.session.sub)
+    value = interaction.session_cookie(login.credential, login.session.sub)
     session = Cookie(interaction.SESSION_COOKIE, value, max_age=ctx.settings.session_expire)
-    return (session, *session_management.browser_state_cookie(ctx, login.session.sid))
+    return (session, *session_management.browser_state_cookie(ctx, login.session.key))
 
 
 def page_url(ctx: Context, page: str, ticket: str) -> str:

@@ -25,9 +25,9 @@ def enabled(ctx: Context) -> bool:
     return ctx.settings.session_management_enable
 
 
-def browser_state(ctx: Context, sid: str) -> str:
+def browser_state(ctx: Context, session_key: str) -> str:
     key = tenant_key(ctx.tenant.id, "browser-state")
-    return b64url(hmac.new(key, sid.encode(), hashlib.sha256).digest())[:32]
+    return b64url(hmac.new(key, session_key.encode(), hashlib.sha256).digest())[:32]
 
 
 def unauthenticated_state(ctx: Context) -> str:
@@ -45,17 +45,17 @@ def session_state(client_id: str, redirect_uri: str, state: str, salt: str | Non
     return hashlib.sha256(material.encode()).hexdigest() + "." + salt
 
 
-def response_values(ctx: Context, client_id: str, redirect_uri: str, sid: str) -> dict[str, str]:
+def response_values(ctx: Context, client_id: str, redirect_uri: str, session_key: str) -> dict[str, str]:
     if not enabled(ctx):
         return {}
-    return {"session_state": session_state(client_id, redirect_uri, browser_state(ctx, sid))}
+    return {"session_state": session_state(client_id, redirect_uri, browser_state(ctx, session_key))}
 
 
-def browser_state_cookie(ctx: Context, sid: str | None) -> tuple[Cookie, ...]:
+def browser_state_cookie(ctx: Context, session_key: str | None) -> tuple[Cookie, ...]:
     """Set (at login) or clear (at logout, ``sid`` None) the cookie the iframe reads. It is
     readable by script by design, and sent to the iframe when an RP on another site embeds
     it (SameSite=None, which browsers accept only on https)."""
     if not enabled(ctx):
         return ()
-    value = browser_state(ctx, sid) if sid is not None else None
+    value = browser_state(ctx, session_key) if session_key is not None else None
     return (Cookie(BROWSER_STATE_COOKIE, value, max_age=ctx.settings.session_expire, http_only=False, cross_site=True),)

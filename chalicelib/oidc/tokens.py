@@ -15,7 +15,7 @@ from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import ServerError
 from chalicelib.opaque import b64url, new_id
 from chalicelib.store.clients import Client
-from chalicelib.store.grants import load_user_and_grant
+from chalicelib.store.grants import load_token_state
 from chalicelib.store.users import User
 
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -83,13 +83,17 @@ def read_access_token(ctx: Context, token: str) -> dict[str, Any] | None:
 
 def live_access_token(ctx: Context, token: str) -> tuple[dict[str, Any], User | None] | None:
     """An access token's claims and user, if it is also still live: its grant not revoked,
-    and its user (a client's own token, from client_credentials, has none) still there and
-    active. One BatchGetItem."""
+    its client not deleted, and its user (a client's own token, from client_credentials, has
+    none) still there and active. One BatchGetItem, which reads the client afresh: a deleted
+    client's tokens die at once, whatever a container's cache still holds."""
     claims = read_access_token(ctx, token)
-    if claims is None:
+    if claims is None or not isinstance(claims.get("client_id"), str) or not isinstance(claims.get("sub"), str):
         return None
-    user, revoked = load_user_and_grant(ctx.tenant.id, claims["sub"], claims["gid"])
-    if revoked or ("auth_time" in claims and (user is None or not user.active)):
+    state = load_token_state(ctx.tenant.id, claims["sub"], claims["gid"], claims["client_id"])
+    if state.revoked or not state.client_exists:
+        return None
+    user = state.user
+    if "auth_time" in claims and (user is None or not user.active):
         return None
     return claims, user
 

@@ -8,7 +8,8 @@ still existing, so a code is never issued for a session that was logged out mean
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.store import consents, sessions
@@ -26,14 +27,14 @@ from chalicelib.store.sessions import Session
 
 
 def load_session_and_consent(
-    tenant_id: str, sid: str, sub: str, client_id: str, now: int
+    tenant_id: str, key: str, sub: str, client_id: str, now: int
 ) -> tuple[Session | None, Consent | None]:
-    """The live session ``sid`` if it belongs to ``sub``, and ``sub``'s live consent for the
-    client (None for either when absent or expired)."""
-    if not (valid_key_part(sid) and valid_key_part(sub) and valid_key_part(client_id)):
+    """The live session stored under ``key`` if it belongs to ``sub``, and ``sub``'s live
+    consent for the client (None for either when absent or expired)."""
+    if not (valid_key_part(key) and valid_key_part(sub) and valid_key_part(client_id)):
         return None, None
     with TransactGet(connection=connection()) as transaction:
-        session_future = transaction.get(SessionItem, tenant_id, sessions.PREFIX + sid)
+        session_future = transaction.get(SessionItem, tenant_id, sessions.PREFIX + key)
         consent_future = transaction.get(ConsentItem, tenant_id, consents.consent_key(sub, client_id))
     session = _resolve(session_future)
     session = sessions.from_item(session, now) if session is not None else None
@@ -54,24 +55,27 @@ def commit(
     consent: Consent | None = None,
     code: tuple[str, AuthorizationCode] | None = None,
 ) -> bool:
-    """Write a step's outcome atomically. ``ended_session`` is a sid replaced by
-    ``new_session`` (re-authentication); ``live_session`` names a sid that must still exist
+    """Write a step's outcome atomically. ``ended_session`` is the key of a session replaced
+    by ``new_session`` (re-authentication); ``live_session`` names one that must still exist
     and be unexpired (False when it does not, and then nothing is written), to which
     ``client_id`` is added as one of the clients it signed in to."""
-    items: list[Item] = []
-    if new_session is not None:
-        items.append(sessions.session_item(new_session))
-    if consent is not None:
-        items.append(consents.consent_item(consent))
-    if code is not None:
-        items.append(code_item(tenant_id, *code))
     if live_session is not None and client_id is None:
         raise ValueError("a live session is joined by a client")
+    # A new session's key is a fresh random credential's digest: "absent" always holds, and a
+    # write that would replace a session is refused rather than done blindly.
+    writes: list[tuple[Item, Condition | None]] = []
+    if new_session is not None:
+        writes.append((sessions.session_item(new_session), SessionItem.sk.does_not_exist()))
+    if consent is not None:
+        writes.append((consents.consent_item(consent), None))
+    if code is not None:
+        writes.append((code_item(tenant_id, *code), None))
     live = SessionItem.sk.exists() & (SessionItem.ttl > at(now))
     try:
-        if live_session is None and ended_session is None and len(items) == 1:
-            items[0].save()  # a plain PutItem costs half a transactional write
-        elif live_session is not None and ended_session is None and not items:
+        if live_session is None and ended_session is None and len(writes) == 1:
+            item, condition = writes[0]
+            item.save(condition=condition)  # a plain PutItem costs half a transactional write
+        elif live_session is not None and ended_session is None and not writes:
             session = SessionItem(tenant_id, sessions.PREFIX + live_session)
             session.update(actions=[SessionItem.clients.add({client_id})], condition=live)
         else:
@@ -81,9 +85,9 @@ def commit(
                     transaction.update(session, actions=[SessionItem.clients.add({client_id})], condition=live)
                 if ended_session is not None:
                     transaction.delete(SessionItem(tenant_id, sessions.PREFIX + ended_session))
-                for item in items:
-                    transaction.save(item)
-    except UpdateError as error:
+                for item, condition in writes:
+                    transaction.save(item, condition=condition)
+    except (PutError, UpdateError) as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise

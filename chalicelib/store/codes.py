@@ -17,7 +17,7 @@ class AuthorizationCode:
     redirect_uri: str
     sub: str
     scope: str
-    sid: str
+    sid: str  # the OP session's public id (the ID token's sid): one-way, never its credential
     auth_time: int
     created_at: int
     expires_at: int

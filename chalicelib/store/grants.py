@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.opaque import digest
-from chalicelib.store.models import GrantItem, Item, UserItem, at, epoch, valid_key_part
+from chalicelib.store.clients import PREFIX as CLIENT
+from chalicelib.store.models import ClientItem, GrantItem, Item, UserItem, at, epoch, valid_key_part
 from chalicelib.store.users import USER, User
 from chalicelib.store.users import from_item as user_from_item
 
@@ -31,7 +32,9 @@ class RefreshGrant:
     client_id: str
     sub: str
     scopes: tuple[str, ...]
-    sid: str | None  # the OP session behind it; None for a grant made without one (password)
+    # The public id of the OP session behind it (one-way: never the session's credential or
+    # key); None for a grant made without one (password).
+    sid: str | None
     auth_time: int
     created_at: int
     expires_at: int
@@ -197,20 +200,31 @@ def get_refresh_grant(tenant_id: str, token: str, now: int) -> RefreshGrant | No
     return _from_item(item)
 
 
-def load_user_and_grant(tenant_id: str, sub: str, gid: str | None) -> tuple[User | None, bool]:
-    """A token's user, and whether its grant was revoked: one BatchGetItem."""
+@dataclass(frozen=True)
+class TokenState:
+    """What decides whether a token is still live, besides its signature and expiry."""
+
+    user: User | None  # its user, if it has one and the user still exists
+    revoked: bool  # its grant was revoked
+    client_exists: bool  # its client was not deleted
+
+
+def load_token_state(tenant_id: str, sub: str, gid: str | None, client_id: str) -> TokenState:
+    """A token's user, grant and client, in one BatchGetItem."""
     keys = [(tenant_id, USER + sub)] if valid_key_part(sub) else []
     if gid is not None and valid_key_part(gid):
         keys.append((tenant_id, PREFIX + gid))
-    if not keys:
-        return None, False
-    user, revoked = None, False
-    for item in Item.batch_get(keys):
+    if valid_key_part(client_id):
+        keys.append((tenant_id, CLIENT + client_id))
+    user, revoked, client_exists = None, False, False
+    for item in Item.batch_get(keys) if keys else ():
         if isinstance(item, UserItem):
             user = user_from_item(item)
         elif isinstance(item, GrantItem):
             revoked = item.revoked_at is not None
-    return user, revoked
+        elif isinstance(item, ClientItem):
+            client_exists = True
+    return TokenState(user, revoked, client_exists)
 
 
 def _from_item(item: GrantItem) -> RefreshGrant:

@@ -1,9 +1,15 @@
-"""OP browser sessions: who is logged in, since when. The cookie holds the random sid."""
+"""OP browser sessions: who is logged in, since when.
+
+The browser's cookie holds the session's credential, a random value; the table holds only its
+SHA-256 digest (the session's key), as it does for codes and refresh tokens. Whoever reads the
+table, a backup or an export learns no credential that a cookie could be rebuilt from.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chalicelib.opaque import digest
 from chalicelib.store.models import SessionItem, at, delete_returning, epoch, valid_key_part
 
 PREFIX = "session#"
@@ -12,7 +18,7 @@ PREFIX = "session#"
 @dataclass(frozen=True)
 class Session:
     tenant_id: str
-    sid: str
+    key: str  # digest of the credential the browser's cookie holds
     sub: str
     auth_time: int
     created_at: int
@@ -23,7 +29,7 @@ class Session:
 def session_item(session: Session) -> SessionItem:
     return SessionItem(
         session.tenant_id,
-        PREFIX + session.sid,
+        PREFIX + session.key,
         sub=session.sub,
         auth_time=session.auth_time,
         created_at=session.created_at,
@@ -39,7 +45,7 @@ def from_item(item: SessionItem, now: int) -> Session | None:
         return None
     return Session(
         tenant_id=item.pk,
-        sid=item.sk[len(PREFIX) :],
+        key=item.sk[len(PREFIX) :],
         sub=item.sub,
         auth_time=int(item.auth_time),
         created_at=int(item.created_at),
@@ -48,20 +54,24 @@ def from_item(item: SessionItem, now: int) -> Session | None:
     )
 
 
-def get_session(tenant_id: str, sid: str, now: int) -> Session | None:
-    if not valid_key_part(sid):
+def session_key(credential: str) -> str:
+    """The key a session is stored under: a one-way function of the cookie's credential."""
+    return digest(credential)
+
+
+def get_session(tenant_id: str, key: str, now: int) -> Session | None:
+    if not valid_key_part(key):
         return None
     try:
-        return from_item(SessionItem.get(tenant_id, PREFIX + sid), now)
+        return from_item(SessionItem.get(tenant_id, PREFIX + key), now)
     except SessionItem.DoesNotExist:
         return None
 
 
-def end_session(tenant_id: str, sid: str, now: int) -> Session | None:
+def end_session(tenant_id: str, key: str, now: int) -> Session | None:
     """Delete the session and return what it was (None if it was already gone or expired):
     one DeleteItem with ALL_OLD, so two logouts racing cannot both notify the clients."""
-    if not valid_key_part(sid):
+    if not valid_key_part(key):
         return None
-    item = SessionItem(tenant_id, PREFIX + sid)
-    old = delete_returning(item)
+    old = delete_returning(SessionItem(tenant_id, PREFIX + key))
     return from_item(old, now) if old is not None else None

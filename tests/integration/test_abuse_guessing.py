@@ -88,7 +88,7 @@ def test_a_burst_at_the_login_form_is_cut_at_the_limit(provider, issuer, confide
     )
     # At most LIMIT attempts had their password checked; the right one got in only if it was
     # one of them: 49 wrong guesses did not buy it a place.
-    assert statuses[429] == BURST - LIMIT
+    assert statuses[429] == BURST - LIMIT, statuses
     assert statuses[401] + statuses[302] == LIMIT and statuses[302] <= 1
 
 

@@ -91,7 +91,8 @@ def test_round_trip_budgets(provider, issuer, tenant, warm):
         ).raise_for_status(),
     )
 
-    assert meter.dynamodb("authorize", "login", "consent", "token", "userinfo") <= 7
+    # 8 while the login's new abuse-limit write is not yet paid back elsewhere (target: 7).
+    assert meter.dynamodb("authorize", "login", "consent", "token", "userinfo") <= 8
     assert meter.dynamodb("silent", "silent_token") <= 4
     assert meter.dynamodb("userinfo") <= 1
     assert meter.dynamodb("refresh") == meter.dynamodb("revoke") == 1  # one conditional write each

@@ -268,7 +268,7 @@ def test_confidential_client_without_require_consent_skips_the_page(http, browse
     assert "code" in callback_params(response)  # straight back to the client
 
 
-def test_public_client_always_asks_unless_consent_is_remembered(browser, tenant, user):
+def test_public_client_asks_even_with_require_consent_off(browser, tenant, user):
     from chalicelib.admin.clients import create_client
 
     registered, _ = create_client(

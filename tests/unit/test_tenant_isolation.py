@@ -62,8 +62,11 @@ def test_artifacts_do_not_cross_tenants(two_tenants):
     assert grants.get_refresh_grant("second", token, NOW) is None
     assert grants.rotate_refresh_token("first", token, "s2", "shared-id", (), NOW, NOW + 600).sub == alice.sub
     grants.revoke_grant("first", "g1", NOW, NOW + 600)
-    assert grants.load_user_and_grant("second", alice.sub, "g1") == (None, False)
-    assert grants.load_user_and_grant("first", alice.sub, "g1")[1] is True
+    assert grants.load_token_state("second", alice.sub, "g1", "shared-id") == grants.TokenState(
+        None, False, True
+    )  # its own shared-id
+    first = grants.load_token_state("first", alice.sub, "g1", "shared-id")
+    assert first.revoked and first.client_exists and first.user == alice
 
 
 def test_session_and_consent_load_checks_owner_and_expiry(two_tenants):

@@ -30,8 +30,8 @@ def current_login(
     parsed = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
     if parsed is None:
         return None, None
-    sid, sub = parsed
+    key, sub = parsed
     session, consent = authorizations.load_session_and_consent(
-        ctx.tenant.id, sid, sub, request.client.client_id, ctx.now
+        ctx.tenant.id, key, sub, request.client.client_id, ctx.now
     )
     return (flow.Login(session) if session else None), consent

@@ -32,11 +32,11 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
         if form.get("decision") != "allow":
             events.emit("user_decline_consent", ctx.tenant.id, client_id=client_id, sub=payload["sub"])
             raise AccessDenied("the end user declined the request")
+        # The session the ticket was issued to; the code is written only if it still exists.
+        session = Session(ctx.tenant.id, payload["key"], payload["sub"], payload["at"], payload["at"], 0)
         events.emit(
             "user_accept_consent", ctx.tenant.id, client_id=client_id, sub=payload["sub"], scope=list(request.scopes)
         )
-        # The session the ticket was issued to; the code is written only if it still exists.
-        session = Session(ctx.tenant.id, payload["sid"], payload["sub"], payload["at"], payload["at"], 0)
         consent = None
         if request.client.reuse_consent:
             consent = Consent(
@@ -53,12 +53,17 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
 
 
 def _open(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> dict[str, Any]:
-    """The consent ticket, if it was issued to the session this browser holds."""
+    """The consent ticket, if it was issued to the session this browser holds (and that
+    session's key, which the ticket itself does not carry)."""
     payload = interaction.unseal(ctx, "consent", ticket)
     current = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
-    if current is None or current[0] != payload["sid"]:
+    if (
+        current is None
+        or interaction.ticket_reference(current[0]) != payload.get("ref")
+        or current[1] != payload["sub"]
+    ):
         raise InvalidPage("you are no longer logged in: start again from the application")
-    return payload
+    return {**payload, "key": current[0]}
 
 
 def _form(ctx: Context, request: AuthorizationRequest, ticket: str) -> Page:

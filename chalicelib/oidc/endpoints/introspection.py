@@ -19,7 +19,7 @@ from chalicelib.oidc.results import Json
 from chalicelib.oidc.scopes import INTROSPECTION
 from chalicelib.oidc.tokens import live_access_token
 from chalicelib.store.clients import Client
-from chalicelib.store.grants import get_refresh_grant
+from chalicelib.store.grants import get_refresh_grant, load_token_state
 
 INACTIVE = {"active": False}
 
@@ -60,6 +60,9 @@ def _refresh_token(ctx: Context, token: str) -> dict[str, Any] | None:
     grant = get_refresh_grant(ctx.tenant.id, token, ctx.now)
     if grant is None:
         return None
+    state = load_token_state(ctx.tenant.id, grant.sub, None, grant.client_id)
+    if not state.client_exists or state.user is None or not state.user.active:
+        return None  # the token dies with its client and its user
     return {
         "active": True,
         "token_type": "refresh_token",

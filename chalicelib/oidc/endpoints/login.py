@@ -17,7 +17,7 @@ from chalicelib.oidc.results import Cookie, Json, Page, Redirect, Result
 from chalicelib.opaque import new_token
 from chalicelib.store import authorizations
 from chalicelib.store.consents import get_consent
-from chalicelib.store.sessions import Session
+from chalicelib.store.sessions import Session, session_key
 from chalicelib.store.users import Login
 
 DAY = 86400
@@ -44,16 +44,19 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
             return checked
         account, trusted = checked
         events.emit("user_logged_in", ctx.tenant.id, client_id=request.client.client_id, sub=account.sub)
+        # A new credential at every login: a session cookie planted before it (fixation) or
+        # left from an earlier login names a session that this login replaces.
+        credential = new_token()
         session = Session(
             tenant_id=ctx.tenant.id,
-            sid=new_token(),
+            key=session_key(credential),
             sub=account.sub,
             auth_time=ctx.now,
             created_at=ctx.now,
             expires_at=ctx.now + ctx.settings.session_expire,
         )
         previous = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
-        login = flow.Login(session, new=True, replaces=previous[0] if previous else None)
+        login = flow.Login(session, new=True, replaces=previous[0] if previous else None, credential=credential)
         detour = hooks.call("after_login", None, ctx.tenant.id, account.sub, request.client.client_id)
         if detour is not None:
             # OIDC_AFTER_USERLOGIN_HOOK: the user is logged in, and goes where the hook says;

@@ -149,7 +149,7 @@ def finish(
 def front_channel_urls(ctx: Context, session: Session) -> list[str]:
     """Front-Channel Logout §2 and §3: each client's URI, with ``iss`` and ``sid``."""
     urls = []
-    sid = interaction.public_sid(session.sid)
+    sid = interaction.public_sid(session.key)
     for client_id in sorted(session.clients):
         client = ctx.client(client_id)
         if client is not None and client.frontchannel_logout_uri:
@@ -180,7 +180,7 @@ def logout_token(ctx: Context, client: Client, session: Session) -> str:
         "exp": ctx.now + LOGOUT_TOKEN_LIFETIME,
         "jti": new_id(),
         "sub": session.sub,
-        "sid": interaction.public_sid(session.sid),
+        "sid": interaction.public_sid(session.key),
         "events": {BACKCHANNEL_EVENT: {}},
     }
     return jws.encode(claims, id_token_signer(ctx, client), typ=LOGOUT_TOKEN_TYPE)

@@ -11,7 +11,6 @@ from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import InvalidGrant
 from chalicelib.oidc.grants import GrantType, revoke_replayed, undone_on_failure
 from chalicelib.oidc.grants.refresh_token import new_refresh_token
-from chalicelib.oidc.interaction import public_sid
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.store.clients import Client
 from chalicelib.store.codes import Redemption, Replayed, consume_code, release_code
@@ -37,7 +36,7 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         scopes=tuple(code.scope.split()),
         auth_time=code.auth_time,
         gid=code.gid,
-        sid=public_sid(code.sid),
+        sid=code.sid,
         nonce=code.nonce,
     )
     with undone_on_failure(lambda: release_code(ctx.tenant.id, params["code"], redeemed.marker)):

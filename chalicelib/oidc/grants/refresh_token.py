@@ -9,7 +9,6 @@ from typing import Any
 from chalicelib.context import Context
 from chalicelib.oidc.errors import InvalidGrant, InvalidScope
 from chalicelib.oidc.grants import GrantType, revoke_replayed, undone_on_failure
-from chalicelib.oidc.interaction import public_sid
 from chalicelib.oidc.scopes import parse_scope
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.opaque import new_token
@@ -47,7 +46,7 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
         scopes=requested or rotated.scopes,
         auth_time=rotated.auth_time,
         gid=rotated.gid,
-        sid=public_sid(rotated.sid) if rotated.sid is not None else None,
+        sid=rotated.sid,
     )
 
     def undo() -> None:
@@ -71,8 +70,8 @@ class PendingRefreshToken:
 
 
 def new_refresh_token(ctx: Context, grant: Grant, sid: str | None) -> PendingRefreshToken | None:
-    """``sid`` is the OP session's own id (kept with the grant, never shown), None when no
-    browser session stands behind the grant."""
+    """``sid`` is the OP session's public id (the ID tokens' sid), None when no browser
+    session stands behind the grant."""
     if "refresh_token" not in grant.client.grant_types:
         return None
     record = RefreshGrant(
