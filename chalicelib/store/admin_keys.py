@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.opaque import digest
-from chalicelib.store.models import AdminKeyItem, put_if_absent, valid_key_part
-from chalicelib.store.versions import delete_if_unchanged
+from chalicelib.store.models import AdminKeyItem, valid_key_part
+from chalicelib.store.versions import delete_if_unchanged, put_new
 
 PREFIX = "admin-key#"
 KEY_ID = 12  # characters of the digest that name a key
@@ -24,7 +24,7 @@ def save_admin_key(tenant_id: str, key: str, created_at: int, note: str | None) 
     """Store a new key; None (nothing written) if its digest is taken: never silently
     replace a key someone holds."""
     hashed = digest(key)
-    if not put_if_absent(AdminKeyItem(tenant_id, PREFIX + hashed, created_at=created_at, note=note)):
+    if not put_new(AdminKeyItem(tenant_id, PREFIX + hashed, created_at=created_at, note=note)):
         return None
     return AdminKey(hashed[:KEY_ID], created_at, note)
 

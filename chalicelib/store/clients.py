@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from chalicelib.store.models import ClientItem, put_if_absent, valid_key_part
-from chalicelib.store.versions import at_version, delete_if_unchanged, replace_if_unchanged, version_of
+from chalicelib.store.models import ClientItem, valid_key_part
+from chalicelib.store.versions import at_version, delete_if_unchanged, put_new, replace_if_unchanged, version_of
 
 PREFIX = "client#"
 
@@ -61,9 +61,9 @@ def get_client(tenant_id: str, client_id: str, consistent: bool = False) -> Clie
 
 
 def create_client(client: Client) -> Client | None:
-    """Store a new client (at version 1); None if its client_id is taken in the tenant."""
+    """Store a new client; None if its client_id is taken in the tenant."""
     item = _to_item(client)
-    return _from_item(item) if put_if_absent(item) else None
+    return _from_item(item) if put_new(item) else None
 
 
 def save_client(client: Client) -> Client | None:

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from chalicelib.store.models import TenantItem, put_if_absent, valid_key_part
-from chalicelib.store.versions import at_version, replace_if_unchanged, version_of
+from chalicelib.store.models import TenantItem, valid_key_part
+from chalicelib.store.versions import at_version, put_new, replace_if_unchanged, version_of
 
 SK = "tenant"
 
@@ -37,9 +37,9 @@ def get_tenant(tenant_id: str, consistent: bool = False) -> Tenant | None:
 
 
 def create_tenant(tenant: Tenant) -> Tenant | None:
-    """Store a new tenant (at version 1); None if the id is taken."""
+    """Store a new tenant; None if the id is taken."""
     item = _to_item(tenant)
-    return _from_item(item) if put_if_absent(item) else None
+    return _from_item(item) if put_new(item) else None
 
 
 def save_tenant(tenant: Tenant) -> Tenant | None:

@@ -88,8 +88,10 @@ def get_user(tenant_id: str, sub: str, consistent: bool = False) -> User | None:
 
 
 def create_user(user: User, password_hash: str) -> User | None:
-    """Store a user and its login together (the user at version 1); None if the username
-    (or sub) is taken."""
+    """Store a user and its login together; None if the username (or sub) is taken. The
+    user starts at version 1 (a transaction's put takes PynamoDB's version condition): unlike
+    a client id, a sub is never given to another user, so a reader of a deleted user's
+    version cannot meet a new user under its key."""
     name = normalize_username(user.username)
     login = LoginItem(user.tenant_id, LOGIN + name, sub=user.sub, password_hash=password_hash)
     item = _to_item(user)

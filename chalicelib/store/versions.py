@@ -15,11 +15,15 @@ How ``VersionAttribute`` behaves shapes these functions:
   instance carrying the version that was read (``at_version``).
 - ``update()`` is an upsert, and "has no version" holds for an absent item too: every write
   here also requires the item to exist, so nothing recreates an item deleted meanwhile.
-- A new item is created with ``put_if_absent`` (``chalicelib.store.models``) at version 1.
+- A new item starts at a random version (``put_new``), not at 1: a client id can be
+  chosen, so a client deleted and created again under the same key must not be at the
+  version that a reader of the old one holds (the ABA problem), or that reader's write would
+  land on the new client. Versions are opaque; each write adds one.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
@@ -28,6 +32,7 @@ from chalicelib.store.models import Item, condition_failed
 
 M = TypeVar("M", bound=Item)
 FAILED = "ConditionalCheckFailedException"
+FIRST_VERSIONS = 1 << 31  # a new item's version is drawn below this (and stays a safe JSON number)
 
 
 def version_of(item: Item) -> int:
@@ -40,6 +45,21 @@ def at_version(item: M, version: int) -> M:
     if version:
         item.version = version  # type: ignore[attr-defined]
     return item
+
+
+def put_new(item: Item) -> bool:
+    """Store a new item at a random first version; False, and nothing written, if its key
+    is taken."""
+    item.version = secrets.randbelow(FIRST_VERSIONS)  # type: ignore[attr-defined]  # saved as this + 1
+    try:
+        # The version condition PynamoDB would add ("version == the drawn one") cannot hold
+        # for a new item: the condition that it is new replaces it.
+        item.save(condition=Item.sk.does_not_exist(), add_version_condition=False)
+    except PutError as error:
+        if error.cause_response_code == FAILED:
+            return False
+        raise
+    return True
 
 
 def replace_if_unchanged(item: Item) -> bool:
