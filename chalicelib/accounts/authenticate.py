@@ -40,5 +40,5 @@ def authenticate(tenant_id: str, username: str, password: str, now: int) -> Logi
     if login.failures:
         users.clear_failures(tenant_id, login.username)
     if passwords.needs_rehash(login.password_hash):
-        users.set_password_hash(tenant_id, login.username, passwords.hash_password(password))
+        users.rehash_password(login, passwords.hash_password(password))
     return login

@@ -110,12 +110,20 @@ def set_password_hash(user: User, password_hash: str) -> bool:
     """Replace the user's password hash; False if its login is gone (or is another user's
     now). Nothing here depends on what the login held, so no version is needed, but the
     condition keeps a deleted login deleted."""
-    item = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
+    return _replace_hash(user.tenant_id, user.username, password_hash, LoginItem.sub == user.sub)
+
+
+def rehash_password(login: Login, password_hash: str) -> bool:
+    """Replace a hash made with older parameters (at a successful login) only if it is still
+    the one that was read: an admin's password change meanwhile must not be overwritten by a
+    hash of the old password. False, nothing written, if it was."""
+    return _replace_hash(login.tenant_id, login.username, password_hash, LoginItem.password_hash == login.password_hash)
+
+
+def _replace_hash(tenant_id: str, username: str, password_hash: str, condition: Any) -> bool:
+    item = LoginItem(tenant_id, LOGIN + normalize_username(username))
     try:
-        item.update(
-            actions=[LoginItem.password_hash.set(password_hash)],
-            condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub),
-        )
+        item.update(actions=[LoginItem.password_hash.set(password_hash)], condition=LoginItem.sk.exists() & condition)
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False

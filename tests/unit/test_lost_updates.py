@@ -270,3 +270,26 @@ def test_a_cache_load_that_raced_an_invalidation_is_not_kept():
 
     assert cache.get_or_load("web", stale) == "deleted client"
     assert cache.get_or_load("web", lambda: "fresh") == "fresh"
+
+
+@pytest.mark.parametrize("raced", [False, True])
+def test_a_rehash_at_login_never_overwrites_a_password_changed_meanwhile(world, aws, raced):
+    from argon2 import PasswordHasher
+
+    from chalicelib.accounts.authenticate import authenticate
+    from chalicelib.accounts.passwords import needs_rehash
+
+    weaker = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    aws.update_item(
+        TableName=os.environ["TABLE_NAME"],
+        Key={"pk": {"S": "acme"}, "sk": {"S": "login#alice"}},
+        UpdateExpression="SET password_hash = :hash",
+        ExpressionAttributeValues={":hash": {"S": weaker}},
+    )
+    now, changed = 1_800_000_000, "a password the admin just set"
+    with intruding(lambda: user_admin.set_password("acme", "alice", changed), times=int(raced)):
+        assert authenticate("acme", "alice", PASSWORD, now) is not None  # right when it was read
+    assert not needs_rehash(users.get_login("acme", "alice").password_hash)
+    current, stale = (changed, PASSWORD) if raced else (PASSWORD, changed)
+    assert authenticate("acme", "alice", current, now) is not None
+    assert authenticate("acme", "alice", stale, now) is None
