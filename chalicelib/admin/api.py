@@ -39,7 +39,7 @@ def configure_tenant(tenant_id: str, body: Mapping[str, Any], expected: int | No
     changes = _object(body.get("settings"), "settings")
     if OPERATOR_SETTINGS & set(changes):
         raise AdminError(f"only the operator changes {', '.join(sorted(OPERATOR_SETTINGS & set(changes)))}")
-    return 200, tenant_view(tenant_admin.update_settings(tenant_id, changes, expected))
+    return 200, tenant_view(tenant_admin.update_settings(tenant_id, changes, expected=expected))
 
 
 def list_clients(tenant_id: str) -> Answer:
@@ -117,7 +117,7 @@ def update_user(tenant_id: str, username: str, body: Mapping[str, Any], expected
 
 
 def delete_user(tenant_id: str, username: str, expected: int | None = None) -> Answer:
-    user_admin.delete_user(tenant_id, username, expected)
+    user_admin.delete_user(tenant_id, username, expected=expected)
     return 204, {}
 
 

@@ -35,7 +35,8 @@ def retrying(attempt: Callable[[], T | None], what: str) -> T:
         if result is not None:
             return result
         if number + 1 < ATTEMPTS:
-            time.sleep(random.uniform(0, min(MAX_BACKOFF, BACKOFF * 2**number)))  # noqa: S311 (spacing writers out, not a secret)
+            window = min(MAX_BACKOFF, BACKOFF * 2**number)
+            time.sleep(random.uniform(0, window))  # noqa: S311 (spreads writers out; not a secret)
     raise Conflict(f"{what} kept changing while this change was being applied; nothing was written, try again")
 
 

@@ -110,10 +110,9 @@ def update(ctx: Context, headers: Mapping[str, str], client_id: str, body: bytes
     if method is not None and (method == "none") != client.is_public:
         raise InvalidClientMetadata("a client cannot change between public and confidential")
     changes = {**client_admin.FIELDS, "require_consent": True, "reuse_consent": True, **fields}
-    guard = _registered_as(client)
     with _as_registration_errors():
         updated = client_admin.update_client(
-            ctx.tenant.id, client_id, guard=guard, name=_name(metadata, fields), **changes
+            ctx.tenant.id, client_id, guard=_registered_as(client), name=_name(metadata, fields), **changes
         )
     return Json(describe(ctx, updated), no_store=True)
 

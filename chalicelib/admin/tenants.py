@@ -59,7 +59,7 @@ def get_tenant(tenant_id: str) -> Tenant:
     return tenant
 
 
-def update_settings(tenant_id: str, changes: Mapping[str, Any], expected: int | None = None) -> Tenant:
+def update_settings(tenant_id: str, changes: Mapping[str, Any], *, expected: int | None = None) -> Tenant:
     """Merge ``changes`` into the tenant's settings as they are when written: a concurrent
     change of other settings is kept, not overwritten (retried; 409 if it keeps changing).
     ``expected``: the version the caller read (If-Match), else whatever is current."""
@@ -113,10 +113,14 @@ def rotate_key(tenant_id: str, alg: str = "RS256", backend: str | None = None) -
         ]
         return store.save_tenant(replace(current, keys=(*keys, key)))
 
+    unpublished = f"the new key {_named(key)} was created but not published: delete it"
     try:
         retrying(attempt, f"tenant {tenant_id}")
     except AdminError as error:
-        raise type(error)(f"{error}; the new key {_named(key)} was created but not published: delete it") from None
+        raise type(error)(f"{error}; {unpublished}") from None
+    except Exception as error:
+        error.add_note(unpublished)  # an AWS failure: the traceback still names the key
+        raise
     forget(tenant_id)
     return key
 

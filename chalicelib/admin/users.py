@@ -112,7 +112,7 @@ def set_active(tenant_id: str, username: str, active: bool) -> User:
     return update_user(tenant_id, username, active=active)
 
 
-def delete_user(tenant_id: str, username: str, expected: int | None = None) -> None:
+def delete_user(tenant_id: str, username: str, *, expected: int | None = None) -> None:
     """Delete the user as read (Missing if there is none); see ``delete_client``."""
 
     def attempt() -> bool | None:

@@ -163,6 +163,21 @@ def test_a_rotation_that_never_publishes_names_its_one_new_key(world):
     assert kid not in {key["kid"] for key in tenant_now().keys} and active_algs() == {"RS256"}
 
 
+def test_a_rotation_that_fails_on_aws_names_its_new_key(world):
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store import StoreError
+
+    def throttled() -> None:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "PutItem")
+
+    before = key_secrets()
+    with intruding(throttled), pytest.raises(StoreError) as error:
+        tenant_admin.rotate_key("acme", "ES256")
+    (created,) = set(key_secrets()) - set(before)
+    assert any(created in note for note in error.value.__notes__)
+
+
 def test_a_rotation_on_kms_creates_one_key_however_many_attempts(world):
     kms = boto3.client("kms")
     before = len(kms.list_keys()["Keys"])
