@@ -26,6 +26,9 @@ class TTLCache(Generic[K, V]):
         self._clock = clock
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
+        # Counts invalidations: a load that began before one may have read what the change
+        # replaced (a client since deleted), so its value is returned but not kept.
+        self._generation = 0
 
     def get_or_load(self, key: K, load: Callable[[], V]) -> V:
         now = self._clock()
@@ -34,8 +37,11 @@ class TTLCache(Generic[K, V]):
             if entry is not None and entry[0] > now:
                 self._entries.move_to_end(key)
                 return entry[1]
+            generation = self._generation
         value = load()
         with self._lock:
+            if generation != self._generation:
+                return value
             self._entries[key] = (now + self._ttl, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._maxsize:
@@ -45,6 +51,7 @@ class TTLCache(Generic[K, V]):
     def invalidate(self, key: K | None = None) -> None:
         """Forget one entry, or all of them."""
         with self._lock:
+            self._generation += 1
             if key is None:
                 self._entries.clear()
             else:

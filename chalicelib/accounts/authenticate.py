@@ -46,5 +46,5 @@ def authenticate(attempt: Attempt, password: str, settings: TenantSettings, now:
         limits.failed(attempt, settings, now)
         return None
     if passwords.needs_rehash(login.password_hash):
-        users.set_password_hash(attempt.tenant_id, login.username, passwords.hash_password(password))
+        users.rehash_password(login, passwords.hash_password(password))
     return login

@@ -1,5 +1,5 @@
 """Operator and tenant-admin actions, shared by the command-line tool, dynamic client
-registration (and the admin API to come). They validate everything, so the protocol code can
+registration and the tenant admin API. They validate everything, so the protocol code can
 trust what is stored."""
 
 
@@ -13,3 +13,12 @@ class InvalidRedirectUris(AdminError):
 
 class Missing(AdminError):
     """The tenant, client or user the action names does not exist."""
+
+
+class Conflict(AdminError):
+    """The item kept changing while the action read and wrote it back, so nothing was written
+    (409): its change was never lost, only refused; the caller may try again."""
+
+
+class PreconditionFailed(AdminError):
+    """The item is not at the version the caller said it last read (If-Match; 412)."""

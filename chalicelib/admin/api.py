@@ -4,7 +4,9 @@ branding, registration tokens), with the admin services the CLI uses.
 Actions that create AWS resources (tenants, signing keys) stay with the operator's CLI and
 credentials, so the internet-facing function never holds permission to create keys or
 secrets. Each function takes the tenant id and the request's JSON and returns (status,
-body); AdminError says what was refused.
+body); AdminError says what was refused. A tenant, client or user is shown with its
+``version``; a change may name the version it was based on (``expected``, from If-Match)
+and is then refused if the item has changed since (PreconditionFailed).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from chalicelib.admin import AdminError
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
+from chalicelib.admin.optimistic import check_version
 from chalicelib.admin.registration import issue_initial_access_token
 from chalicelib.store.clients import Client
 from chalicelib.store.tenants import Tenant
@@ -32,11 +35,11 @@ def show_tenant(tenant_id: str) -> Answer:
     return 200, tenant_view(tenant_admin.get_tenant(tenant_id))
 
 
-def configure_tenant(tenant_id: str, body: Mapping[str, Any]) -> Answer:
+def configure_tenant(tenant_id: str, body: Mapping[str, Any], expected: int | None = None) -> Answer:
     changes = _object(body.get("settings"), "settings")
     if OPERATOR_SETTINGS & set(changes):
         raise AdminError(f"only the operator changes {', '.join(sorted(OPERATOR_SETTINGS & set(changes)))}")
-    return 200, tenant_view(tenant_admin.update_settings(tenant_id, changes))
+    return 200, tenant_view(tenant_admin.update_settings(tenant_id, changes, expected=expected))
 
 
 def list_clients(tenant_id: str) -> Answer:
@@ -57,8 +60,8 @@ def show_client(tenant_id: str, client_id: str) -> Answer:
     return 200, client_view(client_admin.get_client(tenant_id, client_id))
 
 
-def update_client(tenant_id: str, client_id: str, body: Mapping[str, Any]) -> Answer:
-    return 200, client_view(client_admin.update_client(tenant_id, client_id, **_fields(body)))
+def update_client(tenant_id: str, client_id: str, body: Mapping[str, Any], expected: int | None = None) -> Answer:
+    return 200, client_view(client_admin.update_client(tenant_id, client_id, expected=expected, **_fields(body)))
 
 
 def rotate_client_secret(tenant_id: str, client_id: str) -> Answer:
@@ -66,8 +69,8 @@ def rotate_client_secret(tenant_id: str, client_id: str) -> Answer:
     return 200, {**client_view(client), "client_secret": secret}
 
 
-def delete_client(tenant_id: str, client_id: str) -> Answer:
-    client_admin.delete_client(tenant_id, client_id)
+def delete_client(tenant_id: str, client_id: str, expected: int | None = None) -> Answer:
+    client_admin.delete_client(tenant_id, client_id, expected=expected)
     return 204, {}
 
 
@@ -88,23 +91,29 @@ def show_user(tenant_id: str, username: str) -> Answer:
     return 200, user_view(user_admin.get_user_by_username(tenant_id, username))
 
 
-def update_user(tenant_id: str, username: str, body: Mapping[str, Any]) -> Answer:
-    """Any of: claims (merged; null removes one), active, password."""
+def update_user(tenant_id: str, username: str, body: Mapping[str, Any], expected: int | None = None) -> Answer:
+    """Any of: claims (merged; null removes one), active, password. Claims and active change
+    in one conditional write; the password is the login's, which has no version."""
     unknown = set(body) - {"claims", "active", "password"}
     if unknown:
         raise AdminError(f"a user has no field {', '.join(sorted(unknown))}")
-    user_admin.get_user_by_username(tenant_id, username)
+    claims = _object(body["claims"], "claims") if "claims" in body else None
+    active = body.get("active")
+    if "active" in body and not isinstance(active, bool):
+        raise AdminError("active is true or false")
+    password = body.get("password")
     if "password" in body:
-        if not isinstance(body["password"], str):
+        if not isinstance(password, str):
             raise AdminError("password is a string")
-        user_admin.set_password(tenant_id, username, body["password"])
-    if "claims" in body:
-        user_admin.update_claims(tenant_id, username, _object(body["claims"], "claims"))
-    if "active" in body:
-        if not isinstance(body["active"], bool):
-            raise AdminError("active is true or false")
-        user_admin.set_active(tenant_id, username, body["active"])
-    return show_user(tenant_id, username)
+        user_admin.check_password(password)
+    # Refused before anything is written when the user is gone or has changed since.
+    user = user_admin.get_user_by_username(tenant_id, username)
+    check_version(user.version, expected, f"user {username}")
+    if claims is not None or active is not None:
+        user = user_admin.update_user(tenant_id, username, claims=claims, active=active, expected=expected)
+    if password is not None:
+        user_admin.set_password(tenant_id, username, password)
+    return 200, user_view(user)
 
 
 def unlock_user(tenant_id: str, username: str) -> Answer:
@@ -112,8 +121,8 @@ def unlock_user(tenant_id: str, username: str) -> Answer:
     return 200, {**user_view(user_admin.get_user_by_username(tenant_id, username)), "counters_cleared": cleared}
 
 
-def delete_user(tenant_id: str, username: str) -> Answer:
-    user_admin.delete_user(tenant_id, username)
+def delete_user(tenant_id: str, username: str, expected: int | None = None) -> Answer:
+    user_admin.delete_user(tenant_id, username, expected=expected)
     return 204, {}
 
 
@@ -132,6 +141,7 @@ def tenant_view(tenant: Tenant) -> dict[str, Any]:
         "created_at": tenant.created_at,
         "settings": tenant.settings,
         "keys": keys,
+        "version": tenant.version,
     }
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.admin import AdminError, InvalidRedirectUris, Missing
+from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.keys import client_secrets
 from chalicelib.keys.keyring import ACTIVE
@@ -101,40 +102,58 @@ def create_client(
         created_at=int(time.time()),
         registration_token_hash=digest(registration_token) if registration_token else None,
     )
-    client = validated(tenant, draft, values, secret)
-    if not store.create_client(client):
+    created = store.create_client(validated(tenant, draft, values, secret))
+    if created is None:
         raise AdminError(f"client {client_id} already exists in tenant {tenant_id}")
     forget(tenant_id)
-    return client, secret
+    return created, secret
 
 
-def update_client(tenant_id: str, client_id: str, **changes: Any) -> Client:
+# Called with each fresh read of the client before a change is applied; raises to refuse
+# (RFC 7592 checks there that the client is still the one its registration token names).
+Guard = Callable[[Client], None]
+
+
+def update_client(
+    tenant_id: str, client_id: str, *, expected: int | None = None, guard: Guard | None = None, **changes: Any
+) -> Client:
     """Change a client's settings (any of ``FIELDS`` and ``name``); its id, type and secret
-    stay."""
+    stay. The changes are applied to the client as it is when written, so a concurrent change
+    of other fields is kept (retried; 409 if it keeps changing), and a client deleted
+    meanwhile stays deleted (Missing). ``expected``: the version the caller read (If-Match)."""
     tenant = get_tenant(tenant_id)
-    current = get_client(tenant_id, client_id)
     unknown = set(changes) - set(FIELDS) - {"name"}
     if unknown:
         raise AdminError(f"unknown client fields: {', '.join(sorted(unknown))}")
-    values = {name: getattr(current, name) for name in FIELDS}
-    values.update(changes)
-    draft = dataclasses.replace(current, name=changes.get("name", current.name))
-    client = validated(tenant, draft, values, None)
-    store.save_client(client)
+
+    def attempt() -> Client | None:
+        current = _current(tenant_id, client_id, expected, guard)
+        values = {name: getattr(current, name) for name in FIELDS}
+        values.update(changes)
+        draft = dataclasses.replace(current, name=changes.get("name", current.name))
+        return store.save_client(validated(tenant, draft, values, None))
+
+    client = retrying(attempt, f"client {client_id}")
     forget(tenant_id)
     return client
 
 
 def rotate_secret(tenant_id: str, client_id: str) -> tuple[Client, str]:
-    """A new secret for a confidential client; the old one stops working at once."""
+    """A new secret for a confidential client; the old one stops working at once. A
+    concurrent change of the client's settings is kept (the new secret is written onto the
+    client as it is then)."""
     tenant = get_tenant(tenant_id)
-    current = get_client(tenant_id, client_id)
-    if current.is_public:
-        raise AdminError("public clients have no secret")
     secret = new_token()
-    values = {name: getattr(current, name) for name in FIELDS}
-    client = validated(tenant, dataclasses.replace(current, secret_hash=digest(secret)), values, secret)
-    store.save_client(client)
+
+    def attempt() -> Client | None:
+        current = get_client(tenant_id, client_id)
+        if current.is_public:
+            raise AdminError("public clients have no secret")
+        values = {name: getattr(current, name) for name in FIELDS}
+        draft = dataclasses.replace(current, secret_hash=digest(secret))
+        return store.save_client(validated(tenant, draft, values, secret))
+
+    client = retrying(attempt, f"client {client_id}")
     forget(tenant_id)
     return client, secret
 
@@ -190,7 +209,7 @@ def _secret_ciphertext(tenant: Tenant, draft: Client, alg: str, secret: str | No
 
 
 def get_client(tenant_id: str, client_id: str) -> Client:
-    client = store.get_client(tenant_id, client_id)
+    client = store.get_client(tenant_id, client_id, consistent=True)
     if client is None:
         raise Missing(f"no client {client_id} in tenant {tenant_id}")
     return client
@@ -200,10 +219,25 @@ def list_clients(tenant_id: str) -> list[Client]:
     return store.list_clients(tenant_id)
 
 
-def delete_client(tenant_id: str, client_id: str) -> None:
-    get_client(tenant_id, client_id)
-    store.delete_client(tenant_id, client_id)
+def delete_client(tenant_id: str, client_id: str, *, expected: int | None = None, guard: Guard | None = None) -> None:
+    """Delete the client as read (Missing if there is none). A delete whose read went stale
+    reads again, so a concurrent change never brings the client back nor is lost silently;
+    ``expected`` (If-Match) makes a changed client PreconditionFailed instead."""
+
+    def attempt() -> bool | None:
+        return store.delete_client(_current(tenant_id, client_id, expected, guard)) or None
+
+    retrying(attempt, f"client {client_id}")
     forget(tenant_id)
+
+
+def _current(tenant_id: str, client_id: str, expected: int | None, guard: Guard | None) -> Client:
+    """A fresh read of the client, checked against the caller's precondition and guard."""
+    client = get_client(tenant_id, client_id)
+    if guard is not None:
+        guard(client)
+    check_version(client.version, expected, f"client {client_id}")
+    return client
 
 
 def _check_types(values: Mapping[str, Any]) -> None:

@@ -18,12 +18,14 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.admin import AdminError, InvalidRedirectUris
+from chalicelib.admin import AdminError, InvalidRedirectUris, Missing
+from chalicelib.admin import Conflict as AdminConflict
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.context import Context
 from chalicelib.oidc.endpoints.userinfo import bearer_token
 from chalicelib.oidc.errors import (
+    Conflict,
     InvalidClientMetadata,
     InvalidRegistrationRedirectUri,
     InvalidToken,
@@ -94,7 +96,9 @@ def read(ctx: Context, headers: Mapping[str, str], client_id: str) -> Json:
 
 def update(ctx: Context, headers: Mapping[str, str], client_id: str, body: bytes | None) -> Json:
     """RFC 7592 §2.2: the request carries the client's whole metadata; what it leaves out
-    returns to its default. The client's id and secret stay."""
+    returns to its default. The client's id and secret stay. The write is conditional on the
+    client as read now, still registered under this token: a client deleted meanwhile stays
+    deleted, and this request is answered as for an unknown client (§3)."""
     client = _managed(ctx, headers, client_id)
     metadata = _parse(body)
     if metadata.get("client_id") != client_id:
@@ -107,14 +111,17 @@ def update(ctx: Context, headers: Mapping[str, str], client_id: str, body: bytes
         raise InvalidClientMetadata("a client cannot change between public and confidential")
     changes = {**client_admin.FIELDS, "require_consent": True, "reuse_consent": True, **fields}
     with _as_registration_errors():
-        updated = client_admin.update_client(ctx.tenant.id, client_id, name=_name(metadata, fields), **changes)
+        updated = client_admin.update_client(
+            ctx.tenant.id, client_id, guard=_registered_as(client), name=_name(metadata, fields), **changes
+        )
     return Json(describe(ctx, updated), no_store=True)
 
 
 def delete(ctx: Context, headers: Mapping[str, str], client_id: str) -> Json:
     """RFC 7592 §2.3: the client, its credentials and its registration token are gone."""
-    _managed(ctx, headers, client_id)
-    client_admin.delete_client(ctx.tenant.id, client_id)
+    client = _managed(ctx, headers, client_id)
+    with _as_registration_errors():
+        client_admin.delete_client(ctx.tenant.id, client_id, guard=_registered_as(client))
     return Json({}, status=204, no_store=True)
 
 
@@ -125,7 +132,8 @@ def issue_initial_access_token(tenant_id: str, days: int, note: str | None = Non
     get_tenant(tenant_id)
     token = new_token()
     now = int(time.time())
-    store.save_initial_access_token(tenant_id, token, now, now + days * 86400, note)
+    if not store.save_initial_access_token(tenant_id, token, now, now + days * 86400, note):
+        raise AdminError("could not issue a fresh initial access token; try again")
     return token
 
 
@@ -202,6 +210,18 @@ def _managed(ctx: Context, headers: Mapping[str, str], client_id: str) -> Client
     return client
 
 
+def _registered_as(client: Client) -> client_admin.Guard:
+    """A check of each fresh read of the client: still the one whose registration token the
+    request carried (the token was checked against a cached copy; a client deleted, or
+    deleted and registered again under the same id, is unknown to this request)."""
+
+    def guard(current: Client) -> None:
+        if current.registration_token_hash != client.registration_token_hash:
+            raise InvalidToken("the registration access token is invalid")
+
+    return guard
+
+
 def _parse(body: bytes | None) -> dict[str, Any]:
     if body is None:
         raise InvalidClientMetadata("the request body must be application/json")
@@ -237,9 +257,14 @@ def _text(value: Any, name: str) -> str:
 
 @contextmanager
 def _as_registration_errors() -> Iterator[None]:
-    """AdminError → the RFC 7591 error a client can act on."""
+    """AdminError → the RFC 7591 error a client can act on. A client gone meanwhile is an
+    unknown client (RFC 7592 §3: 401, like a wrong token)."""
     try:
         yield
+    except Missing:
+        raise InvalidToken("the registration access token is invalid") from None
+    except AdminConflict as error:
+        raise Conflict(str(error)) from None
     except InvalidRedirectUris as error:
         raise InvalidRegistrationRedirectUri(str(error)) from None
     except AdminError as error:

@@ -9,6 +9,7 @@ from typing import Any
 from chalicelib import hooks
 from chalicelib.accounts.passwords import hash_password
 from chalicelib.admin import AdminError, Missing
+from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.oidc.claims import ADDRESS_FIELDS
 from chalicelib.oidc.scopes import STANDARD_SCOPES
@@ -27,8 +28,7 @@ def create_user(tenant_id: str, username: str, password: str, claims: Mapping[st
     name = normalize_username(username)
     if not name or len(name) > 128 or not name.isprintable():
         raise AdminError("a username has 1 to 128 printable characters")
-    if len(password) < MIN_PASSWORD:
-        raise AdminError(f"a password has at least {MIN_PASSWORD} characters")
+    check_password(password)
     now = int(time.time())
     user = User(
         tenant_id=tenant_id,
@@ -38,9 +38,10 @@ def create_user(tenant_id: str, username: str, password: str, claims: Mapping[st
         updated_at=now,
         claims=check_claims(claims or {}, _extra_claims(tenant.settings)),
     )
-    if not store.create_user(user, hash_password(password)):
+    created = store.create_user(user, hash_password(password))
+    if created is None:
         raise AdminError(f"username {username} is taken in tenant {tenant_id}")
-    return user
+    return created
 
 
 def _new_sub(tenant_id: str, username: str) -> str:
@@ -55,35 +56,60 @@ def _new_sub(tenant_id: str, username: str) -> str:
 
 
 def get_user_by_username(tenant_id: str, username: str) -> User:
-    login = store.get_login(tenant_id, username)
-    user = store.get_user(tenant_id, login.sub) if login else None
+    login = store.get_login(tenant_id, username, consistent=True)
+    user = store.get_user(tenant_id, login.sub, consistent=True) if login else None
     if user is None:
         raise Missing(f"no user {username} in tenant {tenant_id}")
     return user
 
 
-def set_password(tenant_id: str, username: str, password: str) -> None:
-    get_user_by_username(tenant_id, username)
+def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AdminError(f"a password has at least {MIN_PASSWORD} characters")
-    store.set_password_hash(tenant_id, username, hash_password(password))
+
+
+def set_password(tenant_id: str, username: str, password: str) -> None:
+    user = get_user_by_username(tenant_id, username)
+    check_password(password)
+    if not store.set_password_hash(user, hash_password(password)):
+        raise Missing(f"no user {username} in tenant {tenant_id}")  # deleted meanwhile
+
+
+def update_user(
+    tenant_id: str,
+    username: str,
+    *,
+    claims: Mapping[str, Any] | None = None,
+    active: bool | None = None,
+    expected: int | None = None,
+) -> User:
+    """Change some of a user's claims (a value of None removes the claim) and whether it is
+    active, in one write. The claims are merged into the user's as they are when written, so
+    a concurrent change of other claims is kept (retried; 409 if it keeps changing), and a
+    user deleted meanwhile stays deleted. A disabled user cannot log in, and its tokens stop
+    working at UserInfo and introspection. ``expected``: the version read (If-Match)."""
+    extra = _extra_claims(get_tenant(tenant_id).settings)
+
+    def attempt() -> User | None:
+        user = get_user_by_username(tenant_id, username)
+        check_version(user.version, expected, f"user {username}")
+        merged = None
+        if claims is not None:
+            merged = {name: value for name, value in {**user.claims, **claims}.items() if value is not None}
+            merged = check_claims(merged, extra)
+        return store.update_user(user, claims=merged, active=active)
+
+    return retrying(attempt, f"user {username}")
 
 
 def update_claims(tenant_id: str, username: str, claims: Mapping[str, Any]) -> User:
     """Replace some of a user's claims (a value of None removes the claim)."""
-    tenant = get_tenant(tenant_id)
-    user = get_user_by_username(tenant_id, username)
-    merged = {**user.claims, **claims}
-    merged = {name: value for name, value in merged.items() if value is not None}
-    updated = store.update_claims(tenant_id, user.sub, check_claims(merged, _extra_claims(tenant.settings)))
-    return updated
+    return update_user(tenant_id, username, claims=claims)
 
 
 def set_active(tenant_id: str, username: str, active: bool) -> User:
-    """Disable (or enable again) a user: a disabled user cannot log in, and its tokens stop
-    working at UserInfo and introspection."""
-    user = get_user_by_username(tenant_id, username)
-    return store.set_active(tenant_id, user.sub, normalize_username(username), active)
+    """Disable (or enable again) a user."""
+    return update_user(tenant_id, username, active=active)
 
 
 def unlock(tenant_id: str, username: str) -> int:
@@ -96,9 +122,15 @@ def unlock(tenant_id: str, username: str) -> int:
     return limits.unlock(tenant_id, normalize_username(username))
 
 
-def delete_user(tenant_id: str, username: str) -> None:
-    user = get_user_by_username(tenant_id, username)
-    store.delete_user(tenant_id, user.sub, username)
+def delete_user(tenant_id: str, username: str, *, expected: int | None = None) -> None:
+    """Delete the user as read (Missing if there is none); see ``delete_client``."""
+
+    def attempt() -> bool | None:
+        user = get_user_by_username(tenant_id, username)
+        check_version(user.version, expected, f"user {username}")
+        return store.delete_user(user) or None
+
+    retrying(attempt, f"user {username}")
 
 
 def list_users(tenant_id: str, after: str | None = None) -> tuple[list[User], str | None]:

@@ -167,6 +167,23 @@ class NotFound(OAuthError):
     redirectable = False
 
 
+class Conflict(OAuthError):
+    """The item kept changing while the request was applied to it; nothing was written, and
+    the request may be sent again."""
+
+    error = "conflict"
+    status = 409
+    redirectable = False
+
+
+class PreconditionFailed(OAuthError):
+    """RFC 9110 §13.1.1: the item is not at the version the request's If-Match names."""
+
+    error = "precondition_failed"
+    status = 412
+    redirectable = False
+
+
 class ServerError(OAuthError):
     """A tenant misconfiguration (say, no key for a client's algorithm): the operator's
     problem, not the client's."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from chalicelib.store.models import ClientItem, put_if_absent, valid_key_part
+from chalicelib.store.models import ClientItem, valid_key_part
+from chalicelib.store.versions import at_version, delete_if_unchanged, put_new, replace_if_unchanged, version_of
 
 PREFIX = "client#"
 
@@ -40,33 +41,43 @@ class Client:
     backchannel_logout_session_required: bool = False
     # RFC 7592: clients registered dynamically manage themselves with this token (digest).
     registration_token_hash: str | None = None
+    # The stored item's version when this was read: writing it back requires the same one.
+    version: int = 0
 
     @property
     def is_public(self) -> bool:
         return self.client_type == "public"
 
 
-def get_client(tenant_id: str, client_id: str) -> Client | None:
+def get_client(tenant_id: str, client_id: str, consistent: bool = False) -> Client | None:
+    """The client; ``consistent`` for a read that will be written back (the admin's)."""
     if not valid_key_part(client_id):
         return None
     try:
-        item = ClientItem.get(tenant_id, PREFIX + client_id)
+        item = ClientItem.get(tenant_id, PREFIX + client_id, consistent_read=consistent)
     except ClientItem.DoesNotExist:
         return None
     return _from_item(item)
 
 
-def create_client(client: Client) -> bool:
-    """Store a new client; False if its client_id is taken in the tenant."""
-    return put_if_absent(_to_item(client))
+def create_client(client: Client) -> Client | None:
+    """Store a new client; None if its client_id is taken in the tenant."""
+    item = _to_item(client)
+    return _from_item(item) if put_new(item) else None
 
 
-def save_client(client: Client) -> None:
-    _to_item(client).save()
+def save_client(client: Client) -> Client | None:
+    """Write back a client read at ``client.version`` with changes; the client as stored
+    now, or None (nothing written) if it changed since it was read, or was deleted."""
+    if not replace_if_unchanged(_to_item(client)):
+        return None
+    return replace(client, version=client.version + 1)
 
 
-def delete_client(tenant_id: str, client_id: str) -> None:
-    ClientItem(tenant_id, PREFIX + client_id).delete()
+def delete_client(client: Client) -> bool:
+    """Delete the client read as ``client``; False (nothing deleted) if it changed since, or
+    is gone already."""
+    return delete_if_unchanged(at_version(ClientItem(client.tenant_id, PREFIX + client.client_id), client.version))
 
 
 def list_clients(tenant_id: str) -> list[Client]:
@@ -75,7 +86,7 @@ def list_clients(tenant_id: str) -> list[Client]:
 
 
 def _to_item(client: Client) -> ClientItem:
-    return ClientItem(
+    item = ClientItem(
         client.tenant_id,
         PREFIX + client.client_id,
         name=client.name,
@@ -102,6 +113,7 @@ def _to_item(client: Client) -> ClientItem:
         backchannel_logout_session_required=client.backchannel_logout_session_required,
         registration_token_hash=client.registration_token_hash,
     )
+    return at_version(item, client.version)
 
 
 def _from_item(item: ClientItem) -> Client:
@@ -131,4 +143,5 @@ def _from_item(item: ClientItem) -> Client:
         backchannel_logout_uri=item.backchannel_logout_uri,
         backchannel_logout_session_required=bool(item.backchannel_logout_session_required),
         registration_token_hash=item.registration_token_hash,
+        version=version_of(item),
     )

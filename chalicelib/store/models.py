@@ -9,6 +9,10 @@ is a Query, never a Scan; and since every call in ``chalicelib.store`` builds ``
 tenant id it is given, no code path can address another tenant's items. Secrets (codes,
 refresh tokens) appear in keys only as digests.
 
+Items that are read, changed and written back (tenants, clients, users, admin keys) carry a
+``version``: every write of one is conditional on the version that was read (see
+``chalicelib.store.versions``).
+
 All kinds share one PynamoDB connection, hence one botocore client: building a client costs
 tens of milliseconds of a Lambda cold start, and PynamoDB would otherwise build one per class.
 That client is built from the container's one botocore session (``chalicelib.aws_session``).
@@ -28,6 +32,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
+    VersionAttribute,
 )
 from pynamodb.connection import base as pynamodb_connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -62,6 +67,7 @@ class TenantItem(Item, discriminator="tenant"):
     created_at = NumberAttribute()
     settings = JSONAttribute(default=dict)
     keys = JSONAttribute(default=list)
+    version = VersionAttribute()
 
 
 class ClientItem(Item, discriminator="client"):
@@ -88,6 +94,7 @@ class ClientItem(Item, discriminator="client"):
     backchannel_logout_uri = UnicodeAttribute(null=True)
     backchannel_logout_session_required = BooleanAttribute(default=False)
     registration_token_hash = UnicodeAttribute(null=True)
+    version = VersionAttribute()
 
 
 class UserItem(Item, discriminator="user"):
@@ -96,6 +103,7 @@ class UserItem(Item, discriminator="user"):
     active = BooleanAttribute(default=True)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
+    version = VersionAttribute()
 
 
 class LoginItem(Item, discriminator="login"):
@@ -166,6 +174,7 @@ class AdminKeyItem(Item, discriminator="admin-key"):
 
     created_at = NumberAttribute()
     note = UnicodeAttribute(null=True)
+    version = VersionAttribute()
 
 
 class ConsentItem(Item, discriminator="consent"):

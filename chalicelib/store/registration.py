@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from chalicelib.opaque import digest
-from chalicelib.store.models import InitialAccessTokenItem, at, epoch, valid_key_part
+from chalicelib.store.models import InitialAccessTokenItem, at, epoch, put_if_absent, valid_key_part
 
 PREFIX = "initial-access-token#"
 
 
-def save_initial_access_token(tenant_id: str, token: str, created_at: int, expires_at: int, note: str | None) -> None:
-    InitialAccessTokenItem(
-        tenant_id, PREFIX + digest(token), created_at=created_at, note=note, ttl=at(expires_at)
-    ).save()
+def save_initial_access_token(tenant_id: str, token: str, created_at: int, expires_at: int, note: str | None) -> bool:
+    """Store a new token; False (nothing written) if its digest is taken."""
+    key = PREFIX + digest(token)
+    item = InitialAccessTokenItem(tenant_id, key, created_at=created_at, note=note, ttl=at(expires_at))
+    return put_if_absent(item)
 
 
 def is_initial_access_token(tenant_id: str, token: str, now: int) -> bool:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from chalicelib.store.models import TenantItem, put_if_absent, valid_key_part
+from chalicelib.store.models import TenantItem, valid_key_part
+from chalicelib.store.versions import at_version, put_new, replace_if_unchanged, version_of
 
 SK = "tenant"
 
@@ -19,29 +20,38 @@ class Tenant:
     settings: Mapping[str, Any] = field(default_factory=dict)
     # Key metadata: kid, alg, backend, ref (KMS key id or secret id), public_jwk, status.
     keys: Sequence[Mapping[str, Any]] = ()
+    # The stored item's version when this was read: writing it back requires the same one.
+    version: int = 0
 
 
-def get_tenant(tenant_id: str) -> Tenant | None:
+def get_tenant(tenant_id: str, consistent: bool = False) -> Tenant | None:
+    """The tenant; ``consistent`` for a read that will be written back (the admin's), so
+    that it is not a stale replica's (which would only fail its write, and retry)."""
     if not valid_key_part(tenant_id):
         return None
     try:
-        item = TenantItem.get(tenant_id, SK)
+        item = TenantItem.get(tenant_id, SK, consistent_read=consistent)
     except TenantItem.DoesNotExist:
         return None
     return _from_item(item)
 
 
-def create_tenant(tenant: Tenant) -> bool:
-    """Store a new tenant; False if the id is taken."""
-    return put_if_absent(_to_item(tenant))
+def create_tenant(tenant: Tenant) -> Tenant | None:
+    """Store a new tenant; None if the id is taken."""
+    item = _to_item(tenant)
+    return _from_item(item) if put_new(item) else None
 
 
-def save_tenant(tenant: Tenant) -> None:
-    _to_item(tenant).save()
+def save_tenant(tenant: Tenant) -> Tenant | None:
+    """Write back a tenant read at ``tenant.version`` with changes; the tenant as stored now,
+    or None (nothing written) if it changed since it was read, or was deleted."""
+    if not replace_if_unchanged(_to_item(tenant)):
+        return None
+    return replace(tenant, version=tenant.version + 1)
 
 
 def _to_item(tenant: Tenant) -> TenantItem:
-    return TenantItem(
+    item = TenantItem(
         tenant.id,
         SK,
         name=tenant.name,
@@ -49,6 +59,7 @@ def _to_item(tenant: Tenant) -> TenantItem:
         settings=dict(tenant.settings),
         keys=[dict(key) for key in tenant.keys],
     )
+    return at_version(item, tenant.version)
 
 
 def _from_item(item: TenantItem) -> Tenant:
@@ -58,4 +69,5 @@ def _from_item(item: TenantItem) -> Tenant:
         created_at=int(item.created_at),
         settings=item.settings or {},
         keys=tuple(item.keys or ()),
+        version=version_of(item),
     )

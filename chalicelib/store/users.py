@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.models import (
@@ -22,6 +22,7 @@ from chalicelib.store.models import (
     connection,
     valid_key_part,
 )
+from chalicelib.store.versions import at_version, lost_race, update_if_unchanged, version_of
 
 USER = "user#"
 LOGIN = "login#"
@@ -36,6 +37,8 @@ class User:
     updated_at: int
     claims: Mapping[str, Any] = field(default_factory=dict)
     active: bool = True
+    # The profile item's version when this was read: writing it back requires the same one.
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,13 @@ def normalize_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username).casefold().strip()
 
 
-def get_login(tenant_id: str, username: str) -> Login | None:
+def get_login(tenant_id: str, username: str, consistent: bool = False) -> Login | None:
+    """The login; ``consistent`` for the admin's reads, which are written back."""
     name = normalize_username(username)
     if not valid_key_part(name):
         return None
     try:
-        item = LoginItem.get(tenant_id, LOGIN + name)
+        item = LoginItem.get(tenant_id, LOGIN + name, consistent_read=consistent)
     except LoginItem.DoesNotExist:
         return None
     return Login(
@@ -69,59 +73,90 @@ def get_login(tenant_id: str, username: str) -> Login | None:
     )
 
 
-def get_user(tenant_id: str, sub: str) -> User | None:
+def get_user(tenant_id: str, sub: str, consistent: bool = False) -> User | None:
+    """The profile; ``consistent`` for the admin's reads, which are written back."""
     if not valid_key_part(sub):
         return None
     try:
-        return from_item(UserItem.get(tenant_id, USER + sub))
+        return from_item(UserItem.get(tenant_id, USER + sub, consistent_read=consistent))
     except UserItem.DoesNotExist:
         return None
 
 
-def create_user(user: User, password_hash: str) -> bool:
-    """Store a user and its login together; False if the username (or sub) is taken."""
+def create_user(user: User, password_hash: str) -> User | None:
+    """Store a user and its login together; None if the username (or sub) is taken. The
+    user starts at version 1 (a transaction's put takes PynamoDB's version condition): unlike
+    a client id, a sub is never given to another user, so a reader of a deleted user's
+    version cannot meet a new user under its key."""
     name = normalize_username(user.username)
     login = LoginItem(user.tenant_id, LOGIN + name, sub=user.sub, password_hash=password_hash)
+    item = _to_item(user)
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(login, condition=LoginItem.sk.does_not_exist())
-            transaction.save(_to_item(user), condition=UserItem.sk.does_not_exist())
+            transaction.save(item, condition=UserItem.sk.does_not_exist())
     except TransactWriteError as error:
         if condition_failed(error):
+            return None
+        raise
+    return from_item(item)
+
+
+def set_password_hash(user: User, password_hash: str) -> bool:
+    """Replace the user's password hash; False if its login is gone (or is another user's
+    now). Nothing here depends on what the login held, so no version is needed, but the
+    condition keeps a deleted login deleted."""
+    return _replace_hash(user.tenant_id, user.username, password_hash, LoginItem.sub == user.sub)
+
+
+def rehash_password(login: Login, password_hash: str) -> bool:
+    """Replace a hash made with older parameters (at a successful login) only if it is still
+    the one that was read: an admin's password change meanwhile must not be overwritten by a
+    hash of the old password. False, nothing written, if it was."""
+    return _replace_hash(login.tenant_id, login.username, password_hash, LoginItem.password_hash == login.password_hash)
+
+
+def _replace_hash(tenant_id: str, username: str, password_hash: str, condition: Any) -> bool:
+    item = LoginItem(tenant_id, LOGIN + normalize_username(username))
+    try:
+        item.update(actions=[LoginItem.password_hash.set(password_hash)], condition=LoginItem.sk.exists() & condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
     return True
 
 
-def set_password_hash(tenant_id: str, username: str, password_hash: str) -> None:
-    item = LoginItem(tenant_id, LOGIN + normalize_username(username))
-    item.update(
-        actions=[LoginItem.password_hash.set(password_hash)],
-        condition=LoginItem.sk.exists(),
-    )
-
-
-def update_claims(tenant_id: str, sub: str, claims: Mapping[str, Any], now: int | None = None) -> User:
-    item = UserItem(tenant_id, USER + sub)
-    item.update(
-        actions=[UserItem.claims.set(dict(claims)), UserItem.updated_at.set(now or int(time.time()))],
-        condition=UserItem.sk.exists(),
-    )
-    return from_item(item)
-
-
-def set_active(tenant_id: str, sub: str, username: str, active: bool) -> User:
-    """Enable or disable a user: its profile (checked by UserInfo and introspection) and its
-    login (checked at every password login) change together."""
-    user, login = UserItem(tenant_id, USER + sub), LoginItem(tenant_id, LOGIN + normalize_username(username))
-    with TransactWrite(connection=connection()) as transaction:
-        transaction.update(user, actions=[UserItem.active.set(active)], condition=UserItem.sk.exists())
-        flag = LoginItem.disabled.remove() if active else LoginItem.disabled.set(True)
-        transaction.update(login, actions=[flag], condition=LoginItem.sk.exists())
-    found = get_user(tenant_id, sub)
-    if found is None:
-        raise LookupError(sub)
-    return found
+def update_user(
+    user: User, *, claims: Mapping[str, Any] | None = None, active: bool | None = None, now: int | None = None
+) -> User | None:
+    """Write back changes to a user read as ``user``: all its claims, and whether it is active.
+    The user as stored now, or None (nothing written) if it changed since it was read or is
+    gone. Disabling changes the login too (a password login reads only the login item), in
+    one transaction with the profile."""
+    item = at_version(UserItem(user.tenant_id, USER + user.sub), user.version)
+    stamp = now or int(time.time())
+    actions: list[Any] = []
+    if claims is not None:
+        actions += [UserItem.claims.set(dict(claims)), UserItem.updated_at.set(stamp)]
+    if active is not None:
+        actions.append(UserItem.active.set(active))
+    if not actions:
+        return user
+    if active is None:
+        return from_item(item) if update_if_unchanged(item, actions) else None
+    login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
+    flag = LoginItem.disabled.remove() if active else LoginItem.disabled.set(True)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(item, actions=actions, condition=UserItem.sk.exists())
+            transaction.update(login, actions=[flag], condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
+    except TransactWriteError as error:
+        if lost_race(error):
+            return None
+        raise
+    changed = replace(user, active=active, version=user.version + 1)
+    return changed if claims is None else replace(changed, claims=dict(claims), updated_at=stamp)
 
 
 def list_users(tenant_id: str, limit: int = 100, after: str | None = None) -> tuple[list[User], str | None]:
@@ -137,15 +172,24 @@ def list_users(tenant_id: str, limit: int = 100, after: str | None = None) -> tu
     return users, last["sk"]["S"][len(USER) :] if last else None
 
 
-def delete_user(tenant_id: str, sub: str, username: str) -> None:
-    """The profile and the login go together; the user's tokens fail at their next check."""
-    with TransactWrite(connection=connection()) as transaction:
-        transaction.delete(UserItem(tenant_id, USER + sub))
-        transaction.delete(LoginItem(tenant_id, LOGIN + normalize_username(username)))
+def delete_user(user: User) -> bool:
+    """Delete the user read as ``user``, its profile and its login together (its tokens fail
+    at their next check); False (nothing deleted) if it changed since, or is gone already."""
+    item = at_version(UserItem(user.tenant_id, USER + user.sub), user.version)
+    login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.delete(item, condition=UserItem.sk.exists())
+            transaction.delete(login, condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
+    except TransactWriteError as error:
+        if lost_race(error):
+            return False
+        raise
+    return True
 
 
 def _to_item(user: User) -> UserItem:
-    return UserItem(
+    item = UserItem(
         user.tenant_id,
         USER + user.sub,
         username=user.username,
@@ -154,6 +198,7 @@ def _to_item(user: User) -> UserItem:
         created_at=user.created_at,
         updated_at=user.updated_at,
     )
+    return at_version(item, user.version)
 
 
 def from_item(item: UserItem) -> User:
@@ -165,4 +210,5 @@ def from_item(item: UserItem) -> User:
         active=bool(item.active),
         created_at=int(item.created_at),
         updated_at=int(item.updated_at),
+        version=version_of(item),
     )

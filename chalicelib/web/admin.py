@@ -4,11 +4,16 @@ Every request carries one of the tenant's admin API keys as a bearer token (issu
 operator: ``cli tenants admin-key <tenant>``); a key opens its own tenant only. Bodies are
 JSON; answers are JSON, never cached. The admin code is imported on the first admin
 request: a cold start that serves the protocol never pays for it.
+
+A tenant, client or user is answered with its version as a strong ETag (``"3"``), and a
+PATCH or DELETE may carry it back in If-Match: if the item has changed since, the answer is
+412 and nothing is written, so a UI learns that its edit was based on a stale copy.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,19 +21,20 @@ from chalice import Blueprint
 
 from chalicelib import events
 from chalicelib.context import Context
-from chalicelib.oidc.errors import InvalidRequest, InvalidToken, NotFound
+from chalicelib.oidc.errors import Conflict, InvalidRequest, InvalidToken, NotFound, PreconditionFailed
 from chalicelib.oidc.results import Json
 from chalicelib.web.http import Incoming
 from chalicelib.web.routes import tenant_route
 
 bp = Blueprint(__name__)
 BASE = "/admin/tenants/{tenant}"
+_ETAG = re.compile(r'"([0-9]{1,15})"')
 
 
 def answer(ctx: Context, request: Incoming, actions: Mapping[str, Callable[[], tuple[int, dict[str, Any]]]]) -> Json:
     """Authorize the admin, run the action of the request's method, and render its answer
     or its refusal."""
-    from chalicelib.admin import AdminError, Missing
+    from chalicelib import admin
     from chalicelib.oidc.endpoints.userinfo import bearer_token
     from chalicelib.store.admin_keys import is_admin_key
 
@@ -36,13 +42,30 @@ def answer(ctx: Context, request: Incoming, actions: Mapping[str, Callable[[], t
         raise InvalidToken("not an admin key of this tenant")
     try:
         status, payload = actions[request.method]()
-    except Missing as error:
+    except admin.Missing as error:
         raise NotFound(str(error)) from None
-    except AdminError as error:
+    except admin.Conflict as error:
+        raise Conflict(str(error)) from None
+    except admin.PreconditionFailed as error:
+        raise PreconditionFailed(str(error)) from None
+    except admin.AdminError as error:
         raise InvalidRequest(str(error)) from None
     if request.method != "GET":
         events.emit("admin_change", ctx.tenant.id, method=request.method, path=_path(request))
-    return Json(payload, status=status, no_store=True)
+    version = payload.get("version")
+    headers = {"ETag": f'"{version}"'} if isinstance(version, int) else {}
+    return Json(payload, status=status, headers=headers, no_store=True)
+
+
+def if_match(request: Incoming) -> int | None:
+    """The version an If-Match header names (RFC 9110 §13.1.1); None without one, or for
+    ``*`` (any current item: every change needs the item to exist anyway). A header naming
+    no version of ours (a weak or foreign tag, a list) can never match: -1."""
+    value = request.headers.get("if-match", "").strip()
+    if not value or value == "*":
+        return None
+    tag = _ETAG.fullmatch(value)
+    return int(tag.group(1)) if tag else -1
 
 
 def body(request: Incoming) -> dict[str, Any]:
@@ -62,7 +85,7 @@ def tenant(ctx: Context, request: Incoming) -> Json:
     api, tenant_id = _api(), ctx.tenant.id
     return answer(ctx, request, {
         "GET": lambda: api.show_tenant(tenant_id),
-        "PATCH": lambda: api.configure_tenant(tenant_id, body(request)),
+        "PATCH": lambda: api.configure_tenant(tenant_id, body(request), if_match(request)),
     })  # fmt: skip
 
 
@@ -80,8 +103,8 @@ def client(ctx: Context, request: Incoming) -> Json:
     api, tenant_id, client_id = _api(), ctx.tenant.id, request.path["client_id"]
     return answer(ctx, request, {
         "GET": lambda: api.show_client(tenant_id, client_id),
-        "PATCH": lambda: api.update_client(tenant_id, client_id, body(request)),
-        "DELETE": lambda: api.delete_client(tenant_id, client_id),
+        "PATCH": lambda: api.update_client(tenant_id, client_id, body(request), if_match(request)),
+        "DELETE": lambda: api.delete_client(tenant_id, client_id, if_match(request)),
     })  # fmt: skip
 
 
@@ -106,8 +129,8 @@ def user(ctx: Context, request: Incoming) -> Json:
     api, tenant_id, username = _api(), ctx.tenant.id, request.path["username"]
     return answer(ctx, request, {
         "GET": lambda: api.show_user(tenant_id, username),
-        "PATCH": lambda: api.update_user(tenant_id, username, body(request)),
-        "DELETE": lambda: api.delete_user(tenant_id, username),
+        "PATCH": lambda: api.update_user(tenant_id, username, body(request), if_match(request)),
+        "DELETE": lambda: api.delete_user(tenant_id, username, if_match(request)),
     })  # fmt: skip
 
 
