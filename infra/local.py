@@ -10,6 +10,7 @@ secret and password are kept in ``.local/demo.json`` so they stay the same acros
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -90,6 +91,8 @@ def main() -> None:
     seed(f"http://{HOST}:{PORT}", credentials)
     from infra.consumer import Consumer
 
+    # The consumer's deliveries log their events here (the server process logs its own).
+    logging.basicConfig(stream=sys.stdout, format="%(message)s")
     consumer = Consumer().start()
     print(
         f"""
