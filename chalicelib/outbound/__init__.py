@@ -8,8 +8,9 @@ development), no userinfo, strict host syntax, and, after DNS resolution, only g
 routable addresses (``addresses.py``), with the connection pinned to the address checked
 (``transport.py``); no redirects followed, short timeouts, a small response cap.
 
-Nothing here runs on a user's request path: callers queue the work (``queue.py``) and a
-consumer sends it.
+No request is made on a user's request path: callers queue the work (``queue.py``) and a
+consumer sends it. Registration runs only the checks that need no request
+(``check_registrable``).
 """
 
 from __future__ import annotations
