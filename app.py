@@ -15,7 +15,7 @@ import logging  # noqa: E402
 
 from chalice import Chalice  # noqa: E402
 
-from chalicelib.web import admin, browser, health, protocol  # noqa: E402
+from chalicelib.web import admin, browser, health, protocol, queues  # noqa: E402
 
 # One structured line per request and per event (logger "oidc"); library chatter stays out.
 logging.getLogger("oidc").setLevel(logging.INFO)
@@ -27,6 +27,7 @@ app.register_blueprint(health.bp)
 app.register_blueprint(protocol.bp)
 app.register_blueprint(browser.bp)
 app.register_blueprint(admin.bp)
+app.register_blueprint(queues.bp)
 
 gc.freeze()
 gc.enable()

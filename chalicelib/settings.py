@@ -36,6 +36,13 @@ class Settings:
     event_bus_name: str | None = None
     # Python module holding the deployment's hooks (see chalicelib/hooks.py).
     hooks_module: str | None = None
+    # SQS queue (its name) that logout puts back-channel notifications on; a consumer
+    # delivers them (chalicelib/web/queues.py on Lambda, infra/consumer.py locally).
+    backchannel_queue: str = "oidc-backchannel"
+    # Local development only (DEV_MODE=true, set by infra/local.py and the integration
+    # tests, never in .chalice/config.json): outbound requests may use http and reach
+    # loopback, but only to hosts a tenant lists in outbound_allowed_hosts.
+    dev_mode: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -50,6 +57,8 @@ class Settings:
             client_secret_key_id=env.get("CLIENT_SECRET_KEY_ID") or None,
             event_bus_name=env.get("EVENT_BUS_NAME") or None,
             hooks_module=env.get("HOOKS_MODULE") or None,
+            backchannel_queue=env.get("BACKCHANNEL_QUEUE") or cls.backchannel_queue,
+            dev_mode=env.get("DEV_MODE", "").lower() == "true",
         )
 
 

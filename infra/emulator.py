@@ -1,5 +1,5 @@
 """Embedded AWS emulation for dev mode, tests and the benchmark: moto's server (DynamoDB,
-KMS, Secrets Manager, ...) on 127.0.0.1, in a thread, counting every API call it serves.
+KMS, Secrets Manager, SQS, ...) on 127.0.0.1, in a thread, counting every API call it serves.
 
 The count is taken at the HTTP boundary, from the ``X-Amz-Target`` header each call
 carries, so it measures what the provider really sends, whatever library sent it.
@@ -15,7 +15,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-SERVICES = {"DynamoDB_20120810": "dynamodb", "TrentService": "kms", "secretsmanager": "secretsmanager"}
+# X-Amz-Target prefixes (botocore speaks SQS's JSON protocol: "AmazonSQS.SendMessageBatch").
+SERVICES = {
+    "DynamoDB_20120810": "dynamodb",
+    "TrentService": "kms",
+    "secretsmanager": "secretsmanager",
+    "AmazonSQS": "sqs",
+}
 
 # What each service answers when it is overloaded: (status, error type as the wire names it).
 OVERLOADED = {

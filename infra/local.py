@@ -1,5 +1,7 @@
-"""Dev mode in one command (``make run``): embedded AWS emulation, the table and master
-secret, a seeded ``demo`` tenant, then ``chalice local`` on 127.0.0.1:8000.
+"""Dev mode in one command (``make run``): embedded AWS emulation, the table, queues and
+master secret, a seeded ``demo`` tenant, then ``chalice local`` on 127.0.0.1:8000, and the
+consumer that delivers back-channel logout notices from the queue (``chalice local`` runs no
+SQS handlers; ``infra/consumer.py`` plays Lambda's part).
 
 The emulation keeps its state in memory, so every start seeds afresh; the demo's client
 secret and password are kept in ``.local/demo.json`` so they stay the same across restarts.
@@ -8,6 +10,7 @@ secret and password are kept in ``.local/demo.json`` so they stay the same acros
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -19,6 +22,9 @@ STATE = ROOT / ".local" / "demo.json"
 HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "8000"))
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "4566"))
 STAGE = "dev"
+# Local development: outbound requests (back-channel logout) may use http and reach this
+# machine, for hosts a tenant lists in outbound_allowed_hosts. Never set on a deployment.
+DEV_ENVIRONMENT = {"DEV_MODE": "true"}
 
 
 def stage_environment(stage: str = STAGE) -> dict[str, str]:
@@ -44,10 +50,11 @@ def seed(base: str, credentials: dict[str, str]) -> None:
     def run(*args: str) -> None:
         cli.main(list(args), standalone_mode=False)
 
-    run("setup", "--create-table")
+    run("setup", "--create-table", "--create-queues")
     run(
         "tenants", "create", "demo", "--name", "Demo", "--exists-ok",
         "--setting", "session_management_enable=true", "--setting", 'client_registration="open"',
+        "--setting", 'outbound_allowed_hosts=["127.0.0.1", "localhost"]',
     )  # fmt: skip
     web_uris = [
         "http://localhost:3000/callback",
@@ -78,13 +85,18 @@ def main() -> None:
     from infra.emulator import Emulator, emulated_environment
 
     emulator = Emulator(port=EMULATOR_PORT).start()
-    env = {**os.environ, **emulated_environment(emulator.url), **stage_environment()}
+    env = {**os.environ, **emulated_environment(emulator.url), **stage_environment(), **DEV_ENVIRONMENT}
     os.environ.update(env)  # before chalicelib is imported: its settings are read once
     credentials = demo_credentials()
     seed(f"http://{HOST}:{PORT}", credentials)
+    from infra.consumer import Consumer
+
+    # The consumer's deliveries log their events here (the server process logs its own).
+    logging.basicConfig(stream=sys.stdout, format="%(message)s")
+    consumer = Consumer().start()
     print(
         f"""
-AWS emulation:      {emulator.url} (DynamoDB, KMS, Secrets Manager; in memory)
+AWS emulation:      {emulator.url} (DynamoDB, KMS, Secrets Manager, SQS; in memory)
 Discovery URL:      http://{HOST}:{PORT}/demo/.well-known/openid-configuration
 Confidential client: client_id=demo-web  client_secret={credentials["client_secret"]}
                      redirect URIs: http://localhost:3000/callback, http://localhost:8080/callback,
@@ -94,6 +106,7 @@ Confidential client: client_id=demo-web  client_secret={credentials["client_secr
 Public client:       client_id=demo-native (PKCE required), redirect URI http://127.0.0.1:<any port>/callback
 User:                alice / {credentials["password"]}
 Registration:        open (POST http://{HOST}:{PORT}/demo/register); session management on
+Back-channel logout: queued, delivered by a consumer thread; http to 127.0.0.1/localhost allowed
 """,
         flush=True,
     )
@@ -103,6 +116,7 @@ Registration:        open (POST http://{HOST}:{PORT}/demo/register); session man
     except KeyboardInterrupt:
         pass
     finally:
+        consumer.stop()
         emulator.stop()
 
 

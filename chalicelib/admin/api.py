@@ -26,8 +26,10 @@ from chalicelib.store.tenants import Tenant
 from chalicelib.store.users import User
 
 Answer = tuple[int, dict[str, Any]]
-# Settings that decide where keys live are the operator's, not the tenant admin's.
-OPERATOR_SETTINGS = frozenset({"key_backend"})
+# Settings that decide where keys live, and which private hosts the provider's outbound
+# requests may reach (a tenant admin must not aim it at the operator's network), are the
+# operator's, not the tenant admin's.
+OPERATOR_SETTINGS = frozenset({"key_backend", "outbound_allowed_hosts"})
 CLIENT_SECRETS = ("secret_hash", "secret_ciphertext", "registration_token_hash")
 
 

@@ -48,8 +48,14 @@ def cli() -> None:
     is_flag=True,
     help="Also create the DynamoDB table (dev and tests; deployments get it from infra/).",
 )
-def setup(create_table: bool) -> None:
-    """Create the deployment's master secret and client-secret key (and optionally the table)."""
+@click.option(
+    "--create-queues",
+    is_flag=True,
+    help="Also create the back-channel logout queue and its dead-letter queue (as --create-table).",
+)
+def setup(create_table: bool, create_queues: bool) -> None:
+    """Create the deployment's master secret and client-secret key (and optionally the table
+    and queues)."""
     from chalicelib.keys import client_secrets
     from chalicelib.keys.master import create_master_secret
     from chalicelib.settings import settings
@@ -63,6 +69,11 @@ def setup(create_table: bool) -> None:
 
         dynamodb = session().create_client("dynamodb")
         result["table"] = "created" if create(dynamodb, settings.table_name) else "exists"
+    if create_queues:
+        from chalicelib.aws_session import session
+        from infra.queues import create_queues as create
+
+        result["backchannel_queue"] = create(session().create_client("sqs"), settings.backchannel_queue)
     _print(result)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from chalicelib import outbound
 from chalicelib.admin import AdminError, InvalidRedirectUris, Missing
 from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.admin.tenants import get_tenant
@@ -190,7 +191,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         logo_uri=_http_url(values["logo_uri"], "logo_uri"),
         frontchannel_logout_uri=_logout_uri(values["frontchannel_logout_uri"], "frontchannel_logout_uri"),
         frontchannel_logout_session_required=bool(values["frontchannel_logout_session_required"]),
-        backchannel_logout_uri=_logout_uri(values["backchannel_logout_uri"], "backchannel_logout_uri"),
+        backchannel_logout_uri=_logout_uri(values["backchannel_logout_uri"], "backchannel_logout_uri", tenant),
         backchannel_logout_session_required=bool(values["backchannel_logout_session_required"]),
         secret_ciphertext=_secret_ciphertext(tenant, draft, alg, secret),
     )
@@ -334,14 +335,23 @@ def _http_url(value: str | None, field: str) -> str | None:
     return value
 
 
-def _logout_uri(value: str | None, field: str) -> str | None:
-    """Front- and back-channel logout URIs: absolute, no fragment, https (or http to this
-    machine), like redirect URIs of confidential clients."""
+def _logout_uri(value: str | None, field: str, tenant: Tenant | None = None) -> str | None:
+    """Front- and back-channel logout URIs: absolute, no fragment, no userinfo, https (or
+    http to this machine), like redirect URIs of confidential clients. The provider itself
+    posts to back-channel URIs (``tenant`` given), so those also pass the outbound guard's
+    registration checks: https (http only to a host the tenant lists, in local development)
+    and no IP literal it would refuse to reach. Host names are resolved at delivery, where
+    what they point to is checked again."""
     if not value:
         return None
     try:
         check_registrable(value, "confidential")
-    except ValueError as error:
+        if "@" in urlsplit(value).netloc:
+            raise ValueError("a logout URI must not carry userinfo")
+        if tenant is not None:
+            allowed = TenantSettings.from_mapping(tenant.settings).outbound_allowed_hosts
+            outbound.check_registrable(value, outbound.policy_for(allowed))
+    except ValueError as error:  # outbound.Refused is one
         raise AdminError(f"{field}: {error}") from None
     return value
 

@@ -12,6 +12,9 @@ from typing import Any
 DAY = 86400
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _NAME = re.compile(r"[a-z][a-z0-9_:.-]{0,63}")
+# A DNS name or an IPv4 address as a URL writes it, or an IPv6 address without brackets.
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|[0-9a-f:.]{2,45}")
+MAX_ALLOWED_HOSTS = 50
 # Scopes and claims a tenant cannot redefine: the standard ones, and the JWT claims the
 # provider sets itself.
 RESERVED_SCOPES = frozenset({"openid", "profile", "email", "phone", "address", "offline_access", "token_introspection"})
@@ -94,6 +97,12 @@ class TenantSettings:
     # How long a browser that signed in to an account is remembered as the owner's (it then
     # escapes that account's lockout of strangers), in days.
     device_trust_expire: int = 180
+    # Host names (or IP literals) the provider's outbound requests (back-channel logout) may
+    # reach on a private network: an RP inside a company network. Loopback, link-local and
+    # metadata addresses stay refused unless the deployment is in local development.
+    # Operator-only (chalicelib/admin/api.py): a tenant admin must not aim the provider at
+    # the operator's network.
+    outbound_allowed_hosts: tuple[str, ...] = ()
     branding: Branding = field(default_factory=Branding)
     extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
 
@@ -109,6 +118,8 @@ class TenantSettings:
             values["branding"] = Branding(**values["branding"])
         if "extra_scopes" in values:
             values["extra_scopes"] = _extra_scopes(values["extra_scopes"])
+        if "outbound_allowed_hosts" in values:
+            values["outbound_allowed_hosts"] = _hosts(values["outbound_allowed_hosts"])
         settings = cls(**values)
         settings.validate()
         return settings
@@ -129,6 +140,15 @@ class TenantSettings:
             raise ValueError("require_pkce must be 'public' or 'all'")
         if self.key_backend not in ("secretsmanager", "kms"):
             raise ValueError("key_backend must be 'secretsmanager' or 'kms'")
+
+
+def _hosts(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, (list, tuple)) or len(values) > MAX_ALLOWED_HOSTS:
+        raise ValueError(f"outbound_allowed_hosts is a list of at most {MAX_ALLOWED_HOSTS} host names")
+    for host in values:
+        if not isinstance(host, str) or _HOST.fullmatch(host) is None:
+            raise ValueError("outbound_allowed_hosts holds host names (lower case) or IP addresses")
+    return tuple(dict.fromkeys(values))
 
 
 def _extra_scopes(values: Any) -> dict[str, ExtraScope]:

@@ -3,7 +3,11 @@ by moto's server over a real socket, driven by OIDC client libraries we did not 
 
 The emulation starts when this module is imported, and the environment points at it before
 anything imports chalicelib: the test process provisions tenants through the admin code
-(the CLI's own), the server process answers the protocol."""
+(the CLI's own), the server process answers the protocol, and a consumer thread in the test
+process delivers what the server queues (back-channel logout), as Lambda would.
+
+The deployment is in local development (``DEV_MODE``): outbound requests may use http and
+reach loopback, but only to hosts a tenant lists in ``outbound_allowed_hosts``."""
 
 from __future__ import annotations
 
@@ -22,17 +26,18 @@ import pytest
 import requests
 
 from infra.emulator import Emulator, emulated_environment
-from infra.local import stage_environment
+from infra.local import DEV_ENVIRONMENT, stage_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 EMULATOR = Emulator().start()
-os.environ.update({**emulated_environment(EMULATOR.url), **stage_environment("dev")})
+os.environ.update({**emulated_environment(EMULATOR.url), **stage_environment("dev"), **DEV_ENVIRONMENT})
 
 from chalicelib.admin import clients as client_admin  # noqa: E402
 from chalicelib.admin import tenants as tenant_admin  # noqa: E402
 from chalicelib.admin import users as user_admin  # noqa: E402
 from chalicelib.admin.cli import cli  # noqa: E402
+from infra.consumer import Consumer  # noqa: E402
 from tests.support.node_rp import NodeRelyingParties  # noqa: E402
 from tests.support.rp_server import RelyingParty  # noqa: E402
 from tests.support.user_agent import UserAgent  # noqa: E402
@@ -43,6 +48,20 @@ LOGGED_OUT = "http://localhost:3000/logged-out"
 # Response types that send tokens through the browser, in the fragment (OIDC Core §3.2, §3.3).
 FRONT_CHANNEL = ("id_token", "id_token token", "code id_token", "code token", "code id_token token")
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# Hosts the logout tenants let the provider post back-channel logout tokens to (the RP
+# servers of these tests listen on 127.0.0.1).
+LOCAL_HOSTS = ["127.0.0.1", "localhost"]
+
+
+def wait_until(condition, timeout: float = 20.0):
+    """``condition()``'s first truthy value, polled until ``timeout`` seconds have passed (then
+    the test fails): for what the queue consumer delivers in its own time."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s: {condition}")
+        time.sleep(0.02)
+    return value
 
 
 def _free_port() -> int:
@@ -52,9 +71,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def provider():
+def consumer():
+    """The table and queues, and the consumer that delivers what the provider queues (the
+    part Lambda's SQS event source plays in a deployment)."""
+    cli.main(["setup", "--create-table", "--create-queues"], standalone_mode=False)
+    running = Consumer().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def provider(consumer):
     """Base URL of the provider as ``chalice local`` serves it."""
-    cli.main(["setup", "--create-table"], standalone_mode=False)
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "chalice-local.log").open("w")
@@ -163,7 +191,8 @@ def rp():
 @pytest.fixture
 def logout_client(tenant, rp):
     """A client that registered where the browser returns after logout, and where the OP
-    posts logout tokens."""
+    posts logout tokens (its tenant lets the provider reach this machine)."""
+    tenant_admin.update_settings(tenant.id, {"outbound_allowed_hosts": LOCAL_HOSTS})
     return client_admin.create_client(
         tenant.id,
         name="Interop Logout",

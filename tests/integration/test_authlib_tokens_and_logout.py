@@ -13,7 +13,7 @@ from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from authlib.jose import jwt
 
 from tests.integration.authlib_client import AuthlibClient, discover, jwks, sign_in, validated_id_token
-from tests.integration.conftest import BACKCHANNEL_EVENT, LOGGED_OUT, REDIRECT_URI
+from tests.integration.conftest import BACKCHANNEL_EVENT, LOGGED_OUT, REDIRECT_URI, wait_until
 from tests.support.user_agent import UserAgent
 
 
@@ -87,7 +87,7 @@ def test_rp_initiated_and_back_channel_logout(provider, issuer, logout_client, u
     assert browser.sign_out(logout["url"]) == f"{LOGGED_OUT}?state={state}"
 
     # Back-Channel Logout §2.6: signature, iss, aud, iat, jti, the event, no nonce.
-    (posted,) = rp.received
+    (posted,) = wait_until(lambda: rp.received)  # delivered from the queue, in its own time
     claims = jwt.decode(
         posted["logout_token"],
         jwks(metadata),

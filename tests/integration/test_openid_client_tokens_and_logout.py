@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.integration.conftest import BACKCHANNEL_EVENT, LOGGED_OUT, REDIRECT_URI, node_sign_in
+from tests.integration.conftest import BACKCHANNEL_EVENT, LOGGED_OUT, REDIRECT_URI, node_sign_in, wait_until
 from tests.support.node_rp import NodeError
 from tests.support.user_agent import UserAgent
 
@@ -79,7 +79,7 @@ def test_rp_initiated_and_back_channel_logout(provider, issuer, logout_client, u
     assert url.startswith(f"{issuer}/end-session?")
     assert browser.sign_out(url) == f"{LOGGED_OUT}?state=rp-state-1"
 
-    (posted,) = rp.received
+    (posted,) = wait_until(lambda: rp.received)  # delivered from the queue, in its own time
     logout_token = node("verify_logout_token", rp=node_rp, token=posted["logout_token"])
     assert logout_token["header"]["typ"] == "logout+jwt"
     claims = logout_token["claims"]

@@ -52,6 +52,14 @@ def test_deployment_package(tmp_path):
     assert function["Environment"]["Variables"]["TABLE_NAME"] == "oidc-prod"
     policy = json.dumps(template["Resources"]["ApiHandlerRole"]["Properties"]["Policies"])
     assert "table/oidc-prod" in policy and "dynamodb:Scan" not in policy and "kms:Sign" in policy
+    # Back-channel logout delivery: its own function, fed by the stage's queue, one message a time.
+    delivery = template["Resources"]["DeliverBackchannelLogout"]["Properties"]
+    assert delivery["Handler"] == "chalicelib.web.queues.deliver_backchannel_logout"
+    (source,) = delivery["Events"].values()
+    assert source["Type"] == "SQS" and source["Properties"]["BatchSize"] == 1
+    queue = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:oidc-prod-backchannel"
+    assert source["Properties"]["Queue"] == {"Fn::Sub": queue}  # the stage's queue, by its name
+    assert function["Environment"]["Variables"]["BACKCHANNEL_QUEUE"] == "oidc-prod-backchannel"
 
 
 def test_every_module_ships_the_bytecode_of_its_source(tmp_path):
@@ -100,6 +108,35 @@ def test_merged_cloudformation_template_is_valid(tmp_path):
     table_access = next(s for s in statements if s["Sid"] == "TableItems")
     assert table_access["Resource"] == {"Fn::GetAtt": ["OidcTable", "Arn"]}
     assert not any(action.endswith(("Scan", "*")) for s in statements for action in _actions(s))
+    _check_backchannel_queue(resources, statements)
+
+
+def _check_backchannel_queue(resources: dict, api_statements: list[dict]) -> None:
+    """Logout queues back-channel notices (the API may only send to that queue); the delivery
+    function consumes them (receive and delete, there only) and reads what a logout token
+    needs, nothing else; a notice is tried 5 times, then kept in the dead-letter queue."""
+    queue_arn = {"Fn::GetAtt": ["BackchannelQueue", "Arn"]}
+    queue = resources["BackchannelQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["BackchannelDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    delivery = resources["DeliverBackchannelLogout"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * delivery["Timeout"]  # AWS's advice for event sources
+    (source,) = delivery["Events"].values()
+    assert source["Properties"]["Queue"] == {"Fn::Sub": "${BackchannelQueue.Arn}"}
+    for function in ("APIHandler", "DeliverBackchannelLogout"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["BACKCHANNEL_QUEUE"] == {"Fn::GetAtt": ["BackchannelQueue", "QueueName"]}
+    send = next(s for s in api_statements if s["Sid"] == "QueueBackchannelLogout")
+    assert set(_actions(send)) == {"sqs:SendMessage", "sqs:GetQueueUrl"} and send["Resource"] == queue_arn
+    role = resources["DeliverBackchannelLogoutRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    consume = next(s for s in role if s["Sid"] == "ConsumeBackchannelLogout")
+    assert set(_actions(consume)) == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    assert consume["Resource"] == queue_arn
+    actions = {action for s in role for action in _actions(s)}
+    assert not {action for action in actions if action.startswith("dynamodb:")} - {"dynamodb:GetItem"}
+    assert "sqs:SendMessage" not in actions and "kms:Encrypt" not in actions
 
 
 def _pinned(name: str) -> str:
@@ -112,13 +149,23 @@ def _actions(statement: dict) -> list[str]:
     return action if isinstance(action, list) else [action]
 
 
-def test_chalice_deploy_policies_grant_what_the_stack_grants():
-    """`chalice deploy` uses .chalice/policy-<stage>.json, the stack its own role: the same
-    actions (never Scan; Query only for the admin API's listings, within the table)."""
+@pytest.mark.parametrize(
+    ("role", "policy_file"),
+    [("ApiHandlerRole", "policy-{stage}.json"), ("DeliverBackchannelLogoutRole", "policy-{stage}-delivery.json")],
+)
+def test_chalice_deploy_policies_grant_what_the_stack_grants(role, policy_file):
+    """`chalice deploy` uses .chalice/policy-<stage>.json (and the delivery function its own
+    file, as .chalice/config.json says), the stack its own roles: the same actions (never
+    Scan; Query only for the admin API's listings, within the table)."""
     template = json.loads((ROOT / "infra" / "resources.json").read_text())
-    stack = template["Resources"]["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    stack = template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     expected = {s["Sid"]: set(_actions(s)) for s in stack}
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     for stage in ("dev", "prod"):
-        policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())["Statement"]
+        settings = config["stages"][stage]
+        if role != "ApiHandlerRole":
+            settings = settings["lambda_functions"]["deliver_backchannel_logout"]
+        assert settings["iam_policy_file"] == policy_file.format(stage=stage)
+        policy = json.loads((ROOT / ".chalice" / policy_file.format(stage=stage)).read_text())["Statement"]
         assert {s["Sid"]: set(_actions(s)) for s in policy} == expected
     assert not any(action.endswith("Scan") for actions in expected.values() for action in actions)

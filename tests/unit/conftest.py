@@ -29,7 +29,9 @@ from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
 from chalicelib.keys import client_secrets
 from chalicelib.keys.master import create_master_secret
+from chalicelib.settings import settings
 from chalicelib.tenancy.resolve import forget
+from infra.queues import create_queues
 from infra.tables import create_table
 
 REDIRECT_URI = "https://rp.example.com/callback"
@@ -41,6 +43,7 @@ def aws():
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         create_table(dynamodb, os.environ["TABLE_NAME"])
+        create_queues(boto3.client("sqs"), settings.backchannel_queue)
         create_master_secret(os.environ["MASTER_SECRET_ID"])
         client_secrets.create_key(os.environ["CLIENT_SECRET_KEY_ID"])
         forget()
@@ -110,3 +113,23 @@ def browser(http):
     from tests.support.browser import Browser
 
     return Browser(http)
+
+
+@pytest.fixture
+def dev_mode(monkeypatch):
+    """The deployment in local development (DEV_MODE=true), as infra/local.py runs it: the
+    outbound guard then lets http and loopback through to hosts a tenant lists."""
+    import dataclasses
+
+    import chalicelib.settings
+
+    monkeypatch.setattr(chalicelib.settings, "settings", dataclasses.replace(settings, dev_mode=True))
+
+
+@pytest.fixture
+def consumer(aws):
+    """Plays Lambda's part for the back-channel queue: ``consumer.drain()`` delivers what is
+    queued, through the same handler."""
+    from infra.consumer import Consumer
+
+    return Consumer()

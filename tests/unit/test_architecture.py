@@ -69,6 +69,25 @@ def test_the_abuse_limits_are_counted_in_one_place():
     assert importing("chalicelib.store.limits") == {"limits"}
 
 
+def test_only_outbound_opens_connections_of_its_own():
+    """Every request to a URL a tenant or client chose passes the one guard (SSRF): no other
+    module holds an HTTP client or a socket (botocore's own, to AWS, is not ours)."""
+    clients = ("socket", "ssl", "http.client", "urllib.request", "urllib3", "requests", "httpx", "aiohttp")
+    assert set().union(*(importing(name) for name in clients)) <= {"outbound"}
+
+
+def test_outbound_knows_no_protocol_and_is_used_by_the_protocol_and_admin():
+    """outbound takes plain values (a URL, a policy) and reaches only the deployment settings
+    and the AWS clients (its queue); the protocol (delivery) and admin (registration checks)
+    use it."""
+    for path in modules("outbound"):
+        ours = {name for name in imports(path) if name.startswith("chalicelib")}
+        assert ours <= {"chalicelib", "chalicelib.settings", "chalicelib.keys", "chalicelib.keys.aws"} | {
+            name for name in ours if name.startswith("chalicelib.outbound")
+        }, f"{path} imports {ours}"
+    assert importing("chalicelib.outbound") <= {"outbound", "oidc", "admin"}
+
+
 def test_boto3_is_not_imported_at_runtime():
     """botocore is enough; boto3's import would lengthen every cold start."""
     assert importing("boto3") == set()

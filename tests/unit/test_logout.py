@@ -22,16 +22,20 @@ LOGGED_OUT = "https://rp.example.com/logged-out"
 
 
 class Receiver:
-    """An RP's back-channel logout endpoint on a real socket: keeps what was posted."""
+    """An RP's back-channel logout endpoint on a real socket: keeps what was posted, and
+    answers with ``status``."""
 
     def __init__(self) -> None:
         received = self.received = []
+        self.status = 200
+        receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers["Content-Length"])
                 received.append(parse_qs(self.rfile.read(length).decode()))
-                self.send_response(200)
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args) -> None:
@@ -50,7 +54,10 @@ def receiver():
 
 
 @pytest.fixture
-def rp(tenant, receiver):
+def rp(tenant, receiver, dev_mode):
+    """A client whose back-channel endpoint is on this machine, which its tenant allows (in
+    local development only)."""
+    tenant_admin.update_settings(tenant.id, {"outbound_allowed_hosts": ["127.0.0.1"]})
     return client_admin.create_client(
         tenant.id,
         name="Acme Web",
@@ -75,7 +82,7 @@ def sessions(table_items) -> list[dict]:
     return [item for item in table_items() if item["sk"]["S"].startswith("session#")]
 
 
-def test_logout_with_confirmation_notifies_every_channel(http, browser, rp, user, receiver, table_items):
+def test_logout_with_confirmation_notifies_every_channel(http, browser, rp, user, receiver, table_items, consumer):
     tokens = sign_in(http, browser, rp)
     sid = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sid"]
     assert len(sessions(table_items)) == 1
@@ -91,6 +98,8 @@ def test_logout_with_confirmation_notifies_every_channel(http, browser, rp, user
     assert "frame-src https://rp.example.com" in done.headers["Content-Security-Policy"]
     assert f"{LOGGED_OUT}?state=bye".encode() in done.body
 
+    assert receiver.received == []  # queued: the logout did not wait for the RP
+    assert consumer.drain() == 1 and consumer.outcomes == {"handled": 1}
     (posted,) = receiver.received
     token = posted["logout_token"][0]
     assert jwt.get_unverified_header(token)["typ"] == "logout+jwt"
@@ -218,3 +227,82 @@ def test_origins_are_serialized_as_browsers_do(uri, expected):
     from chalicelib.oidc.response_modes import origin
 
     assert origin(uri) == expected
+
+
+def log_out(http, browser, rp) -> None:
+    sign_in(http, browser, rp)
+    done = browser.submit(end_session(browser), "logout")
+    assert done.status_code == 200 and b"You are signed out" in done.body
+
+
+def delivery_events(caplog) -> list[dict]:
+    lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "oidc.events"]
+    return [line for line in lines if line["event"] == "backchannel_logout"]
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [(200, "delivered"), (204, "delivered"), (302, "rejected"), (400, "rejected"), (404, "rejected")],
+)
+def test_an_answer_below_500_is_final(http, browser, rp, user, receiver, consumer, caplog, status, outcome):
+    receiver.status = status
+    log_out(http, browser, rp)
+    assert consumer.drain() == 1 and consumer.outcomes == {"handled": 1}  # deleted from the queue
+    assert len(receiver.received) == 1 and consumer.in_flight() == 0
+    (event,) = delivery_events(caplog)
+    assert event == {"event": "backchannel_logout", "tenant": "acme", "client_id": rp[0].client_id,
+                     "outcome": outcome, "status": status}  # fmt: skip
+
+
+def test_a_server_error_is_retried_then_dead_lettered(http, browser, rp, user, receiver, consumer, caplog, aws):
+    """5xx: the handler raises, the message comes back (here at once: no visibility timeout),
+    a fresh token each time, and after 5 receives it moves to the dead-letter queue."""
+    receiver.status = 503
+    consumer.sqs.set_queue_attributes(QueueUrl=consumer.url, Attributes={"VisibilityTimeout": "0"})
+    log_out(http, browser, rp)
+    assert consumer.drain() == 5 and consumer.outcomes == {"raised": 5}
+    tokens = [posted["logout_token"][0] for posted in receiver.received]
+    assert len(tokens) == 5 and len(set(tokens)) == 5
+    assert [event["outcome"] for event in delivery_events(caplog)] == ["retry"] * 5
+    dead_letters = consumer.sqs.get_queue_url(QueueName=f"{consumer.queue_name}-dlq")["QueueUrl"]
+    (dead,) = consumer.sqs.receive_message(QueueUrl=dead_letters)["Messages"]
+    assert json.loads(dead["Body"])["client_id"] == rp[0].client_id and consumer.in_flight() == 0
+
+
+def test_a_target_no_longer_allowed_is_refused_and_never_contacted(
+    http, browser, rp, tenant, user, receiver, consumer, caplog
+):
+    log_out(http, browser, rp)
+    tenant_admin.update_settings(tenant.id, {"outbound_allowed_hosts": []})  # the operator changed their mind
+    assert consumer.drain() == 1 and consumer.outcomes == {"handled": 1}
+    assert receiver.received == []
+    (event,) = delivery_events(caplog)
+    assert event["outcome"] == "refused" and event["reason"] == "the URL must be https"
+
+
+def test_a_client_deleted_before_delivery_is_not_notified(http, browser, rp, tenant, user, receiver, consumer, caplog):
+    log_out(http, browser, rp)
+    client_admin.delete_client(tenant.id, rp[0].client_id)
+    assert consumer.drain() == 1 and receiver.received == []
+    assert [event["outcome"] for event in delivery_events(caplog)] == ["dropped"]
+
+
+def test_queued_notices_carry_no_credential(http, browser, rp, tenant, user, receiver, consumer):
+    """One message per client to notify, naming what the token needs: never the session's
+    credential (the cookie), only the sid RPs see."""
+    other = client_admin.create_client(
+        tenant.id, name="Other", client_type="confidential", redirect_uris=[REDIRECT_URI],
+        backchannel_logout_uri=receiver.url.replace("/backchannel", "/other"),
+    )  # fmt: skip
+    tokens = sign_in(http, browser, rp)
+    callback_params(browser.submit(browser.follow(authorize(browser, other[0].client_id)), "allow"))
+    credential = browser.cookies["op_session"].split(".")[0]  # the session id, before the sub
+    browser.submit(end_session(browser), "logout")
+    messages = consumer.sqs.receive_message(QueueUrl=consumer.url, MaxNumberOfMessages=10)["Messages"]
+    notices = sorted((json.loads(message["Body"]) for message in messages), key=lambda n: n["client_id"])
+    sid = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sid"]
+    assert [n["client_id"] for n in notices] == sorted([rp[0].client_id, other[0].client_id])
+    for notice in notices:
+        assert set(notice) == {"tenant", "issuer", "client_id", "sub", "sid", "logged_out_at"}
+        assert (notice["tenant"], notice["issuer"], notice["sub"], notice["sid"]) == ("acme", ISSUER, user.sub, sid)
+    assert len(credential) >= 22 and not any(credential in message["Body"] for message in messages)

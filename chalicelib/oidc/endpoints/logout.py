@@ -4,8 +4,9 @@ The end-session endpoint checks the request (an ``id_token_hint`` this tenant is
 ``post_logout_redirect_uri`` registered exactly for the client), then asks the user to
 confirm on a CSRF-protected page (§2: the OP SHOULD ask; a bare GET must not be enough to
 end someone's session). Confirming deletes the session in one write that returns what it
-held, tells the clients it signed in to (logout tokens posted to their back-channel URIs,
-iframes of their front-channel URIs), and sends the browser back to the client.
+held, tells the clients it signed in to (logout tokens queued for their back-channel URIs,
+see ``chalicelib.oidc.backchannel``; iframes of their front-channel URIs), and sends the
+browser back to the client.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import events, hooks, outbound
+from chalicelib import events, hooks
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets, jws
-from chalicelib.oidc import interaction, session_management
+from chalicelib.oidc import backchannel, interaction, session_management
 from chalicelib.oidc.errors import InvalidPage, InvalidRequest
 from chalicelib.oidc.params import single_values
 from chalicelib.oidc.response_modes import origin, with_query
@@ -158,29 +159,29 @@ def front_channel_urls(ctx: Context, session: Session) -> list[str]:
 
 
 def notify_back_channel(ctx: Context, session: Session) -> None:
-    """Back-Channel Logout §2.5: a signed logout token to each client's back-channel URI."""
-    requests, notified = [], []
-    for client_id in sorted(session.clients):
-        client = ctx.client(client_id)
-        if client is not None and client.backchannel_logout_uri:
-            token = logout_token(ctx, client, session)
-            requests.append((client.backchannel_logout_uri, {"logout_token": token}))
-            notified.append(client_id)
-    for client_id, status in zip(notified, outbound.post_forms(requests), strict=True):
-        events.emit("backchannel_logout", ctx.tenant.id, client_id=client_id, status=status)
+    """Back-Channel Logout §2.5, off the user's path: one queued notice per client with a
+    back-channel URI; the logout answers without waiting for any RP."""
+    sid = interaction.public_sid(session.key)
+    notices = [
+        backchannel.Notice(ctx.tenant.id, ctx.issuer, client.client_id, session.sub, sid, ctx.now)
+        for client in (ctx.client(client_id) for client_id in sorted(session.clients))
+        if client is not None and client.backchannel_logout_uri
+    ]
+    if notices:
+        backchannel.enqueue(notices)
 
 
-def logout_token(ctx: Context, client: Client, session: Session) -> str:
-    """Back-Channel Logout §2.4: sub and sid, the logout event, no nonce; signed as the
-    client's ID tokens are."""
+def logout_token(ctx: Context, client: Client, sub: str, sid: str) -> str:
+    """Back-Channel Logout §2.4: sub and the public sid, the logout event, no nonce; signed as
+    the client's ID tokens are."""
     claims = {
         "iss": ctx.issuer,
         "aud": client.client_id,
         "iat": ctx.now,
         "exp": ctx.now + LOGOUT_TOKEN_LIFETIME,
         "jti": new_id(),
-        "sub": session.sub,
-        "sid": interaction.public_sid(session.key),
+        "sub": sub,
+        "sid": sid,
         "events": {BACKCHANNEL_EVENT: {}},
     }
     return jws.encode(claims, id_token_signer(ctx, client), typ=LOGOUT_TOKEN_TYPE)

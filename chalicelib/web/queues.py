@@ -1,0 +1,38 @@
+"""Lambda functions fed by SQS: back-channel logout delivery.
+
+Chalice deploys each ``on_sqs_message`` handler as its own function, subscribed to the
+queue. One message per invocation (``batch_size=1``): an exception returns exactly that
+message to the queue, to be received again after its visibility timeout (and moved to the
+dead-letter queue after a few receives), without redelivering notices that went through.
+At most ten deliveries run at once, however many users log out.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import events
+from chalicelib.settings import settings
+
+bp = Blueprint(__name__)
+# Lambda runs this function by importing this module alone (the handler is
+# "chalicelib.web.queues.deliver_backchannel_logout"), not app.py: the events it logs need
+# the level app.py sets for the API.
+logging.getLogger("oidc").setLevel(logging.INFO)
+
+
+@bp.on_sqs_message(
+    queue=settings.backchannel_queue, batch_size=1, name="deliver_backchannel_logout", maximum_concurrency=10
+)
+def deliver_backchannel_logout(event: Any) -> None:
+    from chalicelib.oidc import backchannel
+
+    try:
+        for record in event:
+            backchannel.deliver(record.body, int(time.time()))
+    finally:
+        events.flush()
