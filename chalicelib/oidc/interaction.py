@@ -30,7 +30,8 @@ def seal(ctx: Context, use: str, payload: dict[str, Any]) -> str:
 def unseal(ctx: Context, use: str, ticket: str | None) -> dict[str, Any]:
     """The ticket's payload; InvalidPage if it is missing, forged, for another step, or
     older than the tenant's interaction lifetime."""
-    if not ticket or ticket.count(".") != 1:
+    # A ticket is ASCII (base64url and a dot); compare_digest raises on any other str.
+    if not ticket or ticket.count(".") != 1 or not ticket.isascii():
         raise InvalidPage("this page has expired: start again from the application")
     body, mac = ticket.split(".")
     if not hmac.compare_digest(mac, _mac(ctx, body)):

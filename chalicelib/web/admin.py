@@ -8,7 +8,6 @@ request: a cold start that serves the protocol never pays for it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from chalice import Blueprint
 from chalicelib import events
 from chalicelib.context import Context
 from chalicelib.oidc.errors import InvalidRequest, InvalidToken, NotFound
+from chalicelib.oidc.params import json_object
 from chalicelib.oidc.results import Json
 from chalicelib.web.http import Incoming
 from chalicelib.web.routes import tenant_route
@@ -49,12 +49,9 @@ def body(request: Incoming) -> dict[str, Any]:
     if request.json_body is None:
         raise InvalidRequest("the request body must be application/json")
     try:
-        value = json.loads(request.json_body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("the request body is not JSON") from None
-    if not isinstance(value, dict):
-        raise InvalidRequest("the request body must be a JSON object")
-    return value
+        return json_object(request.json_body)
+    except ValueError as error:
+        raise InvalidRequest(str(error)) from None
 
 
 @tenant_route(bp, BASE, ["GET", "PATCH"])

@@ -1,0 +1,176 @@
+"""Hostile input at the boundary: every header, cookie, query, form and JSON body is decoded
+and validated before the protocol reads it, and gets the spec's 4xx, never a 5xx, with
+nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.admin import tenants as tenant_admin
+from tests.support.browser import HOST
+from tests.unit.conftest import REDIRECT_URI
+from tests.unit.flows import FORM, authorize
+
+DEEP = b"[" * 5000 + b"]" * 5000
+DEEP_OBJECT = b'{"a":' * 5000 + b"1" + b"}" * 5000
+
+
+def request(http, method: str, path: str, headers: dict | None = None, body: bytes | str = b""):
+    return http.request(method, path, headers={"host": HOST, **(headers or {})}, body=body)
+
+
+def error_of(response) -> str:
+    return json.loads(response.body)["error"]
+
+
+@pytest.mark.parametrize("path", ["/acme/token", "/acme/introspect", "/acme/revoke"])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic éé",  # non-ASCII: base64 refuses it as a str (ValueError, not binascii.Error)
+        "Basic " + "ÿ" * 8,
+        "Basic Zm9vOmJhcg\u00e9==",
+        "Basic \x00\x00\x00\x00",
+        "Basic " + "QUJD" * 3000,  # decodes, but far longer than any credentials
+    ],
+)
+def test_malformed_basic_credentials_are_invalid_client(http, client, table_items, path, authorization):
+    """RFC 6749 §5.2: a failed authentication through the Authorization header is a 401
+    invalid_client with a Basic challenge."""
+    before = table_items()
+    headers = {"content-type": FORM, "authorization": authorization}
+    response = request(http, "POST", path, headers, "grant_type=client_credentials&token=x")
+    assert response.status_code == 401 and error_of(response) == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert table_items() == before
+
+
+@pytest.mark.parametrize("authorization", ["Bearer é", "Bearer \x00", "Bearer a b", "Bearer " + "a" * 9000])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_malformed_bearer_tokens_are_invalid_token(http, tenant, authorization, method):
+    """RFC 6750 §3.1: a malformed access token is invalid_token, with the challenge."""
+    response = request(http, method, "/acme/userinfo", {"authorization": authorization})
+    assert response.status_code in (400, 401) and error_of(response) in ("invalid_token", "invalid_request")
+    if response.status_code == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer realm=")
+
+
+def login_page(browser, client):
+    page = browser.follow(authorize(browser, client[0].client_id))
+    assert page.status_code == 200 and b"Sign in" in page.body
+    return page
+
+
+@pytest.mark.parametrize("token", ["é" * 43, "\x00" * 43, "a" * 5000, "ticket\r\nSet-Cookie: x=y"])
+def test_a_malformed_csrf_token_is_a_403_at_every_form(browser, client, user, table_items, token):
+    from tests.support.forms import only_form
+
+    form = only_form(login_page(browser, client).body.decode())
+    before = table_items()
+    for path in ("/acme/login", "/acme/consent", "/acme/end-session/confirm"):
+        response = browser.post(f"http://{HOST}{path}", {**form.fields, "csrf_token": token})
+        assert response.status_code == 403 and b"this form has expired" in response.body, path
+    assert table_items() == before
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "op_csrf=" + "é" * 30,
+        "op_csrf=\x01" * 3,
+        "op_session=é.é",
+        "op_session=" + "a" * 30 + ".\x7f",
+        "op_csrf=" + "a" * 30 + "; op_session=\u00ff\u00fe.x",
+        "=; ==; ;;; op_csrf",
+    ],
+)
+def test_non_ascii_and_malformed_cookies_are_ignored(http, browser, client, user, table_items, cookie):
+    """A cookie that is not RFC 6265 cookie-octets is treated as absent: the page still
+    works (another site's odd cookie must not lock users out), and no form is accepted."""
+    from tests.support.forms import only_form
+
+    page = login_page(browser, client)
+    form = only_form(page.body.decode())
+    before = table_items()
+    location = authorize(browser, client[0].client_id).headers["Location"]
+    response = request(http, "GET", location.removeprefix(f"http://{HOST}"), {"cookie": cookie})
+    assert response.status_code == 200 and b"Sign in" in response.body
+    data = "&".join(f"{name}={value}" for name, value in form.fields.items())
+    response = request(http, "POST", "/acme/login", {"cookie": cookie, "content-type": FORM}, data)
+    assert response.status_code == 403
+    assert table_items() == before
+
+
+@pytest.mark.parametrize("path", ["/acme/login", "/acme/consent"])
+@pytest.mark.parametrize(
+    "ticket",
+    ["abc.%C3%A9", "%C3%A9.abc", "%00.%00", "a.b.c", ".", "e30.", "x" * 5000 + ".y", "%FF%FE.abc"],
+)
+def test_a_malformed_ticket_is_an_expired_page(http, tenant, path, ticket):
+    response = request(http, "GET", f"{path}?ticket={ticket}")
+    assert response.status_code == 400 and b"Return to the application" in response.body
+
+
+@pytest.fixture
+def key(tenant):
+    return tenant_admin.issue_admin_key(tenant.id, "tests")[0]
+
+
+@pytest.fixture
+def registered(http, tenant):
+    tenant_admin.update_settings(tenant.id, {"client_registration": "open"})
+    headers = {"content-type": "application/json"}
+    response = request(http, "POST", "/acme/register", headers, json.dumps({"redirect_uris": [REDIRECT_URI]}))
+    assert response.status_code == 201
+    return json.loads(response.body)
+
+
+BAD_JSON = [
+    DEEP,
+    DEEP_OBJECT,
+    b'{"a": ' + b"[" * 40 + b"]" * 40 + b"}",  # deeper than any metadata or setting needs
+    b'{"a": "\\ud800"}',  # a lone surrogate: not a Unicode string, cannot be stored
+    b'{"a": NaN}',
+    b'{"a": 1e999}',
+    b'{"a": ' + b"9" * 5000 + b"}",  # beyond int's digit limit
+    b'{"a": "\xff"}',
+    b"\xef\xbb\xbf{}",  # a byte-order mark: RFC 8259 §8.1 says not to send one
+    b"{" + b'"a":1,' * 20000 + b'"b":1}',  # larger than the body limit
+    b"",
+    b"null",
+]
+
+
+@pytest.mark.parametrize("payload", BAD_JSON, ids=range(len(BAD_JSON)))
+def test_bad_json_at_registration_is_invalid_client_metadata(http, registered, table_items, payload):
+    before = table_items()
+    headers = {"content-type": "application/json"}
+    response = request(http, "POST", "/acme/register", headers, payload)
+    assert response.status_code == 400 and error_of(response) == "invalid_client_metadata"
+    headers["authorization"] = f"Bearer {registered['registration_access_token']}"
+    response = request(http, "PUT", f"/acme/register/{registered['client_id']}", headers, payload)
+    assert response.status_code == 400 and error_of(response) == "invalid_client_metadata"
+    assert table_items() == before
+
+
+ADMIN_WRITES = [
+    ("PATCH", ""),
+    ("POST", "/clients"),
+    ("PATCH", "/clients/{client_id}"),
+    ("POST", "/users"),
+    ("PATCH", "/users/alice"),
+    ("POST", "/registration-tokens"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_WRITES)
+def test_bad_json_at_every_admin_route_is_invalid_request(http, key, client, user, table_items, method, path):
+    before = table_items()
+    headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
+    url = "/admin/tenants/acme" + path.format(client_id=client[0].client_id)
+    for payload in BAD_JSON:
+        response = request(http, method, url, headers, payload)
+        assert response.status_code == 400 and error_of(response) == "invalid_request", payload[:40]
+    assert table_items() == before
