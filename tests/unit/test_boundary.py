@@ -10,11 +10,9 @@ import pytest
 
 from chalicelib.admin import tenants as tenant_admin
 from tests.support.browser import HOST
+from tests.support.hostile import BAD_JSON
 from tests.unit.conftest import REDIRECT_URI
 from tests.unit.flows import FORM, authorize
-
-DEEP = b"[" * 5000 + b"]" * 5000
-DEEP_OBJECT = b'{"a":' * 5000 + b"1" + b"}" * 5000
 
 
 def request(http, method: str, path: str, headers: dict | None = None, body: bytes | str = b""):
@@ -128,22 +126,6 @@ def registered(http, tenant):
     response = request(http, "POST", "/acme/register", headers, json.dumps({"redirect_uris": [REDIRECT_URI]}))
     assert response.status_code == 201
     return json.loads(response.body)
-
-
-BAD_JSON = [
-    DEEP,
-    DEEP_OBJECT,
-    b'{"a": ' + b"[" * 40 + b"]" * 40 + b"}",  # deeper than any metadata or setting needs
-    b'{"a": "\\ud800"}',  # a lone surrogate: not a Unicode string, cannot be stored
-    b'{"a": NaN}',
-    b'{"a": 1e999}',
-    b'{"a": ' + b"9" * 5000 + b"}",  # beyond int's digit limit
-    b'{"a": "\xff"}',
-    b"\xef\xbb\xbf{}",  # a byte-order mark: RFC 8259 §8.1 says not to send one
-    b"{" + b'"a":1,' * 20000 + b'"b":1}',  # larger than the body limit
-    b"",
-    b"null",
-]
 
 
 @pytest.mark.parametrize("payload", BAD_JSON, ids=range(len(BAD_JSON)))

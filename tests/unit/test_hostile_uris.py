@@ -16,26 +16,15 @@ from chalicelib.admin.cli import cli
 from chalicelib.store import clients as client_store
 from chalicelib.store.clients import Client
 from tests.support.browser import BASE, HOST
+from tests.support.hostile import HOSTILE_URIS as HOSTILE
+from tests.support.hostile import INJECTION
 from tests.unit.conftest import REDIRECT_URI
 from tests.unit.flows import authorize, callback_params, log_in
-from tests.unit.test_uris import INJECTION
 
 
 @pytest.fixture
 def open_registration(tenant):
     tenant_admin.update_settings(tenant.id, {"client_registration": "open"})
-
-
-HOSTILE = [
-    INJECTION,
-    "https://rp.example.com/cb\r\nSet-Cookie: op_session=x",
-    "https://rp.example.com frame-ancestors *",
-    "https://user@rp.example.com/cb",
-    "https://0x7f.1/cb",
-    "https://bücher.example/cb",
-    "https://rp.example.com/%0a",
-    "https://rp.example.com/a\\b",
-]
 
 
 @pytest.mark.parametrize(

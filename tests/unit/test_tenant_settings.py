@@ -12,10 +12,9 @@ from chalicelib.admin import AdminError
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.tenancy.settings import BOUNDS
 from tests.support.browser import HOST
+from tests.support.hostile import BAD_SETTINGS
+from tests.support.hostile import HOSTILE_URIS as HOSTILE
 from tests.unit.flows import body, obtain_code, redeem
-from tests.unit.test_hostile_uris import HOSTILE
-
-EXTRA = {"title": "Books", "description": "Read your loans", "claims": ["library_card"]}
 
 
 def patch(http, key: str, settings) -> tuple[int, dict]:
@@ -58,47 +57,6 @@ def test_true_or_false_settings_are_booleans(http, key, table_items):
             status, error = patch(http, key, {name: refused})
             assert status == 400 and f"{name} must be true or false" in error["error_description"], refused
     assert table_items() == before
-
-
-BAD_SETTINGS = [
-    {"branding": "x"},
-    {"branding": 5},
-    {"branding": ["#112233"]},
-    {"branding": None},
-    {"branding": {"logo_uri": 5}},
-    {"branding": {"display_name": 5}},
-    {"branding": {"display_name": "x" * 65}},
-    {"branding": {"display_name": "  "}},
-    {"branding": {"primary_color": 5}},
-    {"branding": {"primary_color": "#1122334"}},
-    {"branding": {"background": "#112233"}},
-    {"extra_scopes": "books:read"},
-    {"extra_scopes": ["books:read"]},
-    {"extra_scopes": {"books:read": "x"}},
-    {"extra_scopes": {"books:read": None}},
-    {"extra_scopes": {"books:read": {**EXTRA, "title": 5}}},
-    {"extra_scopes": {"books:read": {**EXTRA, "title": ""}}},
-    {"extra_scopes": {"books:read": {**EXTRA, "title": "x" * 65}}},
-    {"extra_scopes": {"books:read": {**EXTRA, "description": ["x"]}}},
-    {"extra_scopes": {"books:read": {**EXTRA, "claims": "library_card"}}},  # a string is not a list of names
-    {"extra_scopes": {"books:read": {**EXTRA, "claims": [5]}}},
-    {"extra_scopes": {"books:read": {**EXTRA, "claims": {"library_card": True}}}},
-    {"extra_scopes": {"books:read": {**EXTRA, "claims": ["sub"]}}},
-    {"extra_scopes": {"books:read": {**EXTRA, "icon": "x"}}},
-    {"extra_scopes": {"books:read": {"title": "Books"}}},
-    {"extra_scopes": {"Books": EXTRA}},
-    {"extra_scopes": {"openid": EXTRA}},
-    {"extra_scopes": {f"s{i}": EXTRA for i in range(33)}},
-    {"client_registration": 5},
-    {"client_registration": ["open"]},
-    {"client_registration": {"open": True}},
-    {"client_registration": None},
-    {"require_pkce": None},
-    {"require_pkce": "ALL"},
-    {"unauthenticated_session_management_key": 5},
-    {"unauthenticated_session_management_key": "é" * 16},  # str.isalnum() took any script
-    {"unauthenticated_session_management_key": "a" * 15},
-]
 
 
 def test_settings_of_the_wrong_shape_are_refused(http, key, table_items):

@@ -10,8 +10,7 @@ from chalicelib import uris
 from chalicelib.oidc.errors import InvalidRedirectUri
 from chalicelib.oidc.results import Redirect
 from chalicelib.web.responses import PageState, security_headers, to_response
-
-INJECTION = "https://rp.example.com;frame-ancestors *;/cb"
+from tests.support.hostile import INJECTION
 
 
 @pytest.fixture(autouse=True)
