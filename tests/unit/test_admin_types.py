@@ -4,6 +4,7 @@ answered 500. Every one is a 400 invalid_request that writes nothing."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -41,3 +42,13 @@ def test_other_admin_fields_of_the_wrong_type(http, key, client, user, table_ite
         status, error = call(http, key, method, path.format(client_id=client[0].client_id, user="alice"), payload)
         assert status == 400 and error["error"] == "invalid_request" and error["error_description"], payload
     assert table_items() == before
+
+
+def test_a_users_page_starts_only_where_a_previous_one_ended(http, key, user):
+    headers = {"host": HOST, "authorization": f"Bearer {key}"}
+    for after in ("\U0001f600" * 200, "a\x00b", "a" * 5000):
+        response = http.get(f"/admin/tenants/acme/users?{urlencode({'after': after})}", headers=headers)
+        assert response.status_code == 400 and json.loads(response.body)["error"] == "invalid_request"
+    response = http.get("/admin/tenants/acme/users?after=a&after=b", headers=headers)
+    assert response.status_code == 400 and "repeated" in json.loads(response.body)["error_description"]
+    assert http.get("/admin/tenants/acme/users?after=zzz", headers=headers).status_code == 200

@@ -159,3 +159,17 @@ def test_bad_json_at_every_admin_route_is_invalid_request(http, key, client, use
         response = request(http, method, url, headers, payload)
         assert response.status_code == 400 and error_of(response) == "invalid_request", payload[:40]
     assert table_items() == before
+
+
+@pytest.mark.parametrize(
+    ("value", "usable"),
+    [("a" * 256, True), ("é" * 256, True), ("\U0001f600" * 128, True), ("\U0001f600" * 129, False),
+     ("a" * 257, False), ("", False), ("a\x00", False), ("a\nb", False)],
+)  # fmt: skip
+def test_ids_that_cannot_be_part_of_a_dynamodb_key_read_as_not_found(value, usable):
+    """DynamoDB refuses a sort key over 1,024 bytes with an error (a 503 here): a username,
+    client id or token that long is "not found" before any call. moto does not enforce the
+    limit, so it is checked on the function that guards every key."""
+    from chalicelib.store.models import valid_key_part
+
+    assert valid_key_part(value) is usable
