@@ -295,7 +295,7 @@ def _grant_types(values: Sequence[str] | None, response_types: tuple[str, ...], 
 def _scopes(tenant: Tenant, values: Sequence[str]) -> tuple[str, ...]:
     """The scopes the client may be granted; ``token_introspection`` lets it introspect, and
     other clients' ids name whose tokens it may introspect (the seed's conventions)."""
-    known = tenant_scopes(TenantSettings.from_mapping(tenant.settings))
+    known = tenant_scopes(TenantSettings.from_stored(tenant.settings))
     for value in values:
         if value in known or value == INTROSPECTION:
             continue

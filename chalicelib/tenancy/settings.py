@@ -4,6 +4,7 @@ and its default; a tenant record stores only what it overrides."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -117,8 +118,32 @@ class TenantSettings:
     extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
 
     @classmethod
+    def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:
+        """The settings a tenant record holds, for serving it. Writes go through
+        ``from_mapping``; a record written before today's rules may break them, and must not
+        make every request of its tenant fail: a lifetime out of bounds is brought to the
+        nearest bound (10**20 seconds once overflowed every login), any other setting that
+        fails is left at its default, and a warning says which."""
+        try:
+            return cls.from_mapping(values)
+        except (TypeError, ValueError):
+            pass
+        kept = {}
+        for name, value in values.items():
+            if name in BOUNDS and type(value) in (int, bool):
+                low, high = BOUNDS[name]
+                value = min(max(int(value), low), high)
+            try:
+                cls.from_mapping({name: value})
+            except (TypeError, ValueError) as error:
+                logging.getLogger("oidc").warning("tenant setting %s ignored: %s", name[:64], error)
+                continue
+            kept[name] = value
+        return cls.from_mapping(kept)
+
+    @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> TenantSettings:
-        """Settings from a stored mapping; unknown names are refused, not ignored."""
+        """Settings to be stored: every value checked; unknown names are refused, not ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - names
         if unknown:

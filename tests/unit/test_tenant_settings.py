@@ -84,3 +84,30 @@ def test_a_refused_lifetime_leaves_the_tenant_working(http, browser, key, client
     assert patch(http, key, {"code_expire": 600, "session_expire": 365 * 86400})[0] == 200
     tokens = body(redeem(http, client, obtain_code(browser, client[0].client_id)))
     assert tokens["expires_in"] == 3600 and "id_token" in tokens
+
+
+def test_a_record_stored_before_the_rules_still_serves_its_tenant(http, browser, client, user, caplog):
+    """Writes are checked; a tenant record written before the bounds existed is served with
+    its lifetimes brought within them and anything else that fails at its default, rather
+    than failing every request of the tenant."""
+    import dataclasses
+
+    from chalicelib.store import tenants as tenant_store
+    from chalicelib.tenancy.resolve import forget, resolve_tenant
+    from chalicelib.tenancy.settings import Branding
+
+    stored = tenant_store.get_tenant("acme")
+    legacy = {
+        "code_expire": 10**20,
+        "token_expire": 2 * 86400,
+        "idtoken_expire": True,
+        "branding": {"display_name": "Acme", "logo_uri": "https://cdn.example/logo.png;v=1"},
+        "session_management_enable": True,
+    }
+    tenant_store.save_tenant(dataclasses.replace(stored, settings={**stored.settings, **legacy}))
+    forget()
+    tokens = body(redeem(http, client, obtain_code(browser, client[0].client_id)))
+    assert tokens["expires_in"] == 86400 and "id_token" in tokens
+    settings = resolve_tenant("acme").settings
+    assert (settings.code_expire, settings.idtoken_expire, settings.session_management_enable) == (600, 60, True)
+    assert settings.branding == Branding() and "tenant setting branding ignored" in caplog.text
