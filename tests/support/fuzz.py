@@ -125,21 +125,6 @@ class Wire:
     must_refuse: bool  # an admin write with the valid key
 
 
-JUNK = ["", " ", "\x00", "\x00" * 8, "é" * 3, "\ufffd", "\U0001f600", "%", "%%", "a" * 5000, "-1", "0",
-        "99999999999999999999999999", "1e309", "-0", "0x10", "NaN", "null", "[]", "{}", "<script>", "\r\n", "\t",
-        "openid " * 300, "https://evil.example/cb", hostile.INJECTION, "javascript:alert(1)", "a.b.c", ".", "..",
-        "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "\u202e", "\\", '"', "'", "=", "&", "#", "+"]  # fmt: skip
-BAD_ESCAPES = [b"%", b"%Z", b"%ZZ", b"%C3", b"%C3%28", b"%ED%A0%80", b"%C0%AF", b"%FF%FE", b"%00", b"%F4%90%80%80",
-               b"%E2%82", b"%80", b"%0D%0A"]  # fmt: skip
-BAD_BYTES = [b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x80", b"\xfe\xff", b"\x00", b"\x7f", b"\xc0\xaf", b"\x01"]
-MALFORMED_JSON = [*hostile.BAD_JSON, b"{", b'{"a":', b"[1,2", b'{"a" 1}', b"'x'", b"{}}", b'{"a":1}x', b"\x00",
-                  b'{"a":1,"a":2}', b'"x"', b"5", b"true", b"[]", b"\xff\xfe{\x00}\x00", b'{"a":-}', b'{"a":.5}',
-                  b'{"a":"\\x41"}', b'{"a":"\\u12"}', b'{"a":"' + b"\\" * 3 + b'"}']  # fmt: skip
-REFUSED_SETTINGS = [*hostile.BAD_SETTINGS, {"code_expire": 10**20}, {"token_expire": 0}, {"session_expire": True},
-                    {"idtoken_expire": "600"}, {"interaction_expire": -5}, {"refresh_token_expire": 10**9},
-                    {"skip_consent_expire": 3651}, {"key_backend": "kms"}, {"no_such_setting": 1}]  # fmt: skip
-
-
 def requests(seed: int, count: int, target: Target) -> list[Wire]:
     """``count`` requests, every route in turn (so each gets its share), each one random."""
     rng = random.Random(seed)
@@ -188,7 +173,7 @@ def _path(rng: random.Random, route: Route, target: Target, mutate: bool) -> byt
     if choice == 0:
         segments[index] = rng.choice([b"Acme", b"a", b"admin", b"x" * 70, b"%C3%A9", b"\xff", b"fz%00", b"%2e%2e"])
     elif choice == 1:
-        segments[index] += rng.choice(BAD_ESCAPES + BAD_BYTES)
+        segments[index] += rng.choice(hostile.BAD_ESCAPES + hostile.BAD_BYTES)
     elif choice == 2:
         segments.append(rng.choice([b"", b"extra", b"..", b"%2F"]))
     elif choice == 3:
@@ -196,7 +181,7 @@ def _path(rng: random.Random, route: Route, target: Target, mutate: bool) -> byt
     elif choice == 4:
         segments[index] = b"y" * 4000
     else:
-        segments[index] = quote(rng.choice(JUNK)).encode()
+        segments[index] = quote(rng.choice(hostile.JUNK)).encode()
     return b"/".join(segments)
 
 
@@ -255,7 +240,7 @@ def _value(rng: random.Random, name: str, target: Target) -> str:
     if roll < 0.6 and samples:
         return rng.choice(samples)
     if roll < 0.85:
-        return rng.choice(JUNK)
+        return rng.choice(hostile.JUNK)
     return "".join(chr(rng.choice([rng.randrange(32, 127), rng.randrange(0x3000)])) for _ in range(rng.randrange(20)))
 
 
@@ -307,8 +292,8 @@ def _encode(rng: random.Random, text: str, clean: bool, in_url: bool) -> bytes:
         raw = text.encode("utf-8", "surrogatepass")
         return raw.replace(b" ", b"+").replace(b"\r", b"%0D").replace(b"\n", b"%0A") if in_url else raw
     if roll < 0.9:
-        return quote_plus(text).encode() + rng.choice(BAD_ESCAPES)
-    return rng.choice(BAD_BYTES)
+        return quote_plus(text).encode() + rng.choice(hostile.BAD_ESCAPES)
+    return rng.choice(hostile.BAD_BYTES)
 
 
 def _body(
@@ -324,7 +309,7 @@ def _body(
 
 def _json(rng: random.Random, route: Route) -> bytes:
     if rng.random() < 0.25:
-        return rng.choice(MALFORMED_JSON)
+        return rng.choice(hostile.MALFORMED_JSON)
     names = list(route.params) or ["name", "client_type", "settings", "username", "password", "claims", "days"]
     value = {rng.choice(names): _json_value(rng, 0) for _ in range(rng.randrange(0, 6))}
     if "/register" in route.path and rng.random() < 0.3:
@@ -340,7 +325,7 @@ def _json_value(rng: random.Random, depth: int):
     if roll == 0:
         return rng.choice([None, True, False, 0, -1, 2**63, 10**30, 1.5, -0.0, 1e300])
     if roll in (1, 2):
-        return rng.choice(JUNK)
+        return rng.choice(hostile.JUNK)
     if roll == 3:
         return rng.choice(hostile.HOSTILE_URIS)
     if roll in (4, 5, 6):
@@ -354,10 +339,10 @@ def _json_value(rng: random.Random, depth: int):
 def _refused_json(rng: random.Random, route: Route) -> bytes:
     """A body that route must refuse, whatever else is right with the request."""
     if rng.random() < 0.3:
-        return rng.choice(MALFORMED_JSON)
+        return rng.choice(hostile.MALFORMED_JSON)
     path = route.path.removeprefix(ADMIN)
     if path == "":
-        return json.dumps({"settings": rng.choice(REFUSED_SETTINGS)}).encode()
+        return json.dumps({"settings": rng.choice(hostile.REFUSED_SETTINGS)}).encode()
     if route.method == "POST" and path == "/clients":
         fields = rng.choice([*hostile.BAD_CLIENT_FIELDS, *({"redirect_uris": [uri]} for uri in hostile.HOSTILE_URIS)])
         return json.dumps({**hostile.NEW_CLIENT, **fields}).encode()
@@ -368,7 +353,7 @@ def _refused_json(rng: random.Random, route: Route) -> bytes:
         payload for (method, pattern), (_, _, payload) in zip(shaped, hostile.OTHER_ADMIN_FIELDS, strict=True)
         if method == route.method and pattern.replace("{user}", "{u}") == path
     ]  # fmt: skip
-    return json.dumps(rng.choice(matching)).encode() if matching else rng.choice(MALFORMED_JSON)
+    return json.dumps(rng.choice(matching)).encode() if matching else rng.choice(hostile.MALFORMED_JSON)
 
 
 def _headers(
@@ -401,22 +386,10 @@ def _headers(
     if content_type is not None and (clean or rng.random() < 0.85):
         headers.append(b"Content-Type: " + content_type)
     elif content_type is not None or rng.random() < 0.1:
-        headers.append(b"Content-Type: " + rng.choice(CONTENT_TYPES))
+        headers.append(b"Content-Type: " + rng.choice(hostile.CONTENT_TYPES))
     for _ in range(0 if clean else rng.choice([0, 0, 1, 2])):
-        headers.append(rng.choice(EXTRA_HEADERS))
+        headers.append(rng.choice(hostile.EXTRA_HEADERS))
     return headers
-
-
-CONTENT_TYPES = [b"application/json", b"application/x-www-form-urlencoded", b"text/plain", b"",
-                 b"multipart/form-data; boundary=x", b"application/x-www-form-urlencoded; charset=latin1",
-                 b"application/json; charset=utf-16", b"\xff/\xfe", b"application/jwt", b"*/*", b"x" * 3000,
-                 b"APPLICATION/JSON", b"application/json;;;", b"application/x-www-form-urlencoded\x00"]  # fmt: skip
-EXTRA_HEADERS = [b"X-Forwarded-Proto: https", b"X-Forwarded-Proto: \xff", b"X-Forwarded-Proto: ftp, https",
-                 b"X-Forwarded-For: 10.0.0.1", b"Origin: https://evil.example", b"Origin: null",
-                 b"X-Junk: \xff\xfe\x00\x01", b"X-Big: " + b"b" * 12_000, b"X-Bigger: " + b"b" * 20_000,
-                 b"Accept: \xff", b"User-Agent: " + "é".encode() * 100, b"Content-Encoding: gzip",
-                 b"Transfer-Encoding: identity", b"Expect: 100-continue", b"X-A: 1\r\nX-B: 2",
-                 b"X-Huge: " + b"h" * 70_000, b"\xff\xfe: x", b"Cookie: op_csrf=" + b"c" * 43]  # fmt: skip
 
 
 def _authorization(rng: random.Random, route: Route, target: Target, key: str | None, clean: bool) -> bytes | None:
@@ -439,16 +412,11 @@ def _authorization(rng: random.Random, route: Route, target: Target, key: str | 
     return None if clean or rng.random() < 0.9 else rng.choice([b"Basic \xff", b"Bearer \xe9"])
 
 
-ODD_COOKIES = [b"op_session=" + b"a" * 43 + b"." + b"YWxpY2U", b"op_session=\xc3\xa9.\xff", b"op_csrf=\xe9" * 30,
-               b"op_session=x.y.z", b"=", b"op_csrf", b'op_csrf="' + b"a" * 43, b"theme=\xff\xfe",
-               b"op_browser_state=\x00", b"a=" + b"b" * 5000, b";;;"]  # fmt: skip
-
-
 def _cookies(rng: random.Random, target: Target) -> bytes:
     pairs = []
     if rng.random() < 0.6:
         pairs.append(b"op_csrf=" + target.csrf_cookie.encode())
     for _ in range(rng.randrange(3)):
-        pairs.append(rng.choice(ODD_COOKIES))
+        pairs.append(rng.choice(hostile.ODD_COOKIES))
     rng.shuffle(pairs)
     return b"; ".join(pairs)

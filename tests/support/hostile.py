@@ -147,3 +147,32 @@ OTHER_ADMIN_FIELDS = [
     ("PATCH", "", {"settings": None}),
     ("PATCH", "", {"settings": [["token_expire", 900]]}),
 ]
+
+
+# For the HTTP fuzzer (tests/support/fuzz.py): values, bytes and headers it draws from.
+JUNK = ["", " ", "\x00", "\x00" * 8, "é" * 3, "\ufffd", "\U0001f600", "%", "%%", "a" * 5000, "-1", "0",
+        "99999999999999999999999999", "1e309", "-0", "0x10", "NaN", "null", "[]", "{}", "<script>", "\r\n", "\t",
+        "openid " * 300, "https://evil.example/cb", INJECTION, "javascript:alert(1)", "a.b.c", ".", "..",
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "\u202e", "\\", '"', "'", "=", "&", "#", "+"]  # fmt: skip
+BAD_ESCAPES = [b"%", b"%Z", b"%ZZ", b"%C3", b"%C3%28", b"%ED%A0%80", b"%C0%AF", b"%FF%FE", b"%00", b"%F4%90%80%80",
+               b"%E2%82", b"%80", b"%0D%0A"]  # fmt: skip
+BAD_BYTES = [b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x80", b"\xfe\xff", b"\x00", b"\x7f", b"\xc0\xaf", b"\x01"]
+MALFORMED_JSON = [*BAD_JSON, b"{", b'{"a":', b"[1,2", b'{"a" 1}', b"'x'", b"{}}", b'{"a":1}x', b"\x00",
+                  b'{"a":1,"a":2}', b'"x"', b"5", b"true", b"[]", b"\xff\xfe{\x00}\x00", b'{"a":-}', b'{"a":.5}',
+                  b'{"a":"\\x41"}', b'{"a":"\\u12"}', b'{"a":"' + b"\\" * 3 + b'"}']  # fmt: skip
+REFUSED_SETTINGS = [*BAD_SETTINGS, {"code_expire": 10**20}, {"token_expire": 0}, {"session_expire": True},
+                    {"idtoken_expire": "600"}, {"interaction_expire": -5}, {"refresh_token_expire": 10**9},
+                    {"skip_consent_expire": 3651}, {"key_backend": "kms"}, {"no_such_setting": 1}]  # fmt: skip
+CONTENT_TYPES = [b"application/json", b"application/x-www-form-urlencoded", b"text/plain", b"",
+                 b"multipart/form-data; boundary=x", b"application/x-www-form-urlencoded; charset=latin1",
+                 b"application/json; charset=utf-16", b"\xff/\xfe", b"application/jwt", b"*/*", b"x" * 3000,
+                 b"APPLICATION/JSON", b"application/json;;;", b"application/x-www-form-urlencoded\x00"]  # fmt: skip
+EXTRA_HEADERS = [b"X-Forwarded-Proto: https", b"X-Forwarded-Proto: \xff", b"X-Forwarded-Proto: ftp, https",
+                 b"X-Forwarded-For: 10.0.0.1", b"Origin: https://evil.example", b"Origin: null",
+                 b"X-Junk: \xff\xfe\x00\x01", b"X-Big: " + b"b" * 12_000, b"X-Bigger: " + b"b" * 20_000,
+                 b"Accept: \xff", b"User-Agent: " + "é".encode() * 100, b"Content-Encoding: gzip",
+                 b"Transfer-Encoding: identity", b"Expect: 100-continue", b"X-A: 1\r\nX-B: 2",
+                 b"X-Huge: " + b"h" * 70_000, b"\xff\xfe: x", b"Cookie: op_csrf=" + b"c" * 43]  # fmt: skip
+ODD_COOKIES = [b"op_session=" + b"a" * 43 + b"." + b"YWxpY2U", b"op_session=\xc3\xa9.\xff", b"op_csrf=\xe9" * 30,
+               b"op_session=x.y.z", b"=", b"op_csrf", b'op_csrf="' + b"a" * 43, b"theme=\xff\xfe",
+               b"op_browser_state=\x00", b"a=" + b"b" * 5000, b";;;"]  # fmt: skip
