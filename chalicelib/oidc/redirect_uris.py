@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from chalicelib import uris
 from chalicelib.oidc.errors import InvalidRedirectUri
 from chalicelib.store.clients import Client
 
@@ -41,6 +40,8 @@ def check_registrable(uri: object, client_type: str) -> str:
     and a valid host); absolute, no fragment (RFC 6749 §3.1.2); https, or http only to
     this machine (RFC 9700 §4.1.3); custom schemes only for public (native) clients, and
     then with a dot in the scheme (RFC 8252 §7.1)."""
+    from chalicelib import uris  # on first use (see _is_valid)
+
     try:
         parsed = uris.parse(uri)
     except ValueError as error:
@@ -61,6 +62,9 @@ def check_registrable(uri: object, client_type: str) -> str:
 
 
 def _is_valid(uri: str) -> bool:
+    # Imported on first use: discovery, a cold start's usual first request, needs no URI parsing.
+    from chalicelib import uris
+
     try:
         uris.parse(uri)
     except ValueError:

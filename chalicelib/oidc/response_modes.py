@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from chalicelib import uris
 from chalicelib.oidc.errors import InvalidRequest, OAuthError
 from chalicelib.oidc.results import Page, Redirect
 
@@ -73,6 +72,8 @@ def origin(uri: str) -> str | None:
     strictly valid (chalicelib.uris), so no stray character of a URI stored before
     validation existed reaches a CSP. Session Management compares it with ``event.origin``;
     CSP takes it as a source."""
+    from chalicelib import uris  # on first use: discovery, a cold start's usual first request, needs none
+
     try:
         return uris.parse(uri).origin
     except ValueError:

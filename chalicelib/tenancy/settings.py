@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib import uris
-
 DAY = 86400
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _NAME = re.compile(r"[a-z][a-z0-9_:.-]{0,63}")
@@ -196,6 +194,8 @@ def _text(value: Any, shortest: int, longest: int) -> bool:
 
 
 def _http_uri(value: Any) -> bool:
+    from chalicelib import uris  # on first use: a cold start that serves discovery never needs it
+
     try:
         parsed = uris.parse(value)
     except ValueError:

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from chalice import Response
 
-from chalicelib import uris
 from chalicelib.context import Context
 from chalicelib.oidc.errors import InvalidRedirectUri, OAuthError
 from chalicelib.oidc.results import Cookie, Json, Page, Redirect, Result
@@ -106,6 +105,8 @@ def security_headers(
     Every origin is checked against a strict grammar first (``uris.csp_source``) and left
     out if it fails: a URI stored before registration validated them must not be able to
     add a directive (``; frame-ancestors *``) or a source (a space) to the policy."""
+    from chalicelib import uris  # pages only: a cold start that serves JSON never needs it
+
     sources = [source for source in (uris.csp_source(form_target),) if source]
     form_action = " ".join(["'self'", *sources])
     frames = sorted({source for source in map(uris.csp_source, frame_targets) if source})
