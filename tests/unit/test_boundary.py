@@ -114,6 +114,32 @@ def test_a_malformed_ticket_is_an_expired_page(http, tenant, path):
         assert response.status_code == 400 and b"Return to the application" in response.body, ticket
 
 
+MANY = "&".join(f"a{index}=1" for index in range(70))
+MALFORMED_REQUESTS = [
+    # RFC 6749 §5.2 invalid_request: a form that is not UTF-8 after percent-decoding, too
+    # many fields, a repeated parameter, a body or headers beyond any real request's size.
+    ("POST", "/acme/token", {"content-type": FORM}, b"grant_type=\xff", 400, "invalid_request"),
+    ("POST", "/acme/token", {"content-type": FORM}, b"grant_type=%C3%28", 400, "invalid_request"),
+    ("POST", "/acme/token", {"content-type": FORM}, b"grant_type=%ED%A0%80", 400, "invalid_request"),
+    ("POST", "/acme/token", {"content-type": FORM}, MANY.encode(), 400, "invalid_request"),
+    ("POST", "/acme/token", {"content-type": FORM}, b"grant_type=password&grant_type=x", 400, "invalid_request"),
+    ("POST", "/acme/token", {"content-type": FORM}, b"a=" + b"b" * 300_000, 400, "invalid_request"),
+    ("GET", "/acme/userinfo", {"x-padding": "b" * 20_000}, b"", 400, "invalid_request"),
+    ("GET", f"/acme/jwks.json?{MANY}", {}, b"", 400, "invalid_request"),
+    # Path ids that no client or user can have: not found, before any read.
+    ("GET", "/acme/register/" + "c" * 300, {}, b"", 404, "not_found"),
+    ("GET", "/admin/tenants/acme/users/" + "u" * 300, {}, b"", 404, "not_found"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body", "status", "error"), MALFORMED_REQUESTS)
+def test_malformed_requests_get_the_spec_error(http, client, table_items, method, path, headers, body, status, error):
+    before = table_items()
+    response = request(http, method, path, headers, body)
+    assert response.status_code == status and error_of(response) == error
+    assert table_items() == before
+
+
 @pytest.fixture
 def key(tenant):
     return tenant_admin.issue_admin_key(tenant.id, "tests")[0]
