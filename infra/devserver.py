@@ -1,5 +1,5 @@
 """The development server: ``chalice local``'s own server, as ``make run``, the integration
-suite and the benchmark run it, with three changes that make it behave like API Gateway:
+suite and the benchmark run it, with four changes that make it behave like API Gateway:
 
 - every response leaves at once: Chalice's handler writes headers and body in two sends, and
   without ``TCP_NODELAY`` the second waits for the client's delayed ACK (~40 ms a response:
@@ -7,7 +7,9 @@ suite and the benchmark run it, with three changes that make it behave like API 
 - a listen backlog of 128 instead of 5, so a burst of parallel requests is queued, not reset;
 - ``requestContext.identity.sourceIp`` is the address the request came from, as API Gateway
   sets it, instead of Chalice's constant ``127.0.0.1``: the abuse limits count per source, and
-  the tests play several sources from different loopback addresses (127.0.0.2, ...).
+  the tests play several sources from different loopback addresses (127.0.0.2, ...);
+- a path that no route matches gets API Gateway's 403 whatever its headers (Chalice's answer
+  dropped the connection when the Authorization header was not ASCII).
 
 Everything else (routing, the Lambda event, the environment of the stage) is Chalice's.
 """
@@ -27,13 +29,21 @@ from chalice.cli.factory import CLIFactory
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_NO_ROUTE = {"x-amzn-ErrorType": "MissingAuthenticationTokenException"}
+
+
 class _Converter(local.LambdaEventConverter):
     def __init__(self, base: local.LambdaEventConverter, source_ip: str) -> None:
         self.__dict__.update(base.__dict__)
         self._source_ip = source_ip
 
     def create_lambda_event(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        event = super().create_lambda_event(*args, **kwargs)
+        try:
+            event = super().create_lambda_event(*args, **kwargs)
+        except ValueError:
+            # No route: API Gateway's 403. Chalice's own answer quotes the Authorization
+            # header with .encode("ascii"), and a non-ASCII one dropped the connection.
+            raise local.ForbiddenError(dict(_NO_ROUTE), b'{"message": "Missing Authentication Token"}') from None
         event["requestContext"]["identity"]["sourceIp"] = self._source_ip
         return event
 

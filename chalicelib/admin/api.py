@@ -21,6 +21,7 @@ from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
 from chalicelib.admin.optimistic import check_version
 from chalicelib.admin.registration import issue_initial_access_token
+from chalicelib.oidc.params import MAX_LENGTH
 from chalicelib.store.clients import Client
 from chalicelib.store.tenants import Tenant
 from chalicelib.store.users import User
@@ -31,6 +32,7 @@ Answer = tuple[int, dict[str, Any]]
 # operator's, not the tenant admin's.
 OPERATOR_SETTINGS = frozenset({"key_backend", "outbound_allowed_hosts"})
 CLIENT_SECRETS = ("secret_hash", "secret_ciphertext", "registration_token_hash")
+MAX_NOTE = 256
 
 
 def show_tenant(tenant_id: str) -> Answer:
@@ -38,6 +40,7 @@ def show_tenant(tenant_id: str) -> Answer:
 
 
 def configure_tenant(tenant_id: str, body: Mapping[str, Any], expected: int | None = None) -> Answer:
+    _only(body, {"settings"}, "a tenant's change")
     changes = _object(body.get("settings"), "settings")
     if OPERATOR_SETTINGS & set(changes):
         raise AdminError(f"only the operator changes {', '.join(sorted(OPERATOR_SETTINGS & set(changes)))}")
@@ -63,7 +66,10 @@ def show_client(tenant_id: str, client_id: str) -> Answer:
 
 
 def update_client(tenant_id: str, client_id: str, body: Mapping[str, Any], expected: int | None = None) -> Answer:
-    return 200, client_view(client_admin.update_client(tenant_id, client_id, expected=expected, **_fields(body)))
+    fields = _fields(body)
+    if fields.pop("client_id", client_id) != client_id:
+        raise AdminError("a client's id cannot change")
+    return 200, client_view(client_admin.update_client(tenant_id, client_id, expected=expected, **fields))
 
 
 def rotate_client_secret(tenant_id: str, client_id: str) -> Answer:
@@ -82,8 +88,9 @@ def list_users(tenant_id: str, after: str | None) -> Answer:
 
 
 def create_user(tenant_id: str, body: Mapping[str, Any]) -> Answer:
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
+    _only(body, {"username", "password", "claims"}, "a user")
+    username, password = body.get("username"), _password(body.get("password"))
+    if not isinstance(username, str):
         raise AdminError("username and password are strings")
     user = user_admin.create_user(tenant_id, username, password, _object(body.get("claims", {}), "claims"))
     return 201, user_view(user)
@@ -94,20 +101,17 @@ def show_user(tenant_id: str, username: str) -> Answer:
 
 
 def update_user(tenant_id: str, username: str, body: Mapping[str, Any], expected: int | None = None) -> Answer:
-    """Any of: claims (merged; null removes one), active, password. Claims and active change
-    in one conditional write; the password is the login's, which has no version."""
-    unknown = set(body) - {"claims", "active", "password"}
-    if unknown:
-        raise AdminError(f"a user has no field {', '.join(sorted(unknown))}")
+    """Any of: claims (merged; null removes one), active, password. Every field is checked
+    before the first write, so a refused change writes nothing; claims and active change in
+    one conditional write; the password is the login's, which has no version."""
+    _only(body, {"claims", "active", "password"}, "a user")
+    password = _password(body["password"]) if "password" in body else None
+    if password is not None:
+        user_admin.check_password(password)
     claims = _object(body["claims"], "claims") if "claims" in body else None
     active = body.get("active")
     if "active" in body and not isinstance(active, bool):
         raise AdminError("active is true or false")
-    password = body.get("password")
-    if "password" in body:
-        if not isinstance(password, str):
-            raise AdminError("password is a string")
-        user_admin.check_password(password)
     # Refused before anything is written when the user is gone or has changed since.
     user = user_admin.get_user_by_username(tenant_id, username)
     check_version(user.version, expected, f"user {username}")
@@ -129,9 +133,10 @@ def delete_user(tenant_id: str, username: str, expected: int | None = None) -> A
 
 
 def create_registration_token(tenant_id: str, body: Mapping[str, Any]) -> Answer:
+    _only(body, {"days", "note"}, "a registration token")
     days, note = body.get("days", 7), body.get("note")
-    if not isinstance(days, int) or isinstance(days, bool) or not (note is None or isinstance(note, str)):
-        raise AdminError("days is a whole number and note a string")
+    if type(days) is not int or not (note is None or (isinstance(note, str) and len(note) <= MAX_NOTE)):
+        raise AdminError(f"days is a whole number and note a string of at most {MAX_NOTE} characters")
     return 201, {"initial_access_token": issue_initial_access_token(tenant_id, days, note), "days": days}
 
 
@@ -166,6 +171,20 @@ def _fields(values: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise AdminError(f"a client has no field {', '.join(sorted(unknown))}")
     return dict(values)
+
+
+def _only(body: Mapping[str, Any], names: set[str], what: str) -> None:
+    """Unknown fields are refused, not ignored: a misspelt field must not pass for done."""
+    unknown = set(body) - names
+    if unknown:
+        raise AdminError(f"{what} has no field {', '.join(sorted(unknown))}")
+
+
+def _password(value: Any) -> str:
+    """A string no longer than the login form accepts (chalicelib.oidc.params.MAX_LENGTH)."""
+    if not isinstance(value, str) or len(value) > MAX_LENGTH:
+        raise AdminError(f"password is a string of at most {MAX_LENGTH} characters")
+    return value
 
 
 def _object(value: Any, name: str) -> dict[str, Any]:

@@ -12,9 +12,8 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-from chalicelib import outbound
+from chalicelib import outbound, uris
 from chalicelib.admin import AdminError, InvalidRedirectUris, Missing
 from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.admin.tenants import get_tenant
@@ -37,6 +36,11 @@ CONFIDENTIAL_GRANTS = ("client_credentials", "password")
 AUTH_METHODS = {"confidential": ("client_secret_basic", "client_secret_post"), "public": ("none",)}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
+LISTS = ("redirect_uris", "post_logout_redirect_uris", "response_types", "grant_types", "scopes")
+# Sizes no real client needs more of (an item of DynamoDB holds 400 KB).
+MAX_ITEMS = 32
+MAX_TEXT = 2048
+MAX_NAME = 128
 
 # What an admin may set on a client, with its default.
 FIELDS: dict[str, Any] = {
@@ -79,14 +83,16 @@ def create_client(
         raise AdminError(f"unknown client fields: {', '.join(sorted(unknown))}")
     if client_type not in CLIENT_TYPES:
         raise AdminError("client type must be 'confidential' or 'public'")
-    client_id = client_id or new_id()
-    if _CLIENT_ID.fullmatch(client_id) is None:
+    client_id = new_id() if client_id is None else client_id
+    if not isinstance(client_id, str) or _CLIENT_ID.fullmatch(client_id) is None:
         raise AdminError("client_id may use letters, digits and . _ ~ - (at most 128)")
     secret = None
+    if client_secret is not None and not isinstance(client_secret, str):
+        raise AdminError("a client secret is a string")
     if client_type == "confidential":
         secret = client_secret or new_token()
-        if len(secret) < 32:
-            raise AdminError("a client secret must have at least 32 characters (256 bits when random)")
+        if not 32 <= len(secret) <= 256:
+            raise AdminError("a client secret has 32 to 256 characters (256 bits when random)")
     elif client_secret:
         raise AdminError("public clients have no secret")
     values = {**FIELDS, **fields}
@@ -163,8 +169,6 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
     """``draft`` with ``values`` checked and normalized; AdminError says what is wrong."""
     _check_types(values)
     client_type = draft.client_type
-    if not draft.name.strip():
-        raise AdminError("a client needs a name")
     response_types = _response_types(values["response_types"])
     grant_types = _grant_types(values["grant_types"], response_types, client_type)
     uses_browser = bool(response_types)
@@ -175,7 +179,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         raise AdminError(f"a {client_type} client authenticates with {' or '.join(AUTH_METHODS[client_type])}")
     return dataclasses.replace(
         draft,
-        name=draft.name.strip(),
+        name=_name(draft.name),
         redirect_uris=_redirect_uris(values["redirect_uris"], client_type, required=uses_browser),
         post_logout_redirect_uris=_redirect_uris(values["post_logout_redirect_uris"], client_type, required=False),
         response_types=response_types,
@@ -242,19 +246,29 @@ def _current(tenant_id: str, client_id: str, expected: int | None, guard: Guard 
 
 
 def _check_types(values: Mapping[str, Any]) -> None:
-    """Values from JSON (the admin API, registration) have the types the CLI's have."""
+    """Values from JSON (the admin API, registration) have the types the CLI's have, and
+    sane sizes. None is only for what has no value by default (grant types are then
+    derived, URIs absent)."""
     for name, default in FIELDS.items():
         value = values[name]
-        if value is None:
+        if value is None and default is None:
             continue
-        if name in ("redirect_uris", "post_logout_redirect_uris", "response_types", "grant_types", "scopes"):
+        if name in LISTS:
             if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
                 raise AdminError(f"{name} is a list of strings")
+            if len(value) > MAX_ITEMS or any(len(item) > MAX_TEXT for item in value):
+                raise AdminError(f"{name} has at most {MAX_ITEMS} strings of {MAX_TEXT} characters")
         elif isinstance(default, bool):
             if not isinstance(value, bool):
                 raise AdminError(f"{name} is true or false")
-        elif not isinstance(value, str):
-            raise AdminError(f"{name} is a string")
+        elif not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise AdminError(f"{name} is a string of at most {MAX_TEXT} characters")
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+        raise AdminError(f"a client needs a name, of at most {MAX_NAME} characters")
+    return value.strip()
 
 
 def _check_alg(tenant: Tenant, alg: str, client_type: str) -> None:
@@ -271,14 +285,13 @@ def _check_alg(tenant: Tenant, alg: str, client_type: str) -> None:
 
 
 def _redirect_uris(uris: Sequence[str], client_type: str, required: bool = True) -> tuple[str, ...]:
+    """The validated URIs (strict syntax, check_registrable), without repeats."""
     if required and not uris:
         raise InvalidRedirectUris("register at least one redirect URI")
-    for uri in uris:
-        try:
-            check_registrable(uri, client_type)
-        except ValueError as error:
-            raise InvalidRedirectUris(str(error)) from None
-    return tuple(dict.fromkeys(uris))
+    try:
+        return tuple(dict.fromkeys(check_registrable(uri, client_type) for uri in uris))
+    except ValueError as error:
+        raise InvalidRedirectUris(str(error)) from None
 
 
 def _response_types(values: Sequence[str]) -> tuple[str, ...]:
@@ -316,7 +329,7 @@ def _grant_types(values: Sequence[str] | None, response_types: tuple[str, ...], 
 def _scopes(tenant: Tenant, values: Sequence[str]) -> tuple[str, ...]:
     """The scopes the client may be granted; ``token_introspection`` lets it introspect, and
     other clients' ids name whose tokens it may introspect (the seed's conventions)."""
-    known = tenant_scopes(TenantSettings.from_mapping(tenant.settings))
+    known = tenant_scopes(TenantSettings.from_stored(tenant.settings))
     for value in values:
         if value in known or value == INTROSPECTION:
             continue
@@ -326,13 +339,17 @@ def _scopes(tenant: Tenant, values: Sequence[str]) -> tuple[str, ...]:
 
 
 def _http_url(value: str | None, field: str) -> str | None:
-    """Shown as links and images on the consent page: only http(s), never javascript:."""
+    """Shown as links and images on the consent page: only http(s), never javascript:, and
+    strict URI syntax (``chalicelib.uris``); the validated value is what is stored."""
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
+    try:
+        parsed = uris.parse(value)
+    except ValueError as error:
+        raise AdminError(f"{field}: {error}") from None
+    if parsed.scheme not in ("https", "http") or parsed.host is None:
         raise AdminError(f"{field} must be an http(s) URL")
-    return value
+    return parsed.text
 
 
 def _logout_uri(value: str | None, field: str, tenant: Tenant | None = None) -> str | None:
@@ -345,9 +362,7 @@ def _logout_uri(value: str | None, field: str, tenant: Tenant | None = None) -> 
     if not value:
         return None
     try:
-        check_registrable(value, "confidential")
-        if "@" in urlsplit(value).netloc:
-            raise ValueError("a logout URI must not carry userinfo")
+        check_registrable(value, "confidential")  # refuses userinfo too (chalicelib.uris)
         if tenant is not None:
             allowed = TenantSettings.from_mapping(tenant.settings).outbound_allowed_hosts
             outbound.check_registrable(value, outbound.policy_for(allowed))
@@ -359,6 +374,6 @@ def _logout_uri(value: str | None, field: str, tenant: Tenant | None = None) -> 
 def _email(value: str | None) -> str | None:
     if not value:
         return None
-    if _EMAIL.fullmatch(value) is None:
+    if len(value) > 254 or _EMAIL.fullmatch(value) is None:
         raise AdminError("contact_email is not an email address")
     return value

@@ -11,7 +11,6 @@ it always asks its users for consent, being a third party.
 from __future__ import annotations
 
 import hmac
-import json
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from chalicelib.oidc.errors import (
     InvalidToken,
     RegistrationClosed,
 )
+from chalicelib.oidc.params import json_object
 from chalicelib.oidc.results import Json
 from chalicelib.oidc.scopes import tenant_scopes
 from chalicelib.opaque import digest, new_token
@@ -226,12 +226,9 @@ def _parse(body: bytes | None) -> dict[str, Any]:
     if body is None:
         raise InvalidClientMetadata("the request body must be application/json")
     try:
-        metadata = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidClientMetadata("the request body is not JSON") from None
-    if not isinstance(metadata, dict):
-        raise InvalidClientMetadata("the request body must be a JSON object")
-    return metadata
+        return json_object(body)
+    except ValueError as error:
+        raise InvalidClientMetadata(str(error)) from None
 
 
 def _name(metadata: Mapping[str, Any], fields: Mapping[str, Any]) -> str:

@@ -16,6 +16,8 @@ from chalicelib.opaque import digest
 from chalicelib.store.clients import Client
 
 METHODS = ("client_secret_basic", "client_secret_post", "none")
+# A client_id (at most 128) and a secret (43 when generated), form-encoded, then base64.
+MAX_BASIC = 2048
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -70,8 +72,13 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic":
         raise InvalidClient("unsupported authorization scheme")
+    value = value.strip()
+    # RFC 7617 §2: token68, which is ASCII. A header may carry any byte, and base64 raises
+    # ValueError (not binascii.Error) on a str with anything else: encode it first.
+    if len(value) > MAX_BASIC or not value.isascii():
+        raise InvalidClient("malformed Basic credentials")
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        decoded = base64.b64decode(value.encode("ascii"), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise InvalidClient("malformed Basic credentials") from None
     client_id, colon, secret = decoded.partition(":")

@@ -15,37 +15,61 @@ def match_redirect_uri(client: Client, requested: str | None) -> str:
     """The redirect_uri to use: the requested one if it is registered, compared as exact
     strings (RFC 9700 §4.1.3). For a native app's loopback URI any port matches (RFC 8252
     §7.3). Without a redirect_uri, a client with a single registered URI gets that one
-    (RFC 6749 §3.1.2.3). Raises InvalidRedirectUri, which is never redirected."""
+    (RFC 6749 §3.1.2.3). A registered URI that fails today's syntax (stored before it was
+    checked) matches nothing: it would be pasted into a Location header. Raises
+    InvalidRedirectUri, which is never redirected."""
     if requested is None:
-        if len(client.redirect_uris) == 1:
+        if len(client.redirect_uris) == 1 and _is_valid(client.redirect_uris[0]):
             return client.redirect_uris[0]
         raise InvalidRedirectUri("redirect_uri is required")
-    if requested in client.redirect_uris:
+    if requested in client.redirect_uris and _is_valid(requested):
         return requested
-    if client.is_public and _without_loopback_port(requested) in {
-        _without_loopback_port(uri) for uri in client.redirect_uris if _is_loopback(uri)
-    }:
+    if (
+        client.is_public
+        and _is_valid(requested)
+        and _without_loopback_port(requested)
+        in {_without_loopback_port(uri) for uri in client.redirect_uris if _is_loopback(uri) and _is_valid(uri)}
+    ):
         return requested
     raise InvalidRedirectUri("redirect_uri is not registered for this client")
 
 
-def check_registrable(uri: str, client_type: str) -> None:
-    """Raise ValueError unless ``uri`` may be registered: absolute, no fragment (RFC 6749
-    §3.1.2); https, or http only to this machine (RFC 9700 §4.1.3); custom schemes only for
-    public (native) clients, and then with a dot in the scheme (RFC 8252 §7.1)."""
-    parts = urlsplit(uri)
-    if not parts.scheme or parts.fragment or "#" in uri:
+def check_registrable(uri: object, client_type: str) -> str:
+    """``uri`` if it may be registered, else ValueError saying why: strict RFC 3986 syntax
+    (``chalicelib.uris``: no whitespace, control characters, quotes, backslashes, ; or ,
+    and a valid host); absolute, no fragment (RFC 6749 §3.1.2); https, or http only to
+    this machine (RFC 9700 §4.1.3); custom schemes only for public (native) clients, and
+    then with a dot in the scheme (RFC 8252 §7.1)."""
+    from chalicelib import uris  # on first use (see _is_valid)
+
+    try:
+        parsed = uris.parse(uri)
+    except ValueError as error:
+        raise ValueError(f"invalid redirect URI: {error}") from None
+    if parsed.fragment is not None:
         raise ValueError(f"redirect URI must be absolute, without a fragment: {uri}")
-    if parts.scheme == "https":
-        if not parts.hostname:
+    if parsed.scheme == "https":
+        if parsed.host is None:
             raise ValueError(f"redirect URI has no host: {uri}")
-        return
-    if parts.scheme == "http":
-        if parts.hostname is None or _host(parts) not in LOCAL_HOSTS:
+        return parsed.text
+    if parsed.scheme == "http":
+        if parsed.host not in LOCAL_HOSTS:
             raise ValueError(f"http redirect URIs must point to this machine: {uri}")
-        return
-    if client_type != "public" or "." not in parts.scheme:
+        return parsed.text
+    if client_type != "public" or "." not in parsed.scheme:
         raise ValueError(f"custom-scheme redirect URIs are for public native apps: {uri}")
+    return parsed.text
+
+
+def _is_valid(uri: str) -> bool:
+    # Imported on first use: discovery, a cold start's usual first request, needs no URI parsing.
+    from chalicelib import uris
+
+    try:
+        uris.parse(uri)
+    except ValueError:
+        return False
+    return True
 
 
 def _host(parts) -> str:

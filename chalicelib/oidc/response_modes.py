@@ -66,23 +66,15 @@ def respond_error(target, error: OAuthError, issuer: str) -> Redirect | Page:
     return respond(target, error.body(), issuer)
 
 
-DEFAULT_PORTS = {"https": 443, "http": 80}
-
-
-def origin(uri: str) -> str:
+def origin(uri: str) -> str | None:
     """A redirect URI's origin as a browser serializes it (RFC 6454 §6.2: lower-case scheme
-    and host, no default port), or its scheme for a native app's. Session Management
-    compares it with ``event.origin``; CSP takes it as a source."""
-    parts = urlsplit(uri)
-    if not parts.netloc:
-        return f"{parts.scheme}:"
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
+    and host, no default port), or its scheme for a native app's; None when the URI is not
+    strictly valid (chalicelib.uris), so no stray character of a URI stored before
+    validation existed reaches a CSP. Session Management compares it with ``event.origin``;
+    CSP takes it as a source."""
+    from chalicelib import uris  # on first use: discovery, a cold start's usual first request, needs none
+
     try:
-        port = parts.port
+        return uris.parse(uri).origin
     except ValueError:
-        port = None
-    if port is not None and port != DEFAULT_PORTS.get(parts.scheme.lower()):
-        host += f":{port}"
-    return f"{parts.scheme.lower()}://{host}"
+        return None

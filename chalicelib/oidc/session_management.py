@@ -41,7 +41,7 @@ def session_state(client_id: str, redirect_uri: str, state: str, salt: str | Non
     """Session Management §3: a salted hash of the client, the RP's origin and the browser
     state; the check-session iframe recomputes it in the browser (hex SHA-256)."""
     salt = salt or new_id(8)
-    material = f"{client_id} {origin(redirect_uri)} {state} {salt}"
+    material = f"{client_id} {origin(redirect_uri) or ''} {state} {salt}"
     return hashlib.sha256(material.encode()).hexdigest() + "." + salt
 
 

@@ -208,8 +208,10 @@ def epoch(moment: datetime) -> int:
 
 def valid_key_part(value: str) -> bool:
     """Whether a caller-supplied id can be part of a key: DynamoDB rejects a sort key over
-    1024 bytes with an error, and such input must read as "not found", never as a 5xx."""
-    return 0 < len(value) <= 256 and value.isprintable()
+    1024 bytes with an error, and such input must read as "not found", never as a 5xx.
+    Bytes, not characters: 256 emoji are 1,024 bytes before any prefix (moto does not
+    enforce the limit, DynamoDB does)."""
+    return 0 < len(value) <= 256 and len(value.encode("utf-8", "surrogatepass")) <= 512 and value.isprintable()
 
 
 def put_if_absent(item: Item) -> bool:

@@ -52,6 +52,6 @@ def _load(tenant_id: str) -> TenantConfig | None:
     return TenantConfig(
         id=tenant.id,
         name=tenant.name,
-        settings=TenantSettings.from_mapping(tenant.settings),
+        settings=TenantSettings.from_stored(tenant.settings),
         keyring=KeyRing(tenant.keys),
     )

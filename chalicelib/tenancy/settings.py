@@ -4,6 +4,7 @@ and its default; a tenant record stores only what it overrides."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,36 @@ _NAME = re.compile(r"[a-z][a-z0-9_:.-]{0,63}")
 # A DNS name or an IPv4 address as a URL writes it, or an IPv6 address without brackets.
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|[0-9a-f:.]{2,45}")
 MAX_ALLOWED_HOSTS = 50
+_ALNUM = re.compile(r"[A-Za-z0-9]+")  # str.isalnum() takes any script's letters and digits
+_SCOPE_FIELDS = frozenset({"title", "description", "claims"})
+MAX_EXTRA_SCOPES = 32
+# (least, most) of each whole-number setting, in its own unit: what a production provider
+# accepts. Beyond them a lifetime is useless (a code that dies before the RP can redeem it)
+# or dangerous: a code outliving RFC 6749 §4.1.2's ten minutes, an access or ID token
+# outliving a day, a refresh token or session a year, a consent ten years; and 10**20
+# seconds overflowed the date arithmetic of every login and token request.
+BOUNDS = {
+    "code_expire": (10, 600),
+    "token_expire": (60, DAY),
+    "idtoken_expire": (60, DAY),
+    "skip_consent_expire": (1, 3650),  # days
+    "refresh_token_expire": (300, 365 * DAY),
+    "session_expire": (300, 365 * DAY),
+    "interaction_expire": (60, DAY),
+    # Abuse limits: a window of a minute to a day; limits of at least one attempt (a limit of
+    # zero would lock everyone out) and at most what could still be called a limit.
+    "login_window": (60, DAY),
+    "login_attempts_per_source": (1, 100_000),
+    "login_attempts_per_account": (1, 1000),
+    "login_attempts_per_device": (1, 1000),
+    "login_free_failures": (0, 1000),
+    "device_trust_expire": (1, 3650),  # days
+}
+CHOICES = {
+    "client_registration": ("off", "token", "open"),
+    "require_pkce": ("public", "all"),
+    "key_backend": ("secretsmanager", "kms"),
+}
 # Scopes and claims a tenant cannot redefine: the standard ones, and the JWT claims the
 # provider sets itself.
 RESERVED_SCOPES = frozenset({"openid", "profile", "email", "phone", "address", "offline_access", "token_introspection"})
@@ -34,11 +65,11 @@ class ExtraScope:
     claims: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.title, str) and isinstance(self.description, str) and self.title.strip()):
-            raise ValueError("an extra scope has a title and a description")
+        if not (_text(self.title, 1, 64) and _text(self.description, 0, 256)):
+            raise ValueError("an extra scope has a title (1 to 64 characters) and a description (at most 256)")
         for claim in self.claims:
             if not isinstance(claim, str) or _NAME.fullmatch(claim) is None or claim in RESERVED_CLAIMS:
-                raise ValueError(f"an extra scope cannot release the claim {claim!r}")
+                raise ValueError(f"an extra scope cannot release the claim {claim!r}"[:120])
 
 
 @dataclass(frozen=True)
@@ -51,10 +82,18 @@ class Branding:
 
     def __post_init__(self) -> None:
         # These values reach a stylesheet and an <img>; anything else is refused at write.
-        if _COLOR.fullmatch(self.primary_color) is None:
+        if not isinstance(self.primary_color, str) or _COLOR.fullmatch(self.primary_color) is None:
             raise ValueError("primary_color must look like #1f5fbf")
-        if self.logo_uri is not None and not self.logo_uri.startswith(("https://", "http://")):
-            raise ValueError("logo_uri must be an http(s) URL")
+        if self.display_name is not None and not _text(self.display_name, 1, 64):
+            raise ValueError("display_name has 1 to 64 characters")
+        if self.logo_uri is not None and not _http_uri(self.logo_uri):
+            raise ValueError("logo_uri must be an http(s) URL (strict RFC 3986 syntax)")
+
+    @classmethod
+    def from_mapping(cls, values: Any) -> Branding:
+        if not isinstance(values, Mapping) or not set(values) <= {f.name for f in dataclasses.fields(cls)}:
+            raise ValueError("branding has display_name, logo_uri and primary_color")
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -107,15 +146,39 @@ class TenantSettings:
     extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
 
     @classmethod
+    def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:
+        """The settings a tenant record holds, for serving it. Writes go through
+        ``from_mapping``; a record written before today's rules may break them, and must not
+        make every request of its tenant fail: a lifetime out of bounds is brought to the
+        nearest bound (10**20 seconds once overflowed every login), any other setting that
+        fails is left at its default, and a warning says which."""
+        try:
+            return cls.from_mapping(values)
+        except (TypeError, ValueError):
+            pass
+        kept = {}
+        for name, value in values.items():
+            if name in BOUNDS and type(value) in (int, bool):
+                low, high = BOUNDS[name]
+                value = min(max(int(value), low), high)
+            try:
+                cls.from_mapping({name: value})
+            except (TypeError, ValueError) as error:
+                logging.getLogger("oidc").warning("tenant setting %s ignored: %s", name[:64], error)
+                continue
+            kept[name] = value
+        return cls.from_mapping(kept)
+
+    @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> TenantSettings:
-        """Settings from a stored mapping; unknown names are refused, not ignored."""
+        """Settings to be stored: every value checked; unknown names are refused, not ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - names
         if unknown:
             raise ValueError(f"unknown tenant settings: {', '.join(sorted(unknown))}")
         values = dict(values)
         if "branding" in values:
-            values["branding"] = Branding(**values["branding"])
+            values["branding"] = Branding.from_mapping(values["branding"])
         if "extra_scopes" in values:
             values["extra_scopes"] = _extra_scopes(values["extra_scopes"])
         if "outbound_allowed_hosts" in values:
@@ -127,19 +190,19 @@ class TenantSettings:
     def validate(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.type == "int" and (not isinstance(value, int) or value <= 0):
-                raise ValueError(f"{f.name} must be a positive integer")
+            if f.type == "int":
+                low, high = BOUNDS[f.name]
+                # bool is an int to Python (True == 1): a lifetime of `true` is refused too.
+                if type(value) is not int or not low <= value <= high:
+                    raise ValueError(f"{f.name} must be a whole number from {low} to {high}")
             if f.type == "bool" and not isinstance(value, bool):
                 raise ValueError(f"{f.name} must be true or false")
         key = self.unauthenticated_session_management_key
-        if key is not None and (not isinstance(key, str) or not 16 <= len(key) <= 128 or not key.isalnum()):
+        if key is not None and (not isinstance(key, str) or not 16 <= len(key) <= 128 or not _ALNUM.fullmatch(key)):
             raise ValueError("unauthenticated_session_management_key has 16 to 128 letters and digits")
-        if self.client_registration not in ("off", "token", "open"):
-            raise ValueError("client_registration must be 'off', 'token' or 'open'")
-        if self.require_pkce not in ("public", "all"):
-            raise ValueError("require_pkce must be 'public' or 'all'")
-        if self.key_backend not in ("secretsmanager", "kms"):
-            raise ValueError("key_backend must be 'secretsmanager' or 'kms'")
+        for name, allowed in CHOICES.items():
+            if not isinstance(getattr(self, name), str) or getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(repr(choice) for choice in allowed)}")
 
 
 def _hosts(values: Any) -> tuple[str, ...]:
@@ -152,13 +215,30 @@ def _hosts(values: Any) -> tuple[str, ...]:
 
 
 def _extra_scopes(values: Any) -> dict[str, ExtraScope]:
-    if not isinstance(values, Mapping):
-        raise ValueError("extra_scopes maps scope names to {title, description, claims}")
+    if not isinstance(values, Mapping) or len(values) > MAX_EXTRA_SCOPES:
+        raise ValueError(f"extra_scopes maps at most {MAX_EXTRA_SCOPES} scope names to {{title, description, claims}}")
     scopes = {}
     for name, spec in values.items():
         if not isinstance(name, str) or _NAME.fullmatch(name) is None or name in RESERVED_SCOPES:
-            raise ValueError(f"{name!r} cannot be an extra scope")
-        if not isinstance(spec, Mapping):
-            raise ValueError(f"extra scope {name} needs a title and a description")
-        scopes[name] = ExtraScope(**{**spec, "claims": tuple(spec.get("claims", ()))})
+            raise ValueError(f"{name!r} cannot be an extra scope"[:120])
+        if not isinstance(spec, Mapping) or not {"title", "description"} <= set(spec) <= _SCOPE_FIELDS:
+            raise ValueError(f"extra scope {name} has a title, a description and claims")
+        claims = spec.get("claims", [])
+        if not isinstance(claims, list) or len(claims) > MAX_EXTRA_SCOPES:
+            raise ValueError(f"the claims of extra scope {name} are a list of at most {MAX_EXTRA_SCOPES} names")
+        scopes[name] = ExtraScope(spec["title"], spec["description"], tuple(claims))
     return scopes
+
+
+def _text(value: Any, shortest: int, longest: int) -> bool:
+    return isinstance(value, str) and shortest <= len(value.strip()) and len(value) <= longest
+
+
+def _http_uri(value: Any) -> bool:
+    from chalicelib import uris  # on first use: a cold start that serves discovery never needs it
+
+    try:
+        parsed = uris.parse(value)
+    except ValueError:
+        return False
+    return parsed.scheme in ("https", "http") and parsed.host is not None

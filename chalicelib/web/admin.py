@@ -12,7 +12,6 @@ PATCH or DELETE may carry it back in If-Match: if the item has changed since, th
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from chalice import Blueprint
 from chalicelib import events
 from chalicelib.context import Context
 from chalicelib.oidc.errors import Conflict, InvalidRequest, InvalidToken, NotFound, PreconditionFailed
+from chalicelib.oidc.params import json_object, single_values
 from chalicelib.oidc.results import Json
 from chalicelib.web.http import Incoming
 from chalicelib.web.routes import tenant_route
@@ -72,12 +72,9 @@ def body(request: Incoming) -> dict[str, Any]:
     if request.json_body is None:
         raise InvalidRequest("the request body must be application/json")
     try:
-        value = json.loads(request.json_body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("the request body is not JSON") from None
-    if not isinstance(value, dict):
-        raise InvalidRequest("the request body must be a JSON object")
-    return value
+        return json_object(request.json_body)
+    except ValueError as error:
+        raise InvalidRequest(str(error)) from None
 
 
 @tenant_route(bp, BASE, ["GET", "PATCH"])
@@ -117,9 +114,8 @@ def client_secret(ctx: Context, request: Incoming) -> Json:
 @tenant_route(bp, BASE + "/users", ["GET", "POST"])
 def users(ctx: Context, request: Incoming) -> Json:
     api, tenant_id = _api(), ctx.tenant.id
-    after = (request.query.get("after") or [None])[0]
     return answer(ctx, request, {
-        "GET": lambda: api.list_users(tenant_id, after),
+        "GET": lambda: api.list_users(tenant_id, _after(request)),
         "POST": lambda: api.create_user(tenant_id, body(request)),
     })  # fmt: skip
 
@@ -144,6 +140,15 @@ def user_unlock(ctx: Context, request: Incoming) -> Json:
 def registration_tokens(ctx: Context, request: Incoming) -> Json:
     api, tenant_id = _api(), ctx.tenant.id
     return answer(ctx, request, {"POST": lambda: api.create_registration_token(tenant_id, body(request))})
+
+
+def _after(request: Incoming) -> str | None:
+    """Where a page of users starts: the ``next`` of the previous page (a sub), which
+    becomes part of a DynamoDB key (at most 1,024 bytes, or DynamoDB answers an error)."""
+    after = single_values(request.query).get("after")
+    if after is not None and not (len(after.encode("utf-8")) <= 512 and after.isprintable()):
+        raise InvalidRequest("after is the next value of a previous page")
+    return after
 
 
 def _api() -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 
 from chalicelib.keys.master import tenant_key
@@ -17,12 +18,14 @@ from chalicelib.opaque import b64url, new_token
 
 COOKIE = "op_csrf"
 FIELD = "csrf_token"
+# What new_token makes (43 base64url characters); a little latitude either way.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 def browser_secret(cookies: Mapping[str, str]) -> tuple[str, bool]:
     """The browser's CSRF secret, and whether it is new (and must be set as a cookie)."""
     existing = cookies.get(COOKIE)
-    if existing and 20 <= len(existing) <= 64:
+    if existing and _SECRET.fullmatch(existing):
         return existing, False
     return new_token(), True
 
@@ -32,9 +35,12 @@ def token_for(tenant_id: str, secret: str) -> str:
 
 
 def is_valid(tenant_id: str, secret: str | None, submitted: str | None) -> bool:
-    if not secret or not submitted:
+    """Whether ``submitted`` is this browser's token. Both come from the request, so either
+    may hold anything: compare_digest takes only ASCII strings, and a secret this module
+    did not make is no secret."""
+    if not secret or not submitted or not _SECRET.fullmatch(secret) or not submitted.isascii():
         return False
-    return hmac.compare_digest(token_for(tenant_id, secret), submitted)
+    return hmac.compare_digest(token_for(tenant_id, secret).encode(), submitted.encode())
 
 
 class CsrfFailure(InvalidPage):

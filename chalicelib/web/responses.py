@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,12 +11,15 @@ from urllib.parse import urlsplit
 from chalice import Response
 
 from chalicelib.context import Context
-from chalicelib.oidc.errors import OAuthError
+from chalicelib.oidc.errors import InvalidRedirectUri, OAuthError
 from chalicelib.oidc.results import Cookie, Json, Page, Redirect, Result
 from chalicelib.opaque import new_id
 from chalicelib.tenancy.settings import Branding
 from chalicelib.web import csrf
 from chalicelib.web.pages import render
+
+# A Location header's value: visible ASCII, nothing else (no CR, LF, NUL or spaces).
+_LOCATION = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,10 @@ def to_response(result: Result, state: PageState) -> Response:
     if isinstance(result, Json):
         return json_response(result)
     if isinstance(result, Redirect):
+        if _LOCATION.fullmatch(result.location) is None:
+            # Registration refuses such URIs; one stored before it did must not split the
+            # response's headers (CR/LF) or reach the browser half-parsed.
+            raise InvalidRedirectUri("the redirect target is not a valid URI")
         headers = {"Location": result.location, "Cache-Control": "no-store"}
         return _with_cookies(Response(body="", status_code=302, headers=headers), result.cookies, state)
     return page_response(result, state)
@@ -85,23 +93,31 @@ def security_headers(
     nonce: str,
     form_target: str | None,
     https: bool,
-    frame_targets: tuple[str, ...] = (),
+    frame_targets: tuple[str | None, ...] = (),
     frameable: bool = False,
 ) -> dict[str, str]:
     """Pages are never framed, cached, or allowed to load anything but their own inline
     style and script (by nonce) and images (client and tenant logos). ``form_target`` is the
     client's origin: Chrome applies form-action to the redirect that follows a form post.
     ``frame_targets`` are the front-channel logout origins the signed-out page frames; a
-    ``frameable`` page (the session-management iframe) may be embedded by any RP."""
-    form_action = "'self'" + (f" {form_target}" if form_target else "")
+    ``frameable`` page (the session-management iframe) may be embedded by any RP.
+
+    Every origin is checked against a strict grammar first (``uris.csp_source``) and left
+    out if it fails: a URI stored before registration validated them must not be able to
+    add a directive (``; frame-ancestors *``) or a source (a space) to the policy."""
+    from chalicelib import uris  # pages only: a cold start that serves JSON never needs it
+
+    sources = [source for source in (uris.csp_source(form_target),) if source]
+    form_action = " ".join(["'self'", *sources])
+    frames = sorted({source for source in map(uris.csp_source, frame_targets) if source})
     ancestors = "*" if frameable else "'none'"
     policy = (
         f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
         f"img-src https: data:{' http:' if not https else ''}; form-action {form_action}; "
         f"frame-ancestors {ancestors}; base-uri 'none'"
     )
-    if frame_targets:
-        policy += f"; frame-src {' '.join(sorted(frame_targets))}"
+    if frames:
+        policy += f"; frame-src {' '.join(frames)}"
     headers = {
         "Content-Security-Policy": policy,
         "X-Content-Type-Options": "nosniff",

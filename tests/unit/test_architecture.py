@@ -119,3 +119,9 @@ def test_infra_table_matches_the_models():
     assert sorted(spec["AttributeDefinitions"], key=str) == sorted(schema["attribute_definitions"], key=str)
     assert spec["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
     assert not schema["global_secondary_indexes"] and not schema["local_secondary_indexes"]
+
+
+def test_uri_syntax_is_a_leaf_that_every_package_may_import():
+    """``chalicelib/uris.py`` (strict URI syntax) serves tenancy, oidc, admin and web alike:
+    it imports only the standard library, so it can never close an import cycle."""
+    assert not {name for name in imports(ROOT / "chalicelib" / "uris.py") if name.startswith("chalicelib")}

@@ -119,13 +119,13 @@ def test_cancelling_login_sends_access_denied(browser, client, user):
 
 def test_wrong_password_shows_the_form_again_and_writes_only_the_limit_counters(browser, client, user, table_items):
     page = browser.follow(authorize(browser, client[0].client_id))
-    before = table_items()
+    before = table_items(limits=True)
     again = browser.submit(page, "login", username="alice", password="wrong password")
     assert again.status_code == 401 and b"Wrong username or password" in again.body
     assert only_form(again.body.decode()).fields["ticket"]
     unknown = browser.submit(page, "login", username="mallory", password="whatever it is")
     assert unknown.status_code == 401 and b"Wrong username or password" in unknown.body
-    after = table_items()
+    after = table_items(limits=True)
     changed = [item for item in after if item not in before]
     # The source's counter, and one per account, the unknown one exactly like alice's.
     assert len(changed) == 3 and all(item["sk"]["S"].startswith("limit#") for item in changed)

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.browser import HOST
+from tests.support.hostile import HOSTILE_URIS
 
 NAMES = st.sampled_from(
     [
@@ -26,14 +27,20 @@ SAMPLES = [
     "https://rp.example.com/callback", "a.b.c", "\x00", "%ff", "é" * 3, "fuzz-client", "openid profile email",
     "login", "consent", "allow", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "logout", "access_token",
     "code id_token token", "id_token", "client_credentials", "password", "eyJhbGciOiJIUzI1NiJ9.e30.x",
+    "abc.é", "é" * 43, "https://rp.example.com;frame-ancestors *;/cb", "99999999999999999999", "[" * 100,
 ]  # fmt: skip
 VALUES = st.one_of(st.text(max_size=40), st.sampled_from(SAMPLES))
 PARAMS = st.lists(st.tuples(NAMES, VALUES), max_size=8)
+HEADER_SAMPLES = [
+    "Basic Og==", "Bearer x", "op_session=a.b", "application/x-www-form-urlencoded", "application/json",
+    # Non-ASCII credentials and cookies: each once answered 500 (issue 7).
+    "Basic éé", "Basic " + "ÿ" * 8, "Bearer é", "op_csrf=" + "é" * 30, "op_session=é.é; op_csrf=" + "a" * 43,
+]  # fmt: skip
 HEADERS = st.dictionaries(
     st.sampled_from(["authorization", "cookie", "content-type", "x-forwarded-proto"]),
     st.one_of(
         st.text(max_size=60),
-        st.sampled_from(["Basic Og==", "Bearer x", "op_session=a.b", "application/x-www-form-urlencoded"]),
+        st.sampled_from(HEADER_SAMPLES),
     ),
     max_size=3,
 )
@@ -162,7 +169,7 @@ def test_end_session_never_5xx(app_client, params, known):
 
 
 METADATA_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.sampled_from(SAMPLES),
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.sampled_from(SAMPLES + HOSTILE_URIS),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
     max_leaves=6,
 )
@@ -189,3 +196,30 @@ def test_registration_never_5xx(app_client, metadata, valid_uris):
 
 
 CREDENTIALS = base64.b64encode(b"fuzz-client:" + b"s" * 43).decode()
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1000")) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    path=st.sampled_from(PATHS),
+    method=st.sampled_from(["GET", "POST"]),
+    scheme=st.sampled_from(["Basic ", "Bearer ", ""]),
+    credentials=st.text(max_size=40),
+    cookie=st.text(max_size=40),
+    field=st.text(max_size=40),
+)
+def test_any_text_in_credentials_cookies_tickets_and_csrf_tokens_never_5xx(
+    app_client, path, method, scheme, credentials, cookie, field
+):
+    """Where non-ASCII text once answered 500 (issue 7): Basic credentials, CSRF tokens and
+    tickets compared or decoded as if they were ASCII. The CSRF cookie is well-formed, so
+    the submitted token really is compared."""
+    headers = {
+        "host": HOST,
+        "authorization": scheme + credentials,
+        "cookie": f"op_csrf={'a' * 43}; op_session={cookie}",
+        "content-type": "application/x-www-form-urlencoded",
+    }
+    body = urlencode({"csrf_token": field, "ticket": field, "client_id": "fuzz-client", "token": field})
+    response = app_client.request(method, f"{path}?{urlencode({'ticket': field})}", headers=headers, body=body.encode())
+    assert response.status_code < 500, (response.status_code, response.body[:300])
