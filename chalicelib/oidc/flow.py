@@ -13,12 +13,12 @@ from urllib.parse import urlencode
 from chalicelib.context import Context
 from chalicelib.oidc import interaction, response_modes, session_management
 from chalicelib.oidc.authorize import AuthorizationRequest, resolve_target, validate_request
+from chalicelib.oidc.codes import AuthorizationCode, mint_code
 from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError
 from chalicelib.oidc.results import Cookie, Page, Redirect, Result
 from chalicelib.oidc.tokens import Grant, front_channel_tokens
-from chalicelib.opaque import new_id, new_token
+from chalicelib.opaque import new_id
 from chalicelib.store import authorizations
-from chalicelib.store.codes import AuthorizationCode
 from chalicelib.store.consents import Consent
 from chalicelib.store.sessions import Session
 
@@ -112,7 +112,8 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
     user logs in again. The session records the client, which logout will notify."""
     session, client_id = login.session, request.client.client_id
     gid = new_id()
-    code = new_token() if request.returns("code") else None
+    record = code_record(ctx, request, session, gid) if request.returns("code") else None
+    code = mint_code(ctx.tenant.id, record) if record else None
     written = authorizations.commit(
         ctx.tenant.id,
         now=ctx.now,
@@ -121,7 +122,7 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
         live_session=None if login.new else session.key,
         client_id=client_id,
         consent=consent,
-        code=(code, code_record(ctx, request, session, gid)) if code else None,
+        code=(code, record.expires_at) if code and record else None,
     )
     if not written:
         return proceed(ctx, request, None, None)

@@ -13,7 +13,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.store import consents, sessions
-from chalicelib.store.codes import AuthorizationCode, code_item
+from chalicelib.store.codes import code_item
 from chalicelib.store.consents import Consent, ConsentItem
 from chalicelib.store.models import (
     Item,
@@ -53,7 +53,7 @@ def commit(
     live_session: str | None = None,
     client_id: str | None = None,
     consent: Consent | None = None,
-    code: tuple[str, AuthorizationCode] | None = None,
+    code: tuple[str, int] | None = None,
 ) -> bool:
     """Write a step's outcome atomically. ``ended_session`` is the key of a session replaced
     by ``new_session`` (re-authentication); ``live_session`` names one that must still exist

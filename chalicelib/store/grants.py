@@ -62,11 +62,18 @@ def split_refresh_token(token: str) -> tuple[str, str] | None:
 
 
 def save_refresh_grant(tenant_id: str, grant: RefreshGrant, secret: str) -> None:
-    """Store a new grant's first refresh token. Unconditional on purpose: if a replay of the
-    grant's code already revoked it, ``revoked_at`` stays and this token is born dead."""
-    item = GrantItem(tenant_id, PREFIX + grant.gid)
-    item.update(
-        actions=[
+    """Store a new grant's first refresh token (one UpdateItem)."""
+    item, actions = refresh_grant_update(tenant_id, grant, secret)
+    item.update(actions=actions)
+
+
+def refresh_grant_update(tenant_id: str, grant: RefreshGrant, secret: str) -> tuple[GrantItem, list]:
+    """The write that stores a new grant's first refresh token, to make alone or within a
+    code's redemption. Unconditional on purpose: if a replay of the grant's code already
+    revoked it, ``revoked_at`` stays and this token is born dead."""
+    return (
+        GrantItem(tenant_id, PREFIX + grant.gid),
+        [
             GrantItem.kind.set(GrantItem),
             GrantItem.client_id.set(grant.client_id),
             GrantItem.sub.set(grant.sub),
@@ -76,7 +83,7 @@ def save_refresh_grant(tenant_id: str, grant: RefreshGrant, secret: str) -> None
             GrantItem.created_at.set(grant.created_at),
             GrantItem.current.set(digest(secret)),
             GrantItem.ttl.set(at(grant.expires_at)),
-        ]
+        ],
     )
 
 

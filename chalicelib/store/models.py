@@ -20,7 +20,6 @@ That client is built from the container's one botocore session (``chalicelib.aws
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 
 from pynamodb.attributes import (
@@ -35,8 +34,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import base as pynamodb_connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.expressions.condition import Condition
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib import aws_session
@@ -124,26 +122,15 @@ class SessionItem(Item, discriminator="session"):
 
 
 class OneTimeItem(Item):
-    """An artifact redeemed exactly once (codes, refresh tokens). ``used_by`` marks one
-    redemption, so a redemption that fails later (signing, throttling) can undo itself and
-    no other."""
+    """An artifact redeemed exactly once (codes). ``used_by`` marks one redemption, so a
+    redemption whose response was lost and retried recognizes its own mark."""
 
     used_at = NumberAttribute(null=True)
     used_by = UnicodeAttribute(null=True)
 
 
 class CodeItem(OneTimeItem, discriminator="code"):
-    gid = UnicodeAttribute()  # the grant its tokens will belong to
-    client_id = UnicodeAttribute()
-    redirect_uri = UnicodeAttribute()
-    sub = UnicodeAttribute()
-    scope = UnicodeAttribute()
-    sid = UnicodeAttribute()
-    auth_time = NumberAttribute()
-    nonce = UnicodeAttribute(null=True)
-    code_challenge = UnicodeAttribute(null=True)
-    code_challenge_method = UnicodeAttribute(null=True)
-    created_at = NumberAttribute()
+    """An authorization code's single use (what it stands for is sealed in the code)."""
 
 
 class GrantItem(Item, discriminator="grant"):
@@ -231,39 +218,6 @@ def delete_returning(item: Item) -> Item | None:
     response = connection().delete_item(settings.table_name, item.pk, item.sk, return_values="ALL_OLD")
     attributes = response.get("Attributes")
     return type(item).from_raw_data(attributes) if attributes else None
-
-
-def consume(item: OneTimeItem, now: int, condition: Condition) -> str | None:
-    """Mark a one-time item used if ``condition`` holds (and it exists, is unused and
-    unexpired), loading its attributes. Returns this redemption's marker; None, with nothing
-    written, when the condition fails, and then ``item`` holds what is stored, if anything
-    (one consistent read, on the refusal path only)."""
-    marker = secrets.token_urlsafe(16)
-    live = OneTimeItem.sk.exists() & OneTimeItem.used_at.does_not_exist() & (OneTimeItem.ttl > at(now))
-    try:
-        item.update(
-            actions=[OneTimeItem.used_at.set(now), OneTimeItem.used_by.set(marker)],
-            condition=live & condition,
-        )
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        # botocore retries a write whose response was lost; the retry then meets its own
-        # first attempt's mark. That redemption is ours: say so instead of "already used".
-        try:
-            item.refresh(consistent_read=True)
-        except DoesNotExist:
-            return None
-        return marker if item.used_by == marker else None
-    return marker
-
-
-def release(item: OneTimeItem, marker: str) -> None:
-    """Undo the redemption ``marker`` (and only it), making the artifact usable again."""
-    item.update(
-        actions=[OneTimeItem.used_at.remove(), OneTimeItem.used_by.remove()],
-        condition=OneTimeItem.used_by == marker,
-    )
 
 
 def condition_failed(error: TransactWriteError) -> bool:

@@ -33,18 +33,19 @@ def assert_unavailable(response: requests.Response) -> None:
 
 
 def test_throttled_code_consumption(provider, issuer, confidential_client, user):
+    """A code's redemption is one transaction (the code marked used, the grant stored)."""
     code = obtain_code(provider, issuer, confidential_client[0].client_id)
     EMULATOR.reset()
-    EMULATOR.inject("dynamodb:UpdateItem")
+    EMULATOR.inject("dynamodb:TransactWriteItems")
     assert_unavailable(redeem(issuer, confidential_client, code))
-    assert EMULATOR.snapshot()["dynamodb:UpdateItem"] == 3  # two retries, with back-off
+    assert EMULATOR.snapshot()["dynamodb:TransactWriteItems"] == 3  # two retries, with back-off
     EMULATOR.reset()
     assert redeem(issuer, confidential_client, code).status_code == 200
 
 
 def test_one_throttled_call_is_absorbed_by_a_retry(provider, issuer, confidential_client, user):
     code = obtain_code(provider, issuer, confidential_client[0].client_id)
-    EMULATOR.inject("dynamodb:UpdateItem", times=1)
+    EMULATOR.inject("dynamodb:TransactWriteItems", times=1)
     assert redeem(issuer, confidential_client, code).status_code == 200
 
 
@@ -52,18 +53,22 @@ def test_lost_response_of_a_done_consumption(provider, issuer, confidential_clie
     """The code was consumed but the answer never came back; botocore retries, meets its own
     mark, and the redemption goes on rather than reading as "already used"."""
     code = obtain_code(provider, issuer, confidential_client[0].client_id)
-    EMULATOR.inject("dynamodb:UpdateItem", times=1, after_execution=True)
+    EMULATOR.inject("dynamodb:TransactWriteItems", times=1, after_execution=True)
     response = redeem(issuer, confidential_client, code)
     assert response.status_code == 200 and "id_token" in response.json()
     assert redeem(issuer, confidential_client, code).status_code == 400  # and it stays single-use
 
 
-def test_refresh_token_store_failure_releases_the_code(provider, issuer, confidential_client, user):
+def test_a_failed_redemption_leaves_neither_a_used_code_nor_a_grant(provider, issuer, confidential_client, user):
+    """The code's mark and the grant's refresh token are one write: when it fails, the code
+    is as it was, and no refresh token of the failed response was stored."""
     code = obtain_code(provider, issuer, confidential_client[0].client_id)
-    EMULATOR.inject("dynamodb:UpdateItem", matching='"grant#')  # the refresh token's grant
+    EMULATOR.inject("dynamodb:TransactWriteItems", matching='"grant#')  # the write with the grant
     assert_unavailable(redeem(issuer, confidential_client, code))
     EMULATOR.reset()
-    assert redeem(issuer, confidential_client, code).status_code == 200
+    tokens = redeem(issuer, confidential_client, code)
+    assert tokens.status_code == 200
+    assert refresh(issuer, confidential_client, tokens.json()["refresh_token"]).status_code == 200
 
 
 def test_signing_backend_failure_releases_the_code(provider, issuer, tenant, confidential_client, user):

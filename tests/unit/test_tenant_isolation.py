@@ -8,8 +8,9 @@ import pytest
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
+from chalicelib.oidc.codes import AuthorizationCode, mint_code, open_code
 from chalicelib.store import authorizations, clients, codes, consents, grants, sessions, users
-from chalicelib.store.codes import AuthorizationCode, Redemption
+from chalicelib.store.codes import Redemption
 from chalicelib.store.consents import Consent
 from chalicelib.store.grants import RefreshGrant
 from chalicelib.store.sessions import Session
@@ -44,14 +45,16 @@ def test_artifacts_do_not_cross_tenants(two_tenants):
     session = Session("first", "sid-1", alice.sub, NOW, NOW, NOW + 600)
     consent = Consent("first", "shared-id", alice.sub, ("openid",), NOW, NOW + 600)
     code = AuthorizationCode("g1", "shared-id", REDIRECT_URI, alice.sub, "openid", "sid-1", NOW, NOW, NOW + 600)
-    assert authorizations.commit("first", now=NOW, new_session=session, consent=consent, code=("the-code", code))
+    sealed = mint_code("first", code)
+    assert authorizations.commit("first", now=NOW, new_session=session, consent=consent, code=(sealed, NOW + 600))
 
     assert sessions.get_session("second", "sid-1", NOW) is None
     assert consents.get_consent("second", alice.sub, "shared-id", NOW) is None
     assert authorizations.load_session_and_consent("second", "sid-1", alice.sub, "shared-id", NOW) == (None, None)
-    redemption = Redemption("shared-id", REDIRECT_URI, None)
-    assert codes.consume_code("second", "the-code", redemption, NOW) is None
-    assert codes.consume_code("first", "the-code", redemption, NOW).code.sub == alice.sub
+    assert open_code("second", sealed) is None  # sealed under the first tenant's key
+    assert codes.redeem_code("second", sealed, NOW) is Redemption.REFUSED
+    assert open_code("first", sealed) == code
+    assert codes.redeem_code("first", sealed, NOW) is Redemption.REDEEMED
 
     grant = RefreshGrant("g1", "shared-id", alice.sub, ("openid",), "sid-1", NOW, NOW, NOW + 600)
     grants.save_refresh_grant("first", grant, "secret")
@@ -83,7 +86,10 @@ def test_code_for_a_logged_out_session_is_not_written(two_tenants, table_items):
     alice = two_tenants[0]
     code = AuthorizationCode("g2", "shared-id", REDIRECT_URI, alice.sub, "openid", "gone", NOW, NOW, NOW + 600)
     before = table_items()
-    assert not authorizations.commit("first", now=NOW, live_session="gone", client_id="shared-id", code=("c", code))
+    sealed = mint_code("first", code)
+    assert not authorizations.commit(
+        "first", now=NOW, live_session="gone", client_id="shared-id", code=(sealed, NOW + 600)
+    )
     assert not authorizations.commit("first", now=NOW, live_session="gone", client_id="shared-id")
     assert table_items() == before
 
@@ -93,4 +99,5 @@ def test_absurd_ids_read_as_not_found(two_tenants, bad_id):
     assert clients.get_client("first", bad_id) is None
     assert users.get_login("first", bad_id) is None
     assert sessions.get_session("first", bad_id, NOW) is None
-    assert codes.consume_code("first", bad_id, Redemption("shared-id", REDIRECT_URI, None), NOW) is None
+    assert codes.redeem_code("first", bad_id, NOW) is Redemption.REFUSED
+    assert open_code("first", bad_id) is None

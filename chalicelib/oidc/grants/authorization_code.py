@@ -1,4 +1,10 @@
-"""The authorization_code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636 §4.5)."""
+"""The authorization_code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636 §4.5).
+
+The code carries what it stands for (``chalicelib.oidc.codes``), so the request is checked
+against it before anything is read or written; the tokens are then minted, and only a
+response that can be sent is committed: one write marks the code used and stores the
+grant's refresh token. A failure anywhere before that write leaves the code as it was.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +12,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.context import Context
-from chalicelib.oidc import pkce
 from chalicelib.oidc.claims import id_token_claims
+from chalicelib.oidc.codes import open_code, redeemable
 from chalicelib.oidc.errors import InvalidGrant
-from chalicelib.oidc.grants import GrantType, revoke_replayed, undone_on_failure
+from chalicelib.oidc.grants import GrantType, revoke_replayed
 from chalicelib.oidc.grants.refresh_token import new_refresh_token
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.store.clients import Client
-from chalicelib.store.codes import Redemption, Replayed, consume_code, release_code
+from chalicelib.store.codes import Redemption, redeem_code
+
+REFUSED = "the code is invalid, expired, already used, or not for this request"
 
 
 def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
-    redemption = Redemption(
-        client_id=client.client_id,
-        # The code remembers the redirect_uri parameter as sent ("" when the request relied
-        # on the single registered URI); the token request must repeat it exactly.
-        redirect_uri=params.get("redirect_uri", ""),
-        pkce_challenges=pkce.challenges_for(params.get("code_verifier")),
-    )
-    redeemed = consume_code(ctx.tenant.id, params["code"], redemption, ctx.now)
-    if isinstance(redeemed, Replayed):
-        revoke_replayed(ctx, client, redeemed.gid, "code")
-    if redeemed is None or isinstance(redeemed, Replayed):
-        raise InvalidGrant("the code is invalid, expired, already used, or not for this request")
-    code = redeemed.code
+    code = open_code(ctx.tenant.id, params["code"])
+    # The code remembers the redirect_uri parameter as sent ("" when the request relied on
+    # the single registered URI); the token request must repeat it exactly.
+    redirect_uri, verifier = params.get("redirect_uri", ""), params.get("code_verifier")
+    if code is None or not redeemable(code, client.client_id, redirect_uri, verifier, ctx.now):
+        raise InvalidGrant(REFUSED)
     grant = Grant(
         client=client,
         sub=code.sub,
@@ -39,11 +40,13 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         sid=code.sid,
         nonce=code.nonce,
     )
-    with undone_on_failure(lambda: release_code(ctx.tenant.id, params["code"], redeemed.marker)):
-        refresh = new_refresh_token(ctx, grant, code.sid)
-        body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
-        if refresh is not None:  # stored last: only a response that can be sent has one
-            refresh.save(ctx)
+    refresh = new_refresh_token(ctx, grant, code.sid)
+    body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
+    outcome = redeem_code(ctx.tenant.id, params["code"], ctx.now, (refresh.grant, refresh.secret) if refresh else None)
+    if outcome is Redemption.REPLAYED:
+        revoke_replayed(ctx, client, code.gid, "code")
+    if outcome is not Redemption.REDEEMED:
+        raise InvalidGrant(REFUSED)
     return body
 
 
