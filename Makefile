@@ -28,7 +28,7 @@ lint: $(STAMP)
 # Unit and integration suites run in separate processes: one uses moto in-process, the
 # other moto's server over a socket, and chalicelib reads its environment once per process.
 unit: $(STAMP)
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q -n 2
 
 # The integration suite also needs openid-client (npm) and Debian's Chromium (for Playwright,
 # which is pointed at the system browser and never downloads one).

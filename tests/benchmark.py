@@ -12,7 +12,9 @@ Measures, on this machine:
   each timed alone (the target: warm latency within 3x that);
 - throughput on one core: full logins and token requests per second, one after another;
 - the monthly AWS bill of 1 million logins and 10 million token requests, from the counted
-  calls and public prices.
+  calls and public prices;
+- whether a wrong password tells a known account from an unknown one, or a limited one, by
+  its timing (login page and password grant), interleaved samples of each.
 
     python -m tests.benchmark [--iterations 100] [--cold-only]
 """
@@ -226,14 +228,17 @@ def main() -> None:
     args = parser.parse_args()
 
     cli.main(["setup", "--create-table"], standalone_mode=False)
-    tenant_admin.create_tenant("bench", "Bench")
+    # One source address and a few hundred logins: the per-source limit would stop them.
+    tenant_admin.create_tenant("bench", "Bench", settings={"login_attempts_per_source": 100_000})
     if args.cold_only:
         cold = cold_start.measure(os.environ, args.cold_runs)
         EMULATOR.stop()
         print(f"\n## Cold start (python {sys.version.split()[0]}; {os.cpu_count()} CPUs)\n")
         cold_start.report(cold, args.cold_runs)
         return
-    tenant_admin.create_tenant("bench-kms", "Bench KMS", key_backend="kms")
+    tenant_admin.create_tenant(
+        "bench-kms", "Bench KMS", key_backend="kms", settings={"login_attempts_per_source": 100_000}
+    )
     clients = {}
     for tenant in ("bench", "bench-kms"):
         client, secret = client_admin.create_client(
@@ -274,6 +279,8 @@ def main() -> None:
             token = refresh(client.http, throughput, "bench", credentials, token)
         tokens_per_second = args.iterations * 5 / (time.perf_counter() - started)
 
+        timing = wrong_password_timing(client.http, max(20, args.iterations // 2))
+
     hash_seconds = statistics.median(
         timed(lambda: passwords.verify_password(passwords.hash_password(PASSWORD), PASSWORD)) for _ in range(20)
     )
@@ -284,6 +291,58 @@ def main() -> None:
     cold_start.report(cold, args.cold_runs)
     report(recorder, kms_recorder, hash_seconds, logins_per_second, tokens_per_second)
     report_floors(recorder, floors)
+    report_timing(timing)
+
+
+def wrong_password_timing(http, samples: int) -> dict[str, dict[str, list[float]]]:
+    """Wall time of a wrong password for a known account, an unknown one, and one whose
+    attempts are used up (limited), at the login page and the password grant; the three
+    kinds interleaved, so the machine's drift touches them alike."""
+    settings = {"login_attempts_per_source": 100_000, "grant_type_password_enable": True}
+    tenant_admin.create_tenant("bench-timing", "Timing", settings=settings)
+    web, _ = client_admin.create_client(
+        "bench-timing", name="Web", client_type="confidential", redirect_uris=[REDIRECT_URI]
+    )
+    legacy, secret = client_admin.create_client(
+        "bench-timing", name="Legacy", client_type="confidential", response_types=[], grant_types=["password"]
+    )
+    for n in range(samples):
+        user_admin.create_user("bench-timing", f"known{n}", PASSWORD)
+    user_admin.create_user("bench-timing", "limited", PASSWORD)
+    credentials = f"client_id={legacy.client_id}&client_secret={secret}"
+    headers = {"host": HOST, "content-type": FORM}
+
+    def grant(username: str) -> None:
+        body = f"grant_type=password&scope=openid&username={username}&password=wrong&{credentials}"
+        response = http.post("/bench-timing/token", headers=headers, body=body)
+        assert response.status_code == 400 and json.loads(response.body)["error"] == "invalid_grant", response.body
+
+    def page(username: str) -> float:
+        browser = Browser(http)
+        query = {"client_id": web.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}
+        form = only_form(browser.follow(browser.get(f"{BASE}/bench-timing/authorize", query)).body.decode())
+        data = form.submission("login", username=username, password="wrong password")
+        elapsed = timed(lambda: browser.post(form.action, data))
+        return elapsed
+
+    for _ in range(12):  # use up "limited"'s window (10 attempts), on both paths
+        grant("limited")
+    results: dict[str, dict[str, list[float]]] = {"login page": defaultdict(list), "password grant": defaultdict(list)}
+    for n in range(samples):
+        for kind, username in (("known", f"known{n}"), ("unknown", f"nobody{n}"), ("limited", "limited")):
+            results["login page"][kind].append(page(username))
+            results["password grant"][kind].append(timed(lambda username=username: grant(username)))
+    return results
+
+
+def report_timing(results: dict[str, dict[str, list[float]]]) -> None:
+    print("\nA wrong password's answer time (ms), known vs unknown vs limited account, samples interleaved:\n")
+    print("| path | known p50 | unknown p50 | limited p50 | known p95 | unknown p95 | limited p95 |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for path, kinds in results.items():
+        p50 = [percentile(kinds[kind], 50) * MS for kind in ("known", "unknown", "limited")]
+        p95 = [percentile(kinds[kind], 95) * MS for kind in ("known", "unknown", "limited")]
+        print(f"| {path} | " + " | ".join(f"{value:.1f}" for value in (*p50, *p95)) + " |")
 
 
 def token_floors(samples: int = 200) -> dict[str, float]:
