@@ -9,16 +9,29 @@ reaches real AWS, moto or DynamoDB Local.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+# PUBLIC_BASE_URL: a scheme, a host (name, dotted quad or bracketed IPv6), an optional port
+# and path; no user information, query, fragment or trailing slash (the issuer is the base
+# plus "/<tenant>", compared as an exact string by every RP).
+_PUBLIC_BASE_URL = re.compile(
+    r"https?://(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?"
+    r"(?:/[A-Za-z0-9._~-]+)*"
+)
 
 
 @dataclass(frozen=True)
 class Settings:
     table_name: str = "oidc"
     # Public base URL (custom domain, with any base path) when the operator set one; else the
-    # base is derived from each request (scheme, host, API Gateway stage).
+    # host name API Gateway received the request on, and its stage (chalicelib/tenancy/issuer.py),
+    # never the client's Host header. Local development sets it: nothing else knows the base.
     public_base_url: str | None = None
+    # The deployment's stage (dev, prod, ...): tenants' KMS keys are tagged with it
+    # (oidc-stage), and each stage's functions may sign only with keys tagged for their stage.
+    stage: str | None = None
     # Secrets Manager secret holding the deployment's master HMAC key; tenant keys for CSRF
     # tokens and login tickets are derived from it.
     master_secret_id: str = "oidc/master"
@@ -48,7 +61,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         return cls(
             table_name=env.get("TABLE_NAME", cls.table_name),
-            public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            public_base_url=_public_base_url(env.get("PUBLIC_BASE_URL") or ""),
+            stage=env.get("DEPLOYMENT_STAGE") or None,
             master_secret_id=env.get("MASTER_SECRET_ID", cls.master_secret_id),
             key_secret_prefix=env.get("KEY_SECRET_PREFIX", cls.key_secret_prefix),
             cache_ttl_seconds=float(env.get("CACHE_TTL_SECONDS", cls.cache_ttl_seconds)),
@@ -60,6 +74,15 @@ class Settings:
             backchannel_queue=env.get("BACKCHANNEL_QUEUE") or cls.backchannel_queue,
             dev_mode=env.get("DEV_MODE", "").lower() == "true",
         )
+
+
+def _public_base_url(value: str) -> str | None:
+    """The configured base without its trailing slash; a malformed one stops the process at
+    start-up with this message, rather than minting tokens for a broken issuer."""
+    value = value.rstrip("/")
+    if value and _PUBLIC_BASE_URL.fullmatch(value) is None:
+        raise ValueError(f"PUBLIC_BASE_URL must be http(s)://host[:port][/path], not {value[:100]!r}")
+    return value or None
 
 
 settings = Settings.from_env(os.environ)

@@ -11,7 +11,9 @@ suite and the benchmark run it, with four changes that make it behave like API G
 - a path that no route matches gets API Gateway's 403 whatever its headers (Chalice's answer
   dropped the connection when the Authorization header was not ASCII).
 
-Everything else (routing, the Lambda event, the environment of the stage) is Chalice's.
+Everything else (routing, the Lambda event, the environment of the stage) is Chalice's. Like
+``chalice local``, it sends no API Gateway ``domainName``: the provider's base URL comes from
+``PUBLIC_BASE_URL``, without which it does not start (the issuer never follows the Host header).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args(argv)
+    if not os.environ.get("PUBLIC_BASE_URL"):
+        parser.error(f"set PUBLIC_BASE_URL, the provider's public base URL (say http://{args.host}:{args.port})")
     # As `chalice local` does: the app's log lines on stdout, as Lambda would log them.
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     server = create_server(args.host, args.port, args.stage)

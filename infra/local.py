@@ -85,10 +85,13 @@ def main() -> None:
     from infra.emulator import Emulator, emulated_environment
 
     emulator = Emulator(port=EMULATOR_PORT).start()
-    env = {**os.environ, **emulated_environment(emulator.url), **stage_environment(), **DEV_ENVIRONMENT}
+    # The issuer's base: chalice local sends no API Gateway domainName, and the provider never
+    # takes it from the Host header (set PUBLIC_BASE_URL yourself to serve another address).
+    base = {"PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or f"http://{HOST}:{PORT}"}
+    env = {**os.environ, **emulated_environment(emulator.url), **stage_environment(), **DEV_ENVIRONMENT, **base}
     os.environ.update(env)  # before chalicelib is imported: its settings are read once
     credentials = demo_credentials()
-    seed(f"http://{HOST}:{PORT}", credentials)
+    seed(env["PUBLIC_BASE_URL"], credentials)
     from infra.consumer import Consumer
 
     # The consumer's deliveries log their events here (the server process logs its own).
@@ -97,7 +100,7 @@ def main() -> None:
     print(
         f"""
 AWS emulation:      {emulator.url} (DynamoDB, KMS, Secrets Manager, SQS; in memory)
-Discovery URL:      http://{HOST}:{PORT}/demo/.well-known/openid-configuration
+Discovery URL:      {env["PUBLIC_BASE_URL"]}/demo/.well-known/openid-configuration
 Confidential client: client_id=demo-web  client_secret={credentials["client_secret"]}
                      redirect URIs: http://localhost:3000/callback, http://localhost:8080/callback,
                                     http://127.0.0.1:3000/callback, https://oidcdebugger.com/debug
@@ -105,7 +108,7 @@ Confidential client: client_id=demo-web  client_secret={credentials["client_secr
                                     http://localhost:3000/ or http://localhost:8080/
 Public client:       client_id=demo-native (PKCE required), redirect URI http://127.0.0.1:<any port>/callback
 User:                alice / {credentials["password"]}
-Registration:        open (POST http://{HOST}:{PORT}/demo/register); session management on
+Registration:        open (POST {env["PUBLIC_BASE_URL"]}/demo/register); session management on
 Back-channel logout: queued, delivered by a consumer thread; http to 127.0.0.1/localhost allowed
 """,
         flush=True,

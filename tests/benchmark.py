@@ -63,7 +63,13 @@ class RemoteEmulator:
 
 
 EMULATOR = RemoteEmulator()
-ENV = {**emulated_environment(EMULATOR.url), **stage_environment("dev"), "TABLE_NAME": "oidc-bench"}
+# The issuer's base is configured: the in-process gateway sends no API Gateway domainName.
+ENV = {
+    **emulated_environment(EMULATOR.url),
+    **stage_environment("dev"),
+    "TABLE_NAME": "oidc-bench",
+    "PUBLIC_BASE_URL": "http://op.example.test",
+}
 os.environ.update(ENV)
 
 from chalice.test import Client  # noqa: E402

@@ -145,9 +145,11 @@ def retire_key(tenant_id: str, kid: str) -> None:
 
 def new_key(tenant_id: str, alg: str, backend: str) -> dict[str, Any]:
     if backend == "kms":
-        key = kms.create_key(tenant_id, alg, deployment.kms_alias_prefix)
+        if not deployment.stage:  # the tag its stage's functions need to sign with it
+            raise AdminError("set DEPLOYMENT_STAGE (dev, prod, ...): KMS keys are tagged with their stage")
+        key = kms.create_key(tenant_id, alg, deployment.kms_alias_prefix, deployment.stage)
     elif backend == "secretsmanager":
-        key = secretsmanager.create_key(tenant_id, alg, deployment.key_secret_prefix)
+        key = secretsmanager.create_key(tenant_id, alg, deployment.key_secret_prefix, deployment.stage)
     else:
         raise AdminError("key backend must be 'secretsmanager' or 'kms'")
     return {**key, "status": ACTIVE, "created_at": int(time.time())}

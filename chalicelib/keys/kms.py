@@ -50,8 +50,13 @@ def der_to_jose(der: bytes, coordinate_size: int) -> bytes:
     return r.to_bytes(coordinate_size, "big") + s.to_bytes(coordinate_size, "big")
 
 
-def create_key(tenant_id: str, alg: str, alias_prefix: str) -> dict[str, Any]:
-    """Create an asymmetric KMS key for signing; return the key metadata."""
+def create_key(tenant_id: str, alg: str, alias_prefix: str, stage: str) -> dict[str, Any]:
+    """Create an asymmetric KMS key for signing; return the key metadata.
+
+    The key is tagged with its tenant and its deployment's stage in the call that creates it:
+    a stage's functions may sign only with keys whose ``oidc-stage`` tag names that stage
+    (``aws:ResourceTag`` in their IAM policy, which KMS evaluates for ``Sign``), so one stage
+    cannot sign with another's keys, and no key is ever signable before it is tagged."""
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
     spec = algorithm(alg)
@@ -59,8 +64,8 @@ def create_key(tenant_id: str, alg: str, alias_prefix: str) -> dict[str, Any]:
     key_id = kms.create_key(
         KeySpec=spec.kms_key_spec,
         KeyUsage="SIGN_VERIFY",
-        Description=f"OIDC signing key of tenant {tenant_id}",
-        Tags=[{"TagKey": "oidc-tenant", "TagValue": tenant_id}],
+        Description=f"OIDC signing key of tenant {tenant_id} ({stage})",
+        Tags=[{"TagKey": "oidc-tenant", "TagValue": tenant_id}, {"TagKey": "oidc-stage", "TagValue": stage}],
     )["KeyMetadata"]["Arn"]
     der = kms.get_public_key(KeyId=key_id)["PublicKey"]
     jwk = public_jwk(load_der_public_key(der), alg)

@@ -46,8 +46,9 @@ def sign_locally(private_key: Any, alg: str, data: bytes) -> bytes:
     raise ValueError(f"unsupported signing algorithm: {alg}")
 
 
-def create_key(tenant_id: str, alg: str, secret_prefix: str) -> dict[str, Any]:
-    """Generate a private key, store its PEM as a new secret, return the key metadata."""
+def create_key(tenant_id: str, alg: str, secret_prefix: str, stage: str | None = None) -> dict[str, Any]:
+    """Generate a private key, store its PEM as a new secret, return the key metadata. Access
+    is scoped by the secret's name (the stage's prefix); the tags say whose key it is."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -67,6 +68,6 @@ def create_key(tenant_id: str, alg: str, secret_prefix: str) -> dict[str, Any]:
         Name=secret_id,
         SecretString=pem,
         Description=f"OIDC signing key {jwk['kid']} of tenant {tenant_id}",
-        Tags=[{"Key": "oidc-tenant", "Value": tenant_id}],
+        Tags=[{"Key": "oidc-tenant", "Value": tenant_id}, *([{"Key": "oidc-stage", "Value": stage}] if stage else [])],
     )
     return {"kid": jwk["kid"], "alg": alg, "backend": "secretsmanager", "ref": secret_id, "jwk": jwk}

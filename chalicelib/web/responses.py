@@ -20,6 +20,9 @@ from chalicelib.web.pages import render
 
 # A Location header's value: visible ASCII, nothing else (no CR, LF, NUL or spaces).
 _LOCATION = re.compile(r"[\x21-\x7e]+")
+# RFC 6797: browsers that once reached the provider over https never try http again, for a
+# year, on its host and the hosts below it (the provider should have a host name of its own).
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,16 @@ def security_headers(
     }
     if not frameable:
         headers["X-Frame-Options"] = "DENY"
-    if https:
-        headers["Strict-Transport-Security"] = "max-age=31536000"
     return headers
+
+
+def with_transport_security(response: Response, base: str | None) -> Response:
+    """HSTS on every response of an https deployment, whatever its kind (JSON, page, error,
+    redirect, 204): an RP's first request is as open to an SSL-stripping attacker as a
+    browser's (RFC 6797 §7.2 forbids the header over plain http, where it means nothing)."""
+    if base is not None and base.startswith("https://"):
+        response.headers["Strict-Transport-Security"] = HSTS
+    return response
 
 
 def _with_cookies(response: Response, cookies: tuple[Cookie, ...], state: PageState) -> Response:

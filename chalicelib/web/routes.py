@@ -17,15 +17,15 @@ from chalice import Blueprint, Response
 
 from chalicelib import events
 from chalicelib.context import Context
-from chalicelib.oidc.errors import InvalidRequest, NotFound, OAuthError, ServerError, TemporarilyUnavailable
+from chalicelib.oidc.errors import NotFound, OAuthError, ServerError, TemporarilyUnavailable
 from chalicelib.oidc.results import Result
 from chalicelib.settings import settings
 from chalicelib.store import StoreError
-from chalicelib.tenancy.issuer import base_url, issuer
+from chalicelib.tenancy.issuer import NoPublicBase, base_url, issuer
 from chalicelib.tenancy.resolve import resolve_tenant
 from chalicelib.web import csrf
 from chalicelib.web.http import Incoming, incoming
-from chalicelib.web.responses import PageState, error_json, error_page, to_response
+from chalicelib.web.responses import PageState, error_json, error_page, to_response, with_transport_security
 
 View = Callable[[Context, Incoming], Result]
 log = logging.getLogger("oidc.access")
@@ -62,9 +62,13 @@ def tenant_route(
 def handle(request, tenant_id: str, view: View, page: bool, csrf_protected: bool) -> Response:
     started = time.perf_counter()
     state = PageState(None)
+    base = None
     try:
+        base = public_base(request.context or {})
+        if base is None:
+            raise ServerError("the provider does not know its public URL")
         values = incoming(request)
-        ctx = build_context(tenant_id, values)
+        ctx = build_context(tenant_id, values, base)
         state = PageState(ctx)
         if page:
             secret, is_new = csrf.browser_secret(values.cookies)
@@ -81,23 +85,24 @@ def handle(request, tenant_id: str, view: View, page: bool, csrf_protected: bool
         log.exception("unhandled error")
         response = render_error(ServerError("internal error"), page, state)
     events.flush()
-    log.info(
-        json.dumps(
-            {
-                "tenant": tenant_id[:64],
-                "view": view.__name__,
-                "status": response.status_code,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
-            }
-        )
-    )
-    return response
+    elapsed = round((time.perf_counter() - started) * 1000, 2)
+    line = {"tenant": tenant_id[:64], "view": view.__name__, "status": response.status_code, "ms": elapsed}
+    log.info(json.dumps(line))
+    return with_transport_security(response, base)
 
 
-def build_context(tenant_id: str, values: Incoming) -> Context:
-    base = base_url(settings.public_base_url, values.headers, values.context)
-    if base is None:
-        raise InvalidRequest("malformed Host header")
+def public_base(request_context: Mapping[str, object]) -> str | None:
+    """The deployment's public base URL, from configuration or API Gateway, never from a
+    header (chalicelib/tenancy/issuer.py). None when it cannot be known: a configuration
+    error (logged with what to fix), which tenant routes answer with a 500."""
+    try:
+        return base_url(settings.public_base_url, request_context)
+    except NoPublicBase as error:
+        log.error("%s", error)
+        return None
+
+
+def build_context(tenant_id: str, values: Incoming, base: str) -> Context:
     tenant = resolve_tenant(tenant_id)
     if tenant is None:
         raise NotFound("no such tenant")

@@ -87,8 +87,10 @@ def provider(consumer):
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "chalice-local.log").open("w")
     command = [sys.executable, "-m", "infra.devserver", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"]
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    # The issuer's base, as infra/local.py sets it: the provider never takes it from the Host header.
+    env = {**os.environ, "PUBLIC_BASE_URL": base}
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -1,12 +1,14 @@
 """What ``make package`` and ``chalice package`` build for Lambda: the app, its pages, its
 pinned dependencies, their bytecode, the pruned botocore data, and a least-privilege
-policy; nothing of the tests or the dev tooling."""
+policy scoped to the stage; nothing of the tests or the dev tooling. The merged template's
+capacity (reserved concurrency, stage throttling) and the README's deployment commands."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -109,6 +111,10 @@ def test_merged_cloudformation_template_is_valid(tmp_path):
     assert table_access["Resource"] == {"Fn::GetAtt": ["OidcTable", "Arn"]}
     assert not any(action.endswith(("Scan", "*")) for s in statements for action in _actions(s))
     _check_backchannel_queue(resources, statements)
+    for function, (role, name) in FUNCTIONS.items():
+        _check_scoped_to_the_stage(resources, function, role, name)
+    _check_capacity(template)
+    _check_transport_security(resources["RestAPI"]["Properties"])
 
 
 def _check_backchannel_queue(resources: dict, api_statements: list[dict]) -> None:
@@ -139,6 +145,99 @@ def _check_backchannel_queue(resources: dict, api_statements: list[dict]) -> Non
     assert "sqs:SendMessage" not in actions and "kms:Encrypt" not in actions
 
 
+# Each function, its role, and its name (the same as `chalice deploy` gives it): the name
+# is set in the template so that its role can name the function's log groups (a reference to
+# the function itself would be circular: the function refers to its role).
+FUNCTIONS = {
+    "APIHandler": ("ApiHandlerRole", "oidc-provider-${Stage}"),
+    "DeliverBackchannelLogout": ("DeliverBackchannelLogoutRole", "oidc-provider-${Stage}-deliver_backchannel_logout"),
+}
+ACCOUNT = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:"
+
+
+def _check_scoped_to_the_stage(resources: dict, function: str, role: str, name: str) -> None:
+    """Logs only to the function's own groups; kms:Sign only with this account's keys that
+    are tagged with this stage (and a tenant); secrets only under the stage's names."""
+    properties = resources[function]["Properties"]
+    assert properties["FunctionName"] == {"Fn::Sub": name}
+    assert properties["Environment"]["Variables"]["DEPLOYMENT_STAGE"] == {"Ref": "Stage"}  # the CLI's tag value
+    statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    logs = next(s for s in statements if s["Sid"] == "Logs")
+    group = ACCOUNT % "logs" + f"log-group:/aws/lambda/{name}"
+    assert logs["Resource"] == [{"Fn::Sub": group}, {"Fn::Sub": group + ":*"}]
+    assert all(a.startswith("logs:") for a in _actions(logs))
+    assert not [s for s in statements if s is not logs and any(a.startswith("logs:") for a in _actions(s))]
+    sign = next(s for s in statements if "kms:Sign" in _actions(s))
+    assert _actions(sign) == ["kms:Sign"] and sign["Resource"] == {"Fn::Sub": ACCOUNT % "kms" + "key/*"}
+    assert sign["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/oidc-stage": {"Ref": "Stage"}},
+        "Null": {"aws:ResourceTag/oidc-tenant": "false"},
+    }
+    for statement in statements:  # every other KMS permission is on the client-secret key alone
+        if statement is not sign and any(a.startswith("kms:") for a in _actions(statement)):
+            assert statement["Resource"] == {"Fn::GetAtt": ["ClientSecretKey", "Arn"]}
+    secrets = [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
+    stage_keys = {"Fn::Sub": ACCOUNT % "secretsmanager" + "secret:oidc/${Stage}/keys/*"}
+    assert all(r in ({"Ref": "MasterSecret"}, stage_keys) for s in secrets for r in _resources(s))
+    assert not [s for s in statements if s["Resource"] == "*" and "Condition" not in s]
+
+
+def _check_capacity(template: dict) -> None:
+    """Reserved concurrency for both functions and throttling on the API stage, as
+    parameters with their defaults; the delivery function's reservation is at least the
+    concurrency its queue may ask for (below it, deliveries would be throttled into retries)."""
+    resources, parameters = template["Resources"], template["Parameters"]
+    for function, parameter in [
+        ("APIHandler", "ApiReservedConcurrency"),
+        ("DeliverBackchannelLogout", "DeliveryReservedConcurrency"),
+    ]:
+        condition = "Reserves" + parameter.removesuffix("ReservedConcurrency") + "Concurrency"
+        reserved = resources[function]["Properties"]["ReservedConcurrentExecutions"]
+        assert reserved == {"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
+        assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, "0"]}]}
+        assert parameters[parameter]["Type"] == "Number" and parameters[parameter]["MinValue"] == 0
+    assert parameters["ApiReservedConcurrency"]["Default"] == 100
+    (source,) = resources["DeliverBackchannelLogout"]["Properties"]["Events"].values()
+    assert (
+        parameters["DeliveryReservedConcurrency"]["Default"]
+        >= source["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+    )
+    (settings,) = resources["RestAPI"]["Properties"]["MethodSettings"]
+    assert settings == {
+        "ResourcePath": "/*",
+        "HttpMethod": "*",
+        "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"},
+    }
+    rate, burst = parameters["ApiThrottlingRateLimit"], parameters["ApiThrottlingBurstLimit"]
+    assert rate["Type"] == burst["Type"] == "Number" and 0 < rate["Default"] <= burst["Default"]
+
+
+def _check_transport_security(api: dict) -> None:
+    """API Gateway's own answers (unknown path 403, throttled 429, 5xx) carry HSTS too."""
+    from chalicelib.web.responses import HSTS
+
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        assert api["GatewayResponses"][kind]["ResponseParameters"]["Headers"] == {
+            "Strict-Transport-Security": f"'{HSTS}'"
+        }
+
+
+def _as_deployed(resource: object, stage: str) -> object:
+    """A template resource as `chalice deploy`'s static policy files write it: the stage
+    substituted, any partition, region and account."""
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        resource = resource["Fn::Sub"]
+    if isinstance(resource, dict) and resource == {"Ref": "Stage"}:
+        return stage
+    if isinstance(resource, dict):
+        return {key: _as_deployed(value, stage) for key, value in resource.items()}
+    if isinstance(resource, list):
+        return [_as_deployed(item, stage) for item in resource]
+    text = str(resource).replace("${Stage}", stage)
+    return re.sub(r"\$\{AWS::(Partition|Region|AccountId)\}", "*", text)
+
+
 def _pinned(name: str) -> str:
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     return next(line.split("==")[1] for line in lines if line.startswith(f"{name}=="))
@@ -147,6 +246,11 @@ def _pinned(name: str) -> str:
 def _actions(statement: dict) -> list[str]:
     action = statement["Action"]
     return action if isinstance(action, list) else [action]
+
+
+def _resources(statement: dict) -> list:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
 
 
 @pytest.mark.parametrize(
@@ -168,4 +272,36 @@ def test_chalice_deploy_policies_grant_what_the_stack_grants(role, policy_file):
         assert settings["iam_policy_file"] == policy_file.format(stage=stage)
         policy = json.loads((ROOT / ".chalice" / policy_file.format(stage=stage)).read_text())["Statement"]
         assert {s["Sid"]: set(_actions(s)) for s in policy} == expected
+        # Scoped to the stage as the stack is: the same log groups (Chalice names the functions
+        # as the template does), the same signing condition with the stage's value.
+        for sid in ("Logs", "TenantSigningKeysInKms"):
+            deployed, stacked = (next(s for s in statements if s["Sid"] == sid) for statements in (policy, stack))
+            assert deployed["Resource"] == _as_deployed(stacked["Resource"], stage)
+            assert deployed.get("Condition", {}) == _as_deployed(stacked.get("Condition", {}), stage)
+        master = [r for s in policy for r in _resources(s) if "/master" in r]
+        assert master in ([], [f"arn:*:secretsmanager:*:*:secret:oidc/{stage}/master-??????"])  # the random suffix
+        # Reserved concurrency: chalice deploy sets it per function.
+        assert isinstance(settings["reserved_concurrency"], int) and settings["reserved_concurrency"] >= 10
     assert not any(action.endswith("Scan") for actions in expected.values() for action in actions)
+
+
+def test_readme_deploys_with_the_templates_parameters_and_the_clis_settings():
+    """The README's deployment commands name every parameter of the template (and no other),
+    and export only environment variables the provisioning CLI reads, the stage among them."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Deploying to AWS") : readme.index("## Design")]
+    template = json.loads((ROOT / "infra" / "resources.json").read_text())
+    (deploy,) = _commands(section, "aws cloudformation deploy")
+    assert set(re.findall(r"\b([A-Z][A-Za-z]+)=", deploy)) == set(template["Parameters"])
+    settings = (ROOT / "chalicelib" / "settings.py").read_text()
+    exports = _commands(section, "export ")
+    assert len(exports) == 3  # the region; the CLI after a stack; the CLI and chalice deploy
+    for export in exports[1:]:
+        names = set(re.findall(r"\b([A-Z][A-Z_]+)=", export)) - {"AWS_DEFAULT_REGION"}
+        assert {"TABLE_NAME", "DEPLOYMENT_STAGE", "KMS_ALIAS_PREFIX"} <= names
+        assert all(f'"{name}"' in settings for name in names), names
+
+
+def _commands(text: str, start: str) -> list[str]:
+    """Every shell command in ``text`` that begins with ``start``, its continued lines joined."""
+    return [match.replace("\\\n", " ") for match in re.findall(rf"^{start}(?:[^\n]*\\\n)*[^\n]*", text, re.M)]

@@ -13,8 +13,13 @@ BASE = f"http://{HOST}"
 
 
 class Browser:
-    def __init__(self, http: Any) -> None:
+    """``host`` is the OP's host name as the browser sees it; ``headers`` go with every
+    request (say, a hostile Host or X-Forwarded-* header, which must change nothing)."""
+
+    def __init__(self, http: Any, host: str = HOST, headers: dict[str, str] | None = None) -> None:
         self.http = http
+        self.host = host
+        self.headers = headers or {}
         self.cookies: dict[str, str] = {}
 
     def get(self, url: str, params: dict[str, str] | None = None) -> Any:
@@ -27,9 +32,9 @@ class Browser:
 
     def send(self, method: str, url: str, body: str | None = None, content_type: str | None = None) -> Any:
         parts = urlsplit(url)
-        assert parts.netloc in ("", HOST), f"browser left the OP: {url}"
+        assert parts.netloc in ("", self.host), f"browser left the OP: {url}"
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = {"host": HOST}
+        headers = {"host": self.host, **self.headers}
         if self.cookies:
             headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if content_type:
@@ -43,7 +48,7 @@ class Browser:
         page or leaves the OP."""
         while response.status_code == 302:
             location = response.headers["Location"]
-            if urlsplit(location).netloc != HOST:
+            if urlsplit(location).netloc != self.host:
                 return response
             response = self.get(location)
         return response

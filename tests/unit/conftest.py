@@ -1,6 +1,9 @@
 """Unit tests: protocol logic and routes in-process, AWS emulated by moto in-process.
 
-The environment is set before anything imports chalicelib (its settings are read once)."""
+The environment is set before anything imports chalicelib (its settings are read once). The
+deployment's public URL is configured, as local development configures it: Chalice's test
+client sends no API Gateway ``domainName``, and the issuer never follows the ``Host`` header
+(tests/unit/test_issuer.py plays the deployed cases)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import os
 
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.update(
+    PUBLIC_BASE_URL="http://op.example.test",
+    DEPLOYMENT_STAGE="unit",
     TABLE_NAME="oidc-unit",
     MASTER_SECRET_ID="oidc/unit/master",
     KEY_SECRET_PREFIX="oidc/unit/keys/",

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from chalicelib.tenancy.issuer import base_url
 from tests.support.browser import HOST
 
 
@@ -105,37 +104,6 @@ def test_unknown_tenant_is_a_json_404(http, tenant, path):
     response = get(http, path)
     assert response.status_code == 404
     assert json.loads(response.body)["error"] == "not_found"
-
-
-def test_malformed_host_header_is_refused(http, tenant):
-    response = http.get("/acme/.well-known/openid-configuration", headers={"host": "evil.example/path"})
-    assert response.status_code == 400
-
-
-@pytest.mark.parametrize(
-    ("public", "headers", "context", "expected"),
-    [
-        (
-            "https://id.example.com",
-            {"host": "abc.execute-api.us-east-1.amazonaws.com"},
-            {"stage": "api"},
-            "https://id.example.com",
-        ),
-        (
-            None,
-            {"host": "abc.execute-api.us-east-1.amazonaws.com", "x-forwarded-proto": "https"},
-            {"stage": "api"},
-            "https://abc.execute-api.us-east-1.amazonaws.com/api",
-        ),
-        (None, {"host": "id.example.com", "x-forwarded-proto": "https"}, {"stage": "api"}, "https://id.example.com"),
-        (None, {"host": "127.0.0.1:8000"}, {}, "http://127.0.0.1:8000"),
-        (None, {"host": "ID.Example.com", "x-forwarded-proto": "gopher"}, {}, "http://id.example.com"),
-        (None, {"host": "a b"}, {}, None),
-        (None, {}, {}, None),
-    ],
-)
-def test_issuer_base(public, headers, context, expected):
-    assert base_url(public, headers, context) == expected
 
 
 def test_health(http):
