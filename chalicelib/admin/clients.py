@@ -252,18 +252,14 @@ def delete_client(tenant_id: str, client_id: str, *, expected: int | None = None
     reads again, so a concurrent change never brings the client back nor is lost silently;
     ``expected`` (If-Match) makes a changed client PreconditionFailed instead. A
     self-registered client gives its place in the tenant's registration quota back."""
-    deleted: list[Client] = []
 
-    def attempt() -> bool | None:
+    def attempt() -> Client | None:
         current = _current(tenant_id, client_id, expected, guard)
-        if not store.delete_client(current):
-            return None
-        deleted.append(current)
-        return True
+        return current if store.delete_client(current) else None
 
-    retrying(attempt, f"client {client_id}")
+    deleted = retrying(attempt, f"client {client_id}")
     forget(tenant_id)
-    if deleted[0].registration_token_hash is not None:
+    if deleted.registration_token_hash is not None:
         registration_limits.give_back(tenant_id)
 
 
