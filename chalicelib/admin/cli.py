@@ -204,6 +204,11 @@ def _client_options(command: Any) -> Any:
         click.option("--frontchannel-logout-session-required/--no-frontchannel-logout-session-required", default=None),
         click.option("--backchannel-logout-uri"),
         click.option("--backchannel-logout-session-required/--no-backchannel-logout-session-required", default=None),
+        click.option(
+            "--verified/--unverified",
+            default=None,
+            help="Whether the tenant vouches for the client (self-registered ones start unverified).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -259,7 +264,7 @@ def rotate_client_secret(tenant_id: str, client_id: str) -> None:
 def list_clients(tenant_id: str) -> None:
     _print(
         [
-            {"client_id": c.client_id, "name": c.name, "type": c.client_type}
+            {"client_id": c.client_id, "name": c.name, "type": c.client_type, "verified": c.verified}
             for c in client_admin.list_clients(tenant_id)
         ]
     )

@@ -19,6 +19,7 @@ from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.keys import client_secrets
 from chalicelib.keys.keyring import ACTIVE
+from chalicelib.limits import registration as registration_limits
 from chalicelib.oidc.authorize import RESPONSE_TYPES, normalize_response_type
 from chalicelib.oidc.redirect_uris import check_registrable
 from chalicelib.oidc.scopes import INTROSPECTION, tenant_scopes
@@ -27,10 +28,9 @@ from chalicelib.store import clients as store
 from chalicelib.store.clients import Client
 from chalicelib.store.tenants import Tenant
 from chalicelib.tenancy.resolve import forget
-from chalicelib.tenancy.settings import TenantSettings
+from chalicelib.tenancy.settings import GRANT_TYPES, TenantSettings
 
 CLIENT_TYPES = ("confidential", "public")
-GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
 # Grants that authenticate only the client, or take a user's password: never for public clients.
 CONFIDENTIAL_GRANTS = ("client_credentials", "password")
 AUTH_METHODS = {"confidential": ("client_secret_basic", "client_secret_post"), "public": ("none",)}
@@ -61,7 +61,19 @@ FIELDS: dict[str, Any] = {
     "frontchannel_logout_session_required": False,
     "backchannel_logout_uri": None,
     "backchannel_logout_session_required": False,
+    # Whether the tenant vouches for the client: every client an admin creates, and a
+    # self-registered one once an admin has reviewed it. Users are asked for consent to an
+    # unverified client every time, with a warning, and its error responses are never
+    # redirected without the user's say (chalicelib.oidc.interstitial).
+    "verified": True,
 }
+
+
+# Called with each fresh read of the client before a change is applied; raises to refuse
+# (RFC 7592 checks there that the client is still the one its registration token names).
+Guard = Callable[[Client], None]
+# Called with the validated client just before it is written; raises to refuse.
+Check = Callable[[Client], None]
 
 
 def create_client(
@@ -72,11 +84,13 @@ def create_client(
     client_id: str | None = None,
     client_secret: str | None = None,
     registration_token: str | None = None,
+    before_store: Check | None = None,
     **fields: Any,
 ) -> tuple[Client, str | None]:
     """A new client and its secret (None for public clients): the only time the secret is
     available in clear. ``client_id``/``client_secret`` are generated unless given; the
-    other ``fields`` are those of ``FIELDS``."""
+    other ``fields`` are those of ``FIELDS``. ``before_store`` sees the validated client
+    last, just before it is written (dynamic registration's policy and quota)."""
     tenant = get_tenant(tenant_id)
     unknown = set(fields) - set(FIELDS)
     if unknown:
@@ -109,25 +123,30 @@ def create_client(
         created_at=int(time.time()),
         registration_token_hash=digest(registration_token) if registration_token else None,
     )
-    created = store.create_client(validated(tenant, draft, values, secret))
+    client = validated(tenant, draft, values, secret)
+    if before_store is not None:
+        before_store(client)
+    created = store.create_client(client)
     if created is None:
         raise AdminError(f"client {client_id} already exists in tenant {tenant_id}")
     forget(tenant_id)
     return created, secret
 
 
-# Called with each fresh read of the client before a change is applied; raises to refuse
-# (RFC 7592 checks there that the client is still the one its registration token names).
-Guard = Callable[[Client], None]
-
-
 def update_client(
-    tenant_id: str, client_id: str, *, expected: int | None = None, guard: Guard | None = None, **changes: Any
+    tenant_id: str,
+    client_id: str,
+    *,
+    expected: int | None = None,
+    guard: Guard | None = None,
+    before_store: Check | None = None,
+    **changes: Any,
 ) -> Client:
     """Change a client's settings (any of ``FIELDS`` and ``name``); its id, type and secret
     stay. The changes are applied to the client as it is when written, so a concurrent change
     of other fields is kept (retried; 409 if it keeps changing), and a client deleted
-    meanwhile stays deleted (Missing). ``expected``: the version the caller read (If-Match)."""
+    meanwhile stays deleted (Missing). ``expected``: the version the caller read (If-Match);
+    ``before_store`` sees each validated result before it is written."""
     tenant = get_tenant(tenant_id)
     unknown = set(changes) - set(FIELDS) - {"name"}
     if unknown:
@@ -138,7 +157,10 @@ def update_client(
         values = {name: getattr(current, name) for name in FIELDS}
         values.update(changes)
         draft = dataclasses.replace(current, name=changes.get("name", current.name))
-        return store.save_client(validated(tenant, draft, values, None))
+        client = validated(tenant, draft, values, None)
+        if before_store is not None:
+            before_store(client)
+        return store.save_client(client)
 
     client = retrying(attempt, f"client {client_id}")
     forget(tenant_id)
@@ -197,6 +219,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         frontchannel_logout_session_required=bool(values["frontchannel_logout_session_required"]),
         backchannel_logout_uri=_logout_uri(values["backchannel_logout_uri"], "backchannel_logout_uri", tenant),
         backchannel_logout_session_required=bool(values["backchannel_logout_session_required"]),
+        verified=bool(values["verified"]),
         secret_ciphertext=_secret_ciphertext(tenant, draft, alg, secret),
     )
 
@@ -227,13 +250,17 @@ def list_clients(tenant_id: str) -> list[Client]:
 def delete_client(tenant_id: str, client_id: str, *, expected: int | None = None, guard: Guard | None = None) -> None:
     """Delete the client as read (Missing if there is none). A delete whose read went stale
     reads again, so a concurrent change never brings the client back nor is lost silently;
-    ``expected`` (If-Match) makes a changed client PreconditionFailed instead."""
+    ``expected`` (If-Match) makes a changed client PreconditionFailed instead. A
+    self-registered client gives its place in the tenant's registration quota back."""
 
-    def attempt() -> bool | None:
-        return store.delete_client(_current(tenant_id, client_id, expected, guard)) or None
+    def attempt() -> Client | None:
+        current = _current(tenant_id, client_id, expected, guard)
+        return current if store.delete_client(current) else None
 
-    retrying(attempt, f"client {client_id}")
+    deleted = retrying(attempt, f"client {client_id}")
     forget(tenant_id)
+    if deleted.registration_token_hash is not None:
+        registration_limits.give_back(tenant_id)
 
 
 def _current(tenant_id: str, client_id: str, expected: int | None, guard: Guard | None) -> Client:
@@ -302,18 +329,31 @@ def _response_types(values: Sequence[str]) -> tuple[str, ...]:
     return normalized
 
 
-def _grant_types(values: Sequence[str] | None, response_types: tuple[str, ...], client_type: str) -> tuple[str, ...]:
-    """RFC 7591 §2.1: grant types consistent with the response types. By default, what the
-    response types need, plus refresh tokens for clients of the code flow."""
+def needed_grant_types(response_types: Sequence[str]) -> set[str]:
+    """RFC 7591 §2.1: the grant types that the response types imply."""
     needs = set()
     if any("code" in value.split() for value in response_types):
         needs.add("authorization_code")
     if any({"token", "id_token"} & set(value.split()) for value in response_types):
         needs.add("implicit")
+    return needs
+
+
+def default_grant_types(response_types: Sequence[str]) -> list[str]:
+    """What the response types need, plus refresh tokens for clients of the code flow."""
+    needs = needed_grant_types(response_types)
+    values = [grant for grant in GRANT_TYPES if grant in needs]
+    if "authorization_code" in needs:
+        values.append("refresh_token")
+    return values
+
+
+def _grant_types(values: Sequence[str] | None, response_types: tuple[str, ...], client_type: str) -> tuple[str, ...]:
+    """RFC 7591 §2.1: grant types consistent with the response types; by default, those of
+    ``default_grant_types``."""
+    needs = needed_grant_types(response_types)
     if values is None:
-        values = [grant for grant in GRANT_TYPES if grant in needs]
-        if "authorization_code" in needs:
-            values.append("refresh_token")
+        values = default_grant_types(response_types)
     unknown = [value for value in values if value not in GRANT_TYPES]
     if unknown:
         raise AdminError(f"grant types must be among: {', '.join(GRANT_TYPES)}")

@@ -4,8 +4,18 @@ and its management protocol (RFC 7592), per tenant.
 A tenant chooses who may register: nobody (the default), holders of an initial access token
 that a tenant admin handed out, or anyone. A registered client manages itself with the
 registration access token it received (stored as a digest). Registration goes through the
-same validation as the CLI, so a self-registered client is as safe to store as any other;
-it always asks its users for consent, being a third party.
+same validation as the CLI, so a self-registered client is as safe to store as any other,
+and then through the tenant's registration policy (``registration_policy``: grant types,
+redirect hosts, names) and abuse limits (``chalicelib.limits.registration``: attempts per
+source address, a quota of self-registered clients). A refused registration writes nothing
+but those counters.
+
+A self-registered client is unverified until a tenant admin verifies it, whether it came
+through open registration or with an initial access token: the token vouches for who may
+register, not for the name, logo and redirect hosts chosen afterwards (nor for whoever it
+was forwarded to in its up to 365 days). Users are asked for consent to an unverified client
+every time, with a warning that names where they will be sent, and its error responses are
+shown on this provider's page before the user is sent anywhere (``chalicelib.oidc.interstitial``).
 """
 
 from __future__ import annotations
@@ -17,11 +27,12 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.admin import AdminError, InvalidRedirectUris, Missing
+from chalicelib.admin import AdminError, InvalidRedirectUris, Missing, registration_policy
 from chalicelib.admin import Conflict as AdminConflict
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.context import Context
+from chalicelib.limits import registration as limits
 from chalicelib.oidc.endpoints.userinfo import bearer_token
 from chalicelib.oidc.errors import (
     Conflict,
@@ -29,6 +40,7 @@ from chalicelib.oidc.errors import (
     InvalidRegistrationRedirectUri,
     InvalidToken,
     RegistrationClosed,
+    RegistrationLimited,
 )
 from chalicelib.oidc.params import json_object
 from chalicelib.oidc.results import Json
@@ -62,31 +74,57 @@ UNSUPPORTED = {
 
 
 def register(ctx: Context, headers: Mapping[str, str], body: bytes | None) -> Json:
-    """RFC 7591 §3: create a client from its metadata; 201 with its credentials."""
+    """RFC 7591 §3: create a client from its metadata; 201 with its credentials. Every
+    attempt counts against its source address first (RFC 7591 §5), refused or not."""
     policy = ctx.settings.client_registration
     if policy == "off":
         raise RegistrationClosed("dynamic client registration is off for this provider")
+    wait = limits.admit(ctx.tenant.id, ctx.source, ctx.settings, ctx.now)
+    if wait is not None:
+        raise RegistrationLimited(wait)
     if policy == "token" and not store.is_initial_access_token(ctx.tenant.id, bearer_token(headers, {}), ctx.now):
         raise InvalidToken("the initial access token is invalid or expired")
     metadata = _parse(body)
     registration_token = new_token()
     fields = client_fields(ctx, metadata)
-    client_type = "public" if fields.get("token_endpoint_auth_method") == "none" else "confidential"
-    with _as_registration_errors():
-        client, secret = client_admin.create_client(
-            ctx.tenant.id,
-            name=_name(metadata, fields),
-            client_type=client_type,
-            registration_token=registration_token,
-            require_consent=True,
-            reuse_consent=True,
-            **fields,
-        )
+    fields["grant_types"] = registration_policy.grant_types(fields, ctx.settings)
+    client, secret = _create(ctx, _name(metadata, fields), registration_token, fields)
     body_out = describe(ctx, client)
     body_out["registration_access_token"] = registration_token
     if secret is not None:
         body_out.update(client_secret=secret, client_secret_expires_at=0)
     return Json(body_out, status=201, no_store=True)
+
+
+def _create(ctx: Context, name: str, registration_token: str, fields: dict[str, Any]) -> tuple[Client, str | None]:
+    """The new client, unverified, once the policy passed and a place in the tenant's quota
+    was taken (last, so an invalid registration takes none; given back if the write fails)."""
+    taken = []
+
+    def before_store(client: Client) -> None:
+        registration_policy.check(ctx, client)
+        if not limits.take_place(ctx.tenant.id, ctx.settings):
+            raise RegistrationClosed("this provider accepts no more self-registered clients")
+        taken.append(client)
+
+    client_type = "public" if fields.get("token_endpoint_auth_method") == "none" else "confidential"
+    try:
+        with _as_registration_errors():
+            return client_admin.create_client(
+                ctx.tenant.id,
+                name=name,
+                client_type=client_type,
+                registration_token=registration_token,
+                require_consent=True,
+                reuse_consent=True,
+                verified=False,
+                before_store=before_store,
+                **fields,
+            )
+    except Exception:
+        if taken:
+            limits.give_back(ctx.tenant.id)
+        raise
 
 
 def read(ctx: Context, headers: Mapping[str, str], client_id: str) -> Json:
@@ -106,13 +144,23 @@ def update(ctx: Context, headers: Mapping[str, str], client_id: str, body: bytes
     if "client_secret" in metadata and digest(str(metadata["client_secret"])) != client.secret_hash:
         raise InvalidClientMetadata("client_secret does not match")
     fields = client_fields(ctx, metadata)
+    fields["grant_types"] = registration_policy.grant_types(fields, ctx.settings)
     method = fields.get("token_endpoint_auth_method")
     if method is not None and (method == "none") != client.is_public:
         raise InvalidClientMetadata("a client cannot change between public and confidential")
-    changes = {**client_admin.FIELDS, "require_consent": True, "reuse_consent": True, **fields}
+    name = _name(metadata, fields)
+    changes = {**client_admin.FIELDS, "require_consent": True, "reuse_consent": True, **fields, "name": name}
+    # An admin's verification stands while what users see of the client stays as verified.
+    del changes["verified"]
+    if _shown(vars(client)) != _shown(changes):
+        changes["verified"] = False
     with _as_registration_errors():
         updated = client_admin.update_client(
-            ctx.tenant.id, client_id, guard=_registered_as(client), name=_name(metadata, fields), **changes
+            ctx.tenant.id,
+            client_id,
+            guard=_registered_as(client),
+            before_store=lambda draft: registration_policy.check(ctx, draft),
+            **changes,
         )
     return Json(describe(ctx, updated), no_store=True)
 
@@ -232,12 +280,24 @@ def _parse(body: bytes | None) -> dict[str, Any]:
 
 
 def _name(metadata: Mapping[str, Any], fields: Mapping[str, Any]) -> str:
-    """client_name, else the host of the first redirect URI: the consent page names it."""
+    """client_name (runs of spaces made one), else the host of the first redirect URI: the
+    consent page names it. Either must pass ``registration_policy`` (no impersonation)."""
     name = metadata.get("client_name")
-    if isinstance(name, str) and name.strip():
-        return name.strip()[:128]
+    if name is not None and not isinstance(name, str):
+        raise InvalidClientMetadata("client_name must be a string")
+    if name and name.strip():
+        return " ".join(name.split()) if name.isprintable() else name
     uris = fields.get("redirect_uris") or ()
     return (urlsplit(uris[0]).hostname if uris else None) or "Unnamed application"
+
+
+# What users see of a client, and where they are sent: what an admin's verification covers.
+SHOWN = ("name", "redirect_uris", "post_logout_redirect_uris", "logo_uri", "website_url", "terms_url")
+
+
+def _shown(values: Mapping[str, Any]) -> tuple[Any, ...]:
+    shown = (values.get(name) for name in SHOWN)
+    return tuple(tuple(value) if isinstance(value, (list, tuple)) else value or None for value in shown)
 
 
 def _strings(value: Any, name: str) -> list[str]:

@@ -122,6 +122,24 @@ class RegistrationClosed(OAuthError):
     redirectable = False
 
 
+class RegistrationLimited(OAuthError):
+    """Too many registrations from one source address (RFC 6585 §4: 429 with Retry-After).
+    RFC 7591 §3.2.2 names no code for it: ``temporarily_unavailable`` (RFC 6749 §4.1.2.1)
+    is the one OAuth clients already read as "try again later", and Retry-After says when."""
+
+    error = "temporarily_unavailable"
+    status = 429
+    redirectable = False
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = -(-retry_after // 60)
+        super().__init__(f"too many registrations from this address: try again in {minutes} minutes")
+        self.retry_after = retry_after
+
+    def headers(self, realm: str) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class InvalidToken(OAuthError):
     """RFC 6750 §3.1: a bad bearer token; the challenge carries the error."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from chalicelib.context import Context
-from chalicelib.oidc import interaction, response_modes, session_management
+from chalicelib.oidc import interaction, interstitial, response_modes, session_management
 from chalicelib.oidc.authorize import AuthorizationRequest, resolve_target, validate_request
 from chalicelib.oidc.codes import AuthorizationCode, mint_code
 from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError
@@ -23,17 +23,28 @@ from chalicelib.store.consents import Consent
 from chalicelib.store.sessions import Session
 
 
-def run(ctx: Context, params: Mapping[str, str], step: Callable[[AuthorizationRequest], Result]) -> Result:
+def run(
+    ctx: Context,
+    params: Mapping[str, str],
+    step: Callable[[AuthorizationRequest], Result],
+    *,
+    shown_destination: bool = False,
+) -> Result:
     """Validate the authorization request in ``params`` and take ``step`` with it.
 
     Errors before the client and redirect_uri are trusted propagate (the OP shows them);
-    later ones go back to the client as an error response (OIDC Core §3.1.2.6)."""
+    later ones go back to the client as an error response (OIDC Core §3.1.2.6). For an
+    unverified client the response waits on the OP's page until the user chooses to go
+    (RFC 9700 §4.11.2), unless the user has just answered a page that named where it goes
+    (``shown_destination``: the consent page)."""
     target = resolve_target(ctx, params)
     try:
         return step(validate_request(ctx, target, params))
     except OAuthError as error:
         if not error.redirectable:
             raise
+        if not target.client.verified and not shown_destination:
+            return interstitial.error_interstitial(target, error, ctx.issuer)
         return response_modes.respond_error(target, error, ctx.issuer)
 
 
@@ -70,9 +81,10 @@ def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> boo
     Except for clients that cannot prove who they are: a public client's code can be taken
     by any program that answers on its redirect URI (any port of a loopback address, a custom
     scheme any app may claim), so it is asked for every time (RFC 8252 §8.6; the seed never
-    lets a public client skip consent but in the implicit flow)."""
+    lets a public client skip consent but in the implicit flow). And for clients the tenant
+    has not verified (self-registered): the user is the only one who vouches for them."""
     client = request.client
-    if "consent" in request.prompt:
+    if "consent" in request.prompt or not client.verified:
         return True
     if client.is_public and request.response_type not in IMPLICIT:
         return True

@@ -41,6 +41,9 @@ class Client:
     backchannel_logout_session_required: bool = False
     # RFC 7592: clients registered dynamically manage themselves with this token (digest).
     registration_token_hash: str | None = None
+    # Vouched for by the tenant (created or reviewed by an admin); false for clients that
+    # registered themselves until an admin verifies them (chalicelib.admin.clients.FIELDS).
+    verified: bool = True
     # The stored item's version when this was read: writing it back requires the same one.
     version: int = 0
 
@@ -112,6 +115,7 @@ def _to_item(client: Client) -> ClientItem:
         backchannel_logout_uri=client.backchannel_logout_uri,
         backchannel_logout_session_required=client.backchannel_logout_session_required,
         registration_token_hash=client.registration_token_hash,
+        verified=client.verified,
     )
     return at_version(item, client.version)
 
@@ -143,5 +147,13 @@ def _from_item(item: ClientItem) -> Client:
         backchannel_logout_uri=item.backchannel_logout_uri,
         backchannel_logout_session_required=bool(item.backchannel_logout_session_required),
         registration_token_hash=item.registration_token_hash,
+        verified=_verified(item),
         version=version_of(item),
     )
+
+
+def _verified(item: ClientItem) -> bool:
+    """A client stored before clients were verified: one that registered itself is not."""
+    if item.verified is None:
+        return item.registration_token_hash is None
+    return bool(item.verified)

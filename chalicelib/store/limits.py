@@ -101,6 +101,33 @@ def fail(tenant_id: str, counter: Counter, now: int, free: int, cap: int) -> Non
             raise
 
 
+def take(tenant_id: str, name: str, limit: int) -> bool:
+    """Take one of ``limit`` places of a standing count (a quota of things that exist, with
+    no window: ``limit#<name>``), in one conditional ``ADD``; False, with nothing written,
+    when every place is taken. Of any number of parallel takers at most ``limit`` succeed."""
+    item = LimitItem(tenant_id, PREFIX + name)
+    try:
+        item.update(
+            actions=[LimitItem.kind.set(LimitItem), LimitItem.n.add(1)],
+            condition=LimitItem.n.does_not_exist() | (LimitItem.n < limit),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def give_back(tenant_id: str, name: str) -> None:
+    """Give back a place that ``take`` gave (never below zero: a thing that existed before
+    its count did gives back nothing)."""
+    try:
+        LimitItem(tenant_id, PREFIX + name).update(actions=[LimitItem.n.add(-1)], condition=LimitItem.n > 0)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
 def clear(tenant_id: str, prefix: str) -> int:
     """Delete every counter whose key starts with ``limit#<prefix>`` (an admin's unlock);
     how many there were."""

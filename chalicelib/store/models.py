@@ -92,6 +92,7 @@ class ClientItem(Item, discriminator="client"):
     backchannel_logout_uri = UnicodeAttribute(null=True)
     backchannel_logout_session_required = BooleanAttribute(default=False)
     registration_token_hash = UnicodeAttribute(null=True)
+    verified = BooleanAttribute(null=True)  # None: stored before clients were verified
     version = VersionAttribute()
 
 

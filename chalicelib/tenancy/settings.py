@@ -16,6 +16,10 @@ _NAME = re.compile(r"[a-z][a-z0-9_:.-]{0,63}")
 # A DNS name or an IPv4 address as a URL writes it, or an IPv6 address without brackets.
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|[0-9a-f:.]{2,45}")
 MAX_ALLOWED_HOSTS = 50
+# A host name, or ``*.`` and a domain: any name under it (registration_redirect_hosts).
+_HOST_PATTERN = re.compile(r"(?:\*\.)?(?:" + _HOST.pattern + ")")
+# Every grant type the provider implements (chalicelib.oidc.grants, plus the implicit flow).
+GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
 _ALNUM = re.compile(r"[A-Za-z0-9]+")  # str.isalnum() takes any script's letters and digits
 _SCOPE_FIELDS = frozenset({"title", "description", "claims"})
 MAX_EXTRA_SCOPES = 32
@@ -40,6 +44,10 @@ BOUNDS = {
     "login_attempts_per_device": (1, 1000),
     "login_free_failures": (0, 1000),
     "device_trust_expire": (1, 3650),  # days
+    # Dynamic registration: attempts per source address and hour, and self-registered
+    # clients at once (at least one: "none" is client_registration "off").
+    "registrations_per_source": (1, 100_000),
+    "registration_quota": (1, 100_000),
 }
 CHOICES = {
     "client_registration": ("off", "token", "open"),
@@ -142,6 +150,15 @@ class TenantSettings:
     # Operator-only (chalicelib/admin/api.py): a tenant admin must not aim the provider at
     # the operator's network.
     outbound_allowed_hosts: tuple[str, ...] = ()
+    # What self-registered clients (RFC 7591, open or with an initial access token) may have:
+    # grant types (no password or client_credentials by default: those get tokens without
+    # the user's consent on this provider's own page), redirect hosts (host names or
+    # "*.example.com"; empty: any), registration attempts per source address and hour, and
+    # how many may exist at once (chalicelib/admin/registration_policy.py).
+    registration_grant_types: tuple[str, ...] = ("authorization_code", "implicit", "refresh_token")
+    registration_redirect_hosts: tuple[str, ...] = ()
+    registrations_per_source: int = 10
+    registration_quota: int = 1000
     branding: Branding = field(default_factory=Branding)
     extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
 
@@ -183,6 +200,12 @@ class TenantSettings:
             values["extra_scopes"] = _extra_scopes(values["extra_scopes"])
         if "outbound_allowed_hosts" in values:
             values["outbound_allowed_hosts"] = _hosts(values["outbound_allowed_hosts"])
+        if "registration_redirect_hosts" in values:
+            values["registration_redirect_hosts"] = _hosts(
+                values["registration_redirect_hosts"], "registration_redirect_hosts", _HOST_PATTERN
+            )
+        if "registration_grant_types" in values:
+            values["registration_grant_types"] = _grant_types(values["registration_grant_types"])
         settings = cls(**values)
         settings.validate()
         return settings
@@ -205,12 +228,21 @@ class TenantSettings:
                 raise ValueError(f"{name} must be one of {', '.join(repr(choice) for choice in allowed)}")
 
 
-def _hosts(values: Any) -> tuple[str, ...]:
+def _hosts(values: Any, name: str = "outbound_allowed_hosts", pattern: re.Pattern = _HOST) -> tuple[str, ...]:
     if not isinstance(values, (list, tuple)) or len(values) > MAX_ALLOWED_HOSTS:
-        raise ValueError(f"outbound_allowed_hosts is a list of at most {MAX_ALLOWED_HOSTS} host names")
+        raise ValueError(f"{name} is a list of at most {MAX_ALLOWED_HOSTS} host names")
     for host in values:
-        if not isinstance(host, str) or _HOST.fullmatch(host) is None:
-            raise ValueError("outbound_allowed_hosts holds host names (lower case) or IP addresses")
+        if not isinstance(host, str) or pattern.fullmatch(host) is None:
+            raise ValueError(f"{name} holds host names (lower case) or IP addresses")
+    return tuple(dict.fromkeys(values))
+
+
+def _grant_types(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, (list, tuple)) or not all(isinstance(value, str) for value in values):
+        raise ValueError("registration_grant_types is a list of grant types")
+    unknown = [value for value in values if value not in GRANT_TYPES]
+    if unknown:
+        raise ValueError(f"registration_grant_types are among {', '.join(GRANT_TYPES)}")
     return tuple(dict.fromkeys(values))
 
 

@@ -49,7 +49,9 @@ REDIRECT_URI = "https://rp.example.com/callback"
 @pytest.fixture(scope="module")
 def target(provider) -> fuzz.Target:
     tenant = tenant_admin.create_tenant(f"fz-{uuid.uuid4().hex[:10]}", "Fuzz", key_backend="secretsmanager")
-    settings = {"client_registration": "open", "session_management_enable": True, "grant_type_password_enable": True}
+    settings = {"client_registration": "open", "session_management_enable": True, "grant_type_password_enable": True,
+                # Every registration comes from one source: let them all be judged on their metadata.
+                "registrations_per_source": 100_000, "registration_quota": 100_000}  # fmt: skip
     tenant_admin.update_settings(tenant.id, settings)
     other, other_secret = client_admin.create_client(
         tenant.id, name="Other", client_type="confidential", client_id="fuzz-other", response_types=[],

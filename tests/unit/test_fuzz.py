@@ -58,8 +58,10 @@ def app_client(tenant, user):
     from chalicelib.admin.clients import create_client
     from chalicelib.admin.tenants import update_settings
 
+    # Registrations from one source, as many as the fuzzer sends (the limits have tests of their own).
     update_settings(tenant.id, {"client_registration": "open", "session_management_enable": True,
-                                "grant_type_password_enable": True})  # fmt: skip
+                                "grant_type_password_enable": True, "registrations_per_source": 100_000,
+                                "registration_quota": 100_000})  # fmt: skip
     create_client(
         tenant.id, name="Fuzz", client_type="confidential", redirect_uris=["https://rp.example.com/callback"],
         client_id="fuzz-client", client_secret="s" * 43, post_logout_redirect_uris=["https://rp.example.com/bye"],

@@ -10,6 +10,7 @@ from chalicelib.context import Context
 from chalicelib.oidc import flow, interaction
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied, InvalidPage
+from chalicelib.oidc.interstitial import destination
 from chalicelib.oidc.response_modes import origin
 from chalicelib.oidc.results import Page, Result
 from chalicelib.oidc.scopes import describe, tenant_scopes
@@ -49,7 +50,8 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
             )
         return flow.issue(ctx, request, flow.Login(session), consent)
 
-    return flow.run(ctx, payload["p"], step)
+    # The page named where the answer goes: a decline is sent there without a second page.
+    return flow.run(ctx, payload["p"], step, shown_destination=True)
 
 
 def _open(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> dict[str, Any]:
@@ -69,7 +71,12 @@ def _open(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> dict[
 def _form(ctx: Context, request: AuthorizationRequest, ticket: str) -> Page:
     return Page(
         "consent.html",
-        {"client": request.client, "scopes": describe(request.scopes, tenant_scopes(ctx.settings)), "ticket": ticket},
+        {
+            "client": request.client,
+            "scopes": describe(request.scopes, tenant_scopes(ctx.settings)),
+            "ticket": ticket,
+            "destination": destination(request.target.redirect_uri),
+        },
         # The form's answer is a redirect to the client: Chrome applies form-action to it.
         form_target=origin(request.target.redirect_uri),
     )
