@@ -15,6 +15,7 @@ never changes what it fuzzes, and a 2xx to any of them is itself a failure.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import random
 from dataclasses import dataclass
@@ -307,6 +308,9 @@ def _body(
     return (b"" if rng.random() < 0.9 else _json(rng, route)), None
 
 
+_NAMES = itertools.count(1)
+
+
 def _json(rng: random.Random, route: Route) -> bytes:
     if rng.random() < 0.25:
         return rng.choice(hostile.MALFORMED_JSON)
@@ -314,6 +318,9 @@ def _json(rng: random.Random, route: Route) -> bytes:
     value = {rng.choice(names): _json_value(rng, 0) for _ in range(rng.randrange(0, 6))}
     if "/register" in route.path and rng.random() < 0.3:
         value["redirect_uris"] = ["https://rp.example.com/callback"]  # sometimes a valid registration
+        # Each under a name of its own (a name already taken is refused as an impersonation);
+        # counted, not drawn, so the seeded sequence stays what it was.
+        value.setdefault("client_name", f"Fuzz app {next(_NAMES)}")
     text = json.dumps(value)
     if rng.random() < 0.1:  # a literal JSON cannot carry: NaN, huge exponents, escaped lone surrogates
         text = text.replace("null", rng.choice(["NaN", "1e999", '"\\udc00"', "-Infinity", "1" * 5000]), 1)
