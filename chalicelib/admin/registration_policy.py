@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import uris
+from chalicelib.admin import client_fields
 from chalicelib.admin import clients as client_admin
 from chalicelib.context import Context
 from chalicelib.oidc.errors import InvalidClientMetadata, InvalidRegistrationRedirectUri
@@ -45,10 +46,10 @@ def grant_types(fields: Mapping[str, Any], settings: TenantSettings) -> list[str
     not open is refused by ``check``."""
     if "grant_types" in fields:
         return list(fields["grant_types"])
-    response_types = fields.get("response_types", client_admin.FIELDS["response_types"])
-    needed = client_admin.needed_grant_types(response_types)
+    response_types = fields.get("response_types", client_fields.FIELDS["response_types"])
+    needed = client_fields.needed_grant_types(response_types)
     allowed = settings.registration_grant_types
-    return [grant for grant in client_admin.default_grant_types(response_types) if grant in allowed or grant in needed]
+    return [grant for grant in client_fields.default_grant_types(response_types) if grant in allowed or grant in needed]
 
 
 def check(ctx: Context, client: Client) -> None:

@@ -33,9 +33,7 @@ def code_item(tenant_id: str, code: str, expires_at: int) -> CodeItem:
     return CodeItem(tenant_id, PREFIX + digest(code), ttl=at(expires_at))
 
 
-def redeem_code(
-    tenant_id: str, code: str, now: int, refresh: tuple[RefreshGrant, str] | None = None
-) -> Redemption:
+def redeem_code(tenant_id: str, code: str, now: int, refresh: tuple[RefreshGrant, str] | None = None) -> Redemption:
     """Mark the code used and, with ``refresh`` (the grant and its first refresh token's
     secret), store the grant: one conditional write, all or nothing."""
     item = CodeItem(tenant_id, PREFIX + digest(code))
