@@ -1,8 +1,9 @@
 """Authenticate an end user by username and password, within the abuse limits.
 
 Every outcome costs one password hash: a right or wrong password, an unknown or disabled
-user, and an attempt the limits refuse. With the limits counting unknown usernames exactly
-as known ones, neither the answer nor its timing says whether an account exists.
+user, and an attempt the account's limits refuse (but not one from a source that is out of
+attempts). With the limits counting unknown usernames exactly as known ones, neither the
+answer nor its timing says whether an account exists.
 """
 
 from __future__ import annotations
@@ -25,18 +26,24 @@ class Limited:
     retry_after: int
 
 
-def attempt(tenant_id: str, username: str, source: str, device: str | None = None) -> Attempt:
-    return Attempt(tenant_id, normalize_username(username), source, device)
+def attempt(
+    tenant_id: str, username: str, source: str, device: str | None = None, client_id: str | None = None
+) -> Attempt:
+    return Attempt(tenant_id, normalize_username(username), source, device, client_id)
 
 
 def authenticate(attempt: Attempt, password: str, settings: TenantSettings, now: int) -> Login | Limited | None:
     """The user's login record if the password is right. The attempt is counted first (one
     write); then one read, and after a failure one or two writes (the back-off). A hash made
     with older parameters is upgraded on a successful login (one extra write, once)."""
-    wait = limits.admit(attempt, settings, now)
-    if wait is not None:
-        passwords.burn_time(password)
-        return Limited(wait)
+    limited = limits.admit(attempt, settings, now)
+    if limited is not None:
+        if not limited.source_exhausted:
+            # A locked account costs what any attempt costs (its lock tells nothing, since
+            # unknown accounts lock alike). A source out of attempts gets no hash: that
+            # bounds the hashing one address can ask for, and says nothing of any account.
+            passwords.burn_time(password)
+        return Limited(limited.retry_after)
     login = users.get_login(attempt.tenant_id, attempt.username)
     if login is None or login.disabled:
         passwords.burn_time(password)

@@ -23,17 +23,20 @@ from chalicelib.store.limits import Counter
 from chalicelib.tenancy.settings import TenantSettings
 
 BACKOFF_CAP = 60  # seconds: the back-off doubles up to this, then the window's limit stops it
+SOURCES = ("login-source", "login-client")
 
 
 @dataclass(frozen=True)
 class Attempt:
-    """Who is trying: the account (a normalized username), the request's source address, and
-    the browser's device id when it has signed in to this account before."""
+    """Who is trying: the account (a normalized username), the request's source address, the
+    browser's device id when it has signed in to this account before, and for the password
+    grant the client that relays the attempt."""
 
     tenant_id: str
     username: str
     source: str
     device: str | None = None
+    client_id: str | None = None
 
 
 def account_prefix(tenant_id: str, username: str) -> str:
@@ -41,29 +44,56 @@ def account_prefix(tenant_id: str, username: str) -> str:
     return f"login-account#{subject(tenant_id, 'account', username)}"
 
 
-def counters(attempt: Attempt, settings: TenantSettings) -> list[Counter]:
-    window, prefix = settings.login_window, account_prefix(attempt.tenant_id, attempt.username)
+def source_counter(attempt: Attempt, settings: TenantSettings) -> Counter:
+    """Where the attempt comes from. The password grant's request comes from the client's
+    server, which relays all its users' attempts: counting its address would let strangers
+    typing wrong passwords into the client's own form lock every user of it out, so the
+    grant is counted per client, with a limit of its own."""
+    if attempt.client_id is not None:
+        who = subject(attempt.tenant_id, "client", attempt.client_id)
+        return Counter(SOURCES[1], who, settings.login_attempts_per_client, settings.login_window)
+    who = subject(attempt.tenant_id, "source", source_of(attempt.source))
+    return Counter(SOURCES[0], who, settings.login_attempts_per_source, settings.login_window)
+
+
+def account_counter(attempt: Attempt, settings: TenantSettings) -> Counter:
+    """The account's counter for strangers' browsers, or the owner's browser's own."""
+    prefix = account_prefix(attempt.tenant_id, attempt.username)
     if attempt.device is not None:
         device = subject(attempt.tenant_id, "device", attempt.device)
-        return [Counter(prefix, device, settings.login_attempts_per_device, window)]
-    source = Counter(
-        "login-source",
-        subject(attempt.tenant_id, "source", source_of(attempt.source)),
-        settings.login_attempts_per_source,
-        window,
-    )
-    return [source, Counter(prefix, "-", settings.login_attempts_per_account, window)]
+        return Counter(prefix, device, settings.login_attempts_per_device, settings.login_window)
+    return Counter(prefix, "-", settings.login_attempts_per_account, settings.login_window)
 
 
-def admit(attempt: Attempt, settings: TenantSettings, now: int) -> int | None:
-    """None if the attempt may check its password; else the seconds to wait."""
-    return store.admit(attempt.tenant_id, counters(attempt, settings), now)
+@dataclass(frozen=True)
+class Limited:
+    """A refused attempt: when to try again, and whether it is the source (or client) that is
+    out of attempts, not just the account or device."""
+
+    retry_after: int
+    source_exhausted: bool
+
+
+def admit(attempt: Attempt, settings: TenantSettings, now: int) -> Limited | None:
+    """None if the attempt may check its password. From a stranger's browser (or a client)
+    the source and the account are counted together, all or none; from the owner's browser,
+    the device alone (a household or an office behind one address spends nothing of the
+    source's count by signing in). An attempt the account or device refuses is still charged
+    to the source, so one address hammering a locked account runs out of attempts of its own."""
+    source, account = source_counter(attempt, settings), account_counter(attempt, settings)
+    counted = [account] if attempt.device is not None else [source, account]
+    refusal = store.admit(attempt.tenant_id, counted, now)
+    if refusal is None:
+        return None
+    exhausted = source.name in refusal.refused
+    if not exhausted:
+        exhausted = store.admit(attempt.tenant_id, [source], now) is not None
+    return Limited(refusal.wait, exhausted)
 
 
 def failed(attempt: Attempt, settings: TenantSettings, now: int) -> None:
     """The account's (or the device's) back-off grows; the source's count already holds."""
-    account = counters(attempt, settings)[-1]
-    store.fail(attempt.tenant_id, account, now, settings.login_free_failures, BACKOFF_CAP)
+    store.fail(attempt.tenant_id, account_counter(attempt, settings), now, settings.login_free_failures, BACKOFF_CAP)
 
 
 def unlock(tenant_id: str, username: str) -> int:

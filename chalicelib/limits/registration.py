@@ -29,7 +29,8 @@ def admit(tenant_id: str, source: str, settings: TenantSettings, now: int) -> in
         settings.registrations_per_source,
         WINDOW,
     )
-    return store.admit(tenant_id, [counter], now)
+    refusal = store.admit(tenant_id, [counter], now)
+    return refusal.wait if refusal is not None else None
 
 
 def take_place(tenant_id: str, settings: TenantSettings) -> bool:

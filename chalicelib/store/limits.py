@@ -9,6 +9,8 @@ one-way (keyed digests), so the table holds no address or username of whoever wa
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,42 +43,79 @@ class Counter:
         return (now // self.window + 1) * self.window
 
 
-def admit(tenant_id: str, counters: Sequence[Counter], now: int) -> int | None:
+@dataclass(frozen=True)
+class Refusal:
+    """An attempt the counters refused: when the subject may try again, and which counters
+    (by name) refused it."""
+
+    wait: int
+    refused: frozenset[str]
+
+
+# DynamoDB cancels a transaction that meets another one on the same item (TransactionConflict):
+# not a "no", so it is tried again after a short random pause, a few times, before the caller
+# answers 503.
+CONFLICT_ATTEMPTS = 4
+
+
+def admit(tenant_id: str, counters: Sequence[Counter], now: int) -> Refusal | None:
     """Count one attempt against every counter, all or none, in one write. None when admitted;
-    when a counter is full or backing off, the seconds until it admits again (and nothing was
-    counted)."""
-    items = [_item(tenant_id, counter, now) for counter in counters]
-    # An UpdateItem writes only what it names: the kind too, so the item reads back as a LimitItem.
-    actions = [
-        [LimitItem.kind.set(LimitItem), LimitItem.n.add(1), LimitItem.ttl.set(at(c.window_end(now) + c.window))]
-        for c in counters
-    ]
-    conditions = [_admits(counter, now) for counter in counters]
-    if len(items) == 1:
+    when a counter is full or backing off, a Refusal (and nothing was counted)."""
+    if len(counters) == 1:
+        return _admit_one(tenant_id, counters[0], now)
+    for attempt in range(CONFLICT_ATTEMPTS):
         try:
-            items[0].update(actions=actions[0], condition=conditions[0])
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            with TransactWrite(connection=connection()) as transaction:
+                for counter in counters:
+                    item = _item(tenant_id, counter, now)
+                    transaction.update(
+                        item, actions=_count(counter, now), condition=_admits(counter, now), return_values="ALL_OLD"
+                    )
+        except TransactWriteError as error:
+            if error.cause_response_code != "TransactionCanceledException":
                 raise
-            return _retry_after(counters[0], _stored(items[0]), now)
-        return None
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            for item, action, condition in zip(items, actions, conditions, strict=True):
-                transaction.update(item, actions=action, condition=condition, return_values="ALL_OLD")
-    except TransactWriteError as error:
-        if error.cause_response_code != "TransactionCanceledException":
-            raise
-        waits = []
-        for counter, reason in zip(counters, error.cancellation_reasons, strict=True):
-            if reason is None or reason.code != "ConditionalCheckFailed":
-                continue
-            stored = LimitItem.from_raw_data(reason.raw_item) if reason.raw_item else None
-            waits.append(_retry_after(counter, stored, now))
-        if not waits:  # cancelled by a conflicting transaction, not by a limit: not a "no"
-            raise
-        return max(waits)
+            refusal = _refusal(counters, error, now)
+            if refusal is not None:
+                return refusal
+            if attempt == CONFLICT_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.005, 0.04) * (attempt + 1))  # noqa: S311 (jitter, not a secret)
+        else:
+            return None
     return None
+
+
+def _admit_one(tenant_id: str, counter: Counter, now: int) -> Refusal | None:
+    item = _item(tenant_id, counter, now)
+    try:
+        item.update(actions=_count(counter, now), condition=_admits(counter, now))
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return Refusal(_retry_after(counter, _stored(item), now), frozenset({counter.name}))
+    return None
+
+
+def _count(counter: Counter, now: int) -> list:
+    # An UpdateItem writes only what it names: the kind too, so the item reads back as a LimitItem.
+    return [LimitItem.kind.set(LimitItem), LimitItem.n.add(1), LimitItem.ttl.set(at(_expiry(counter, now)))]
+
+
+def _expiry(counter: Counter, now: int) -> int:
+    return counter.window_end(now) + counter.window
+
+
+def _refusal(counters: Sequence[Counter], error: TransactWriteError, now: int) -> Refusal | None:
+    """The counters whose condition cancelled the transaction; None when none did (a
+    conflicting transaction cancelled it)."""
+    waits, refused = [], set()
+    for counter, reason in zip(counters, error.cancellation_reasons, strict=True):
+        if reason is None or reason.code != "ConditionalCheckFailed":
+            continue
+        stored = LimitItem.from_raw_data(reason.raw_item) if reason.raw_item else None
+        waits.append(_retry_after(counter, stored, now))
+        refused.add(counter.name)
+    return Refusal(max(waits), frozenset(refused)) if waits else None
 
 
 def fail(tenant_id: str, counter: Counter, now: int, free: int, cap: int) -> None:
@@ -84,7 +123,10 @@ def fail(tenant_id: str, counter: Counter, now: int, free: int, cap: int) -> Non
     subject wait twice as long as the previous one did (1 s, 2 s, 4 s, ... at most ``cap``)
     before its next attempt is admitted."""
     item = _item(tenant_id, counter, now)
-    item.update(actions=[LimitItem.f.add(1)])  # PynamoDB loads the counts it leaves
+    # The kind and expiry too: an admin's unlock may have deleted the counter meanwhile, and
+    # this must not bring it back as an item that never expires.
+    ttl = LimitItem.ttl | at(_expiry(counter, now))
+    item.update(actions=[LimitItem.kind.set(LimitItem), LimitItem.f.add(1), LimitItem.ttl.set(ttl)])
     failures = int(item.f or 0)
     if failures <= free:
         return

@@ -51,8 +51,17 @@ class Login:
 
 
 def normalize_username(username: str) -> str:
-    """Usernames match case-insensitively and in any Unicode normal form."""
-    return unicodedata.normalize("NFKC", username).casefold().strip()
+    """Usernames match case-insensitively and in any Unicode normal form. NFKC then case
+    folding is not always stable ("ß" + a combining caron folds to "ss" + caron, which NFKC
+    composes to "sš"), so it is applied until nothing changes: every spelling of a name has
+    one form, hence one login item and one abuse-limit counter."""
+    name = username
+    for _ in range(4):
+        normalized = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold()).strip()
+        if normalized == name:
+            break
+        name = normalized
+    return name
 
 
 def get_login(tenant_id: str, username: str, consistent: bool = False) -> Login | None:

@@ -42,6 +42,7 @@ BOUNDS = {
     "login_attempts_per_source": (1, 100_000),
     "login_attempts_per_account": (1, 1000),
     "login_attempts_per_device": (1, 1000),
+    "login_attempts_per_client": (1, 1_000_000),
     "login_free_failures": (0, 1000),
     "device_trust_expire": (1, 3650),  # days
     # Dynamic registration: attempts per source address and hour, and self-registered
@@ -140,6 +141,9 @@ class TenantSettings:
     login_attempts_per_source: int = 100
     login_attempts_per_account: int = 10
     login_attempts_per_device: int = 20
+    # The password grant's attempts relayed by one client (its server's address is shared by
+    # all its users, so it is counted per client instead of per source).
+    login_attempts_per_client: int = 1000
     login_free_failures: int = 3
     # How long a browser that signed in to an account is remembered as the owner's (it then
     # escapes that account's lockout of strangers), in days.

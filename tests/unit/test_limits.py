@@ -177,3 +177,51 @@ def test_the_password_grant_is_limited_alike_for_known_and_unknown_accounts(http
     assert known[-1] == (400, {"error": "invalid_grant", "error_description": "too many attempts: try again later"})
     clock[0] = start + 4 * WINDOW
     assert password_grant(http, password_client, "alice", PASSWORD)[0] == 200
+
+
+def test_attempts_at_a_locked_account_still_spend_the_sources_and_then_cost_no_hash(
+    http, client, user, clock, monkeypatch
+):
+    """One address hammering a locked account: each refused attempt is charged to the source,
+    so the source runs out too; from then on no password hash is computed for it (the
+    hashing one address can ask for is bounded), and other accounts are refused to it."""
+    from chalicelib.accounts import passwords
+
+    tenant_admin.update_settings("acme", {"login_attempts_per_source": 12, "login_free_failures": 1000})
+    browser = Browser(http)
+    assert [attempt(browser, client[0].client_id, "alice", "wrong")[0] for _ in range(10)] == [401] * 10
+    hashes, real = [], passwords.verify_password
+    monkeypatch.setattr(passwords, "verify_password", lambda *args: hashes.append(1) or real(*args))
+    assert [attempt(browser, client[0].client_id, "alice", "wrong")[0] for _ in range(5)] == [429] * 5
+    assert len(hashes) == 2  # the source's 11th and 12th attempts; after that, none
+    assert attempt(browser, client[0].client_id, "bob", "wrong")[0] == 429  # the source is spent
+
+
+def test_the_password_grant_is_counted_per_client_not_per_address(http, password_client, clock):
+    """The client's server relays all its users' attempts: strangers typing wrong passwords
+    into the client's form must not lock its other users out."""
+    tenant_admin.update_settings("acme", {"login_attempts_per_source": 5})
+    for n in range(8):
+        assert password_grant(http, password_client, f"nobody{n}", "guess")[1]["error_description"] == (
+            "wrong username or password"
+        )
+    assert password_grant(http, password_client, "alice", PASSWORD)[0] == 200
+    tenant_admin.update_settings("acme", {"login_attempts_per_client": 10})
+    for n in range(2):
+        password_grant(http, password_client, f"other{n}", "guess")
+    assert password_grant(http, password_client, "alice", PASSWORD)[1] == {
+        "error": "invalid_grant",
+        "error_description": "too many attempts: try again later",
+    }
+
+
+def test_every_spelling_of_a_name_shares_one_counter(http, client, tenant, clock):
+    """NFKC and case folding are applied until stable: "ß" + combining caron and "sš" are one
+    name, one login, one counter."""
+    user_admin.create_user(tenant.id, "s\u0161", PASSWORD)
+    for _ in range(10):
+        attempt(Browser(http), client[0].client_id, "ß\u030c", "wrong")
+        clock[0] += 61
+    assert attempt(Browser(http), client[0].client_id, "s\u0161", PASSWORD)[0] == 429
+    clock[0] += WINDOW
+    assert attempt(Browser(http), client[0].client_id, "ß\u030c", PASSWORD)[0] == 302

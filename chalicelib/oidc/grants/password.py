@@ -1,7 +1,8 @@
 """The resource owner password credentials grant (RFC 6749 §4.3), off unless the tenant
 enables it (the seed's OIDC_GRANT_TYPE_PASSWORD_ENABLE). The same brute-force protection as
-the login page guards it (RFC 6749 §4.3.2), counted per account and per source address: a
-client has no browser to be recognized by, so its attempts always count as a stranger's."""
+the login page guards it (RFC 6749 §4.3.2), counted per account and per client (the
+request's address is the client's server, shared by all its users): a client has no browser
+to be recognized by, so its attempts always count as a stranger's."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from chalicelib.store.users import get_user
 
 def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
     scopes = grantable(parse_scope(params.get("scope")), client.scopes, tenant_scopes(ctx.settings))
-    attempt = accounts.attempt(ctx.tenant.id, params["username"], ctx.source)
+    attempt = accounts.attempt(ctx.tenant.id, params["username"], ctx.source, client_id=client.client_id)
     account = accounts.authenticate(attempt, params["password"], ctx.settings, ctx.now)
     if isinstance(account, accounts.Limited):
         events.emit("login_limited", ctx.tenant.id, client_id=client.client_id, grant_type="password")
