@@ -69,10 +69,15 @@ def check_password(password: str) -> None:
 
 
 def set_password(tenant_id: str, username: str, password: str) -> None:
-    user = get_user_by_username(tenant_id, username)
+    """A new password; the user's sessions and grants from before it are void (whoever was
+    signed in with the old one is out). Missing if the user is gone."""
     check_password(password)
-    if not store.set_password_hash(user, hash_password(password)):
-        raise Missing(f"no user {username} in tenant {tenant_id}")  # deleted meanwhile
+    hashed = hash_password(password)
+
+    def attempt() -> bool | None:
+        return store.set_password_hash(get_user_by_username(tenant_id, username), hashed) or None
+
+    retrying(attempt, f"user {username}")
 
 
 def update_user(

@@ -77,8 +77,9 @@ def resolve_target(ctx: Context, params: Mapping[str, str]) -> Target:
     client = ctx.client(client_id)
     if client is None:
         raise UnknownClient("unknown client_id")
-    redirect_uri = match_redirect_uri(client, params.get("redirect_uri"))
     response_type = normalize_response_type(params.get("response_type", ""))
+    # RFC 8252 §7.3's port variance is for the code flow (with PKCE, required of public clients).
+    redirect_uri = match_redirect_uri(client, params.get("redirect_uri"), any_loopback_port=response_type == "code")
     return Target(
         client=client,
         redirect_uri=redirect_uri,

@@ -15,6 +15,7 @@ from chalicelib.oidc import interaction, interstitial, response_modes, session_m
 from chalicelib.oidc.authorize import AuthorizationRequest, resolve_target, validate_request
 from chalicelib.oidc.codes import AuthorizationCode, mint_code
 from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError
+from chalicelib.oidc.redirect_uris import is_native
 from chalicelib.oidc.results import Cookie, Page, Redirect, Result
 from chalicelib.oidc.tokens import Grant, front_channel_tokens
 from chalicelib.opaque import new_id
@@ -81,12 +82,13 @@ def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> boo
     Except for clients that cannot prove who they are: a public client's code can be taken
     by any program that answers on its redirect URI (any port of a loopback address, a custom
     scheme any app may claim), so it is asked for every time (RFC 8252 §8.6; the seed never
-    lets a public client skip consent but in the implicit flow). And for clients the tenant
+    lets a public client skip consent but in the implicit flow, and here only to a web
+    origin). And for clients the tenant
     has not verified (self-registered): the user is the only one who vouches for them."""
     client = request.client
     if "consent" in request.prompt or not client.verified:
         return True
-    if client.is_public and request.response_type not in IMPLICIT:
+    if client.is_public and (request.response_type not in IMPLICIT or is_native(request.target.redirect_uri)):
         return True
     if not client.require_consent:
         return False

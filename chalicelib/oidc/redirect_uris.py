@@ -11,10 +11,12 @@ LOOPBACK_HOSTS = ("127.0.0.1", "[::1]")
 LOCAL_HOSTS = (*LOOPBACK_HOSTS, "localhost")
 
 
-def match_redirect_uri(client: Client, requested: str | None) -> str:
+def match_redirect_uri(client: Client, requested: str | None, any_loopback_port: bool = False) -> str:
     """The redirect_uri to use: the requested one if it is registered, compared as exact
     strings (RFC 9700 §4.1.3). For a native app's loopback URI any port matches (RFC 8252
-    §7.3). Without a redirect_uri, a client with a single registered URI gets that one
+    §7.3), but only when ``any_loopback_port``: for the code flow, whose code is useless
+    without the app's PKCE verifier; tokens in a fragment would go to whatever program
+    listens on the port asked for. Without a redirect_uri, a client with a single registered URI gets that one
     (RFC 6749 §3.1.2.3). A registered URI that fails today's syntax (stored before it was
     checked) matches nothing: it would be pasted into a Location header. Raises
     InvalidRedirectUri, which is never redirected."""
@@ -26,6 +28,7 @@ def match_redirect_uri(client: Client, requested: str | None) -> str:
         return requested
     if (
         client.is_public
+        and any_loopback_port
         and _is_valid(requested)
         and _without_loopback_port(requested)
         in {_without_loopback_port(uri) for uri in client.redirect_uris if _is_loopback(uri) and _is_valid(uri)}
@@ -77,6 +80,13 @@ def _host(parts) -> str:
     if host.startswith("["):
         return host[: host.index("]") + 1]
     return host.split(":", 1)[0]
+
+
+def is_native(uri: str) -> bool:
+    """Whether a redirect URI reaches a native app (a loopback address or a custom scheme):
+    any program on the device can answer there, so it proves nothing of who the client is."""
+    parts = urlsplit(uri)
+    return _is_loopback(uri) or parts.scheme not in ("https", "http")
 
 
 def _is_loopback(uri: str) -> bool:

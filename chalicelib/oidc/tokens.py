@@ -93,7 +93,7 @@ def live_access_token(ctx: Context, token: str) -> tuple[dict[str, Any], User | 
     if state.revoked or not state.client_exists:
         return None
     user = state.user
-    if "auth_time" in claims and (user is None or not user.active):
+    if "auth_time" in claims and (user is None or not user.accepts(claims["auth_time"])):
         return None
     return claims, user
 

@@ -12,12 +12,13 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, Upda
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactGet, TransactWrite
 
-from chalicelib.store import consents, sessions
+from chalicelib.store import consents, sessions, users
 from chalicelib.store.codes import code_item
 from chalicelib.store.consents import Consent, ConsentItem
 from chalicelib.store.models import (
     Item,
     SessionItem,
+    UserItem,
     at,
     condition_failed,
     connection,
@@ -29,16 +30,22 @@ from chalicelib.store.sessions import Session
 def load_session_and_consent(
     tenant_id: str, key: str, sub: str, client_id: str, now: int
 ) -> tuple[Session | None, Consent | None]:
-    """The live session stored under ``key`` if it belongs to ``sub``, and ``sub``'s live
-    consent for the client (None for either when absent or expired)."""
+    """The live session stored under ``key`` if it belongs to ``sub`` and its user may still
+    act (exists, is active, and was not cut off after the session began: disabled, or given a
+    new password), and ``sub``'s live consent for the client (None for either when absent or
+    expired). One TransactGetItems of the three items."""
     if not (valid_key_part(key) and valid_key_part(sub) and valid_key_part(client_id)):
         return None, None
     with TransactGet(connection=connection()) as transaction:
         session_future = transaction.get(SessionItem, tenant_id, sessions.PREFIX + key)
         consent_future = transaction.get(ConsentItem, tenant_id, consents.consent_key(sub, client_id))
+        user_future = transaction.get(UserItem, tenant_id, users.USER + sub)
     session = _resolve(session_future)
     session = sessions.from_item(session, now) if session is not None else None
-    if session is None or session.sub != sub:
+    user = _resolve(user_future)
+    if session is None or session.sub != sub or user is None:
+        return None, None
+    if not users.from_item(user).accepts(session.auth_time):
         return None, None
     consent = _resolve(consent_future)
     return session, consents.from_item(consent, now) if consent is not None else None

@@ -3,8 +3,8 @@ nothing but its expiry and, once redeemed, the mark of the redemption. What a co
 for travels sealed inside the code itself (``chalicelib.oidc.codes``).
 
 Redeeming is one write: the code's item is marked used, on condition that it exists, is
-unused and unexpired, and in the same transaction the grant's first refresh token is
-stored. Of two concurrent redemptions exactly one succeeds, and a refused one writes
+unused and unexpired, and that its user may still act, and in the same transaction the
+grant's first refresh token is stored. Of two concurrent redemptions exactly one succeeds, and a refused one writes
 nothing.
 """
 
@@ -13,12 +13,13 @@ from __future__ import annotations
 import secrets
 from enum import Enum
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.opaque import digest
 from chalicelib.store.grants import RefreshGrant, refresh_grant_update
-from chalicelib.store.models import CodeItem, at, condition_failed, connection
+from chalicelib.store.models import CodeItem, UserItem, at, condition_failed, connection
+from chalicelib.store.users import USER
 
 PREFIX = "code#"
 
@@ -33,25 +34,30 @@ def code_item(tenant_id: str, code: str, expires_at: int) -> CodeItem:
     return CodeItem(tenant_id, PREFIX + digest(code), ttl=at(expires_at))
 
 
-def redeem_code(tenant_id: str, code: str, now: int, refresh: tuple[RefreshGrant, str] | None = None) -> Redemption:
+def redeem_code(
+    tenant_id: str, code: str, now: int, user: tuple[str, int], refresh: tuple[RefreshGrant, str] | None = None
+) -> Redemption:
     """Mark the code used and, with ``refresh`` (the grant and its first refresh token's
-    secret), store the grant: one conditional write, all or nothing."""
+    secret), store the grant: one conditional write, all or nothing, that also checks that
+    the code's user (``user``: its sub, and when it authenticated) may still act: it exists,
+    is active, and was not cut off since (disabled, or given a new password)."""
     item = CodeItem(tenant_id, PREFIX + digest(code))
     marker = secrets.token_urlsafe(16)
     live = CodeItem.sk.exists() & CodeItem.used_at.does_not_exist() & (CodeItem.ttl > at(now))
     actions = [CodeItem.used_at.set(now), CodeItem.used_by.set(marker)]
+    sub, auth_time = user
+    may_act = (
+        UserItem.sk.exists()
+        & (UserItem.active == True)  # noqa: E712 (a condition expression, not a comparison)
+        & (UserItem.valid_after.does_not_exist() | (UserItem.valid_after < auth_time))
+    )
     try:
-        if refresh is None:
-            item.update(actions=actions, condition=live)
-        else:
-            grant, grant_actions = refresh_grant_update(tenant_id, *refresh)
-            with TransactWrite(connection=connection()) as transaction:
-                transaction.update(item, actions=actions, condition=live)
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(item, actions=actions, condition=live)
+            if refresh is not None:
+                grant, grant_actions = refresh_grant_update(tenant_id, *refresh)
                 transaction.update(grant, actions=grant_actions)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        return _explain(item, marker)
+            transaction.condition_check(UserItem, tenant_id, USER + sub, condition=may_act)
     except TransactWriteError as error:
         if not condition_failed(error):
             raise

@@ -103,6 +103,9 @@ class UserItem(Item, discriminator="user"):
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     version = VersionAttribute()
+    # Sessions and grants that began before this time are void: set when the user is
+    # disabled or an admin sets their password, so an attacker already in is shut out.
+    valid_after = NumberAttribute(null=True)
 
 
 class LoginItem(Item, discriminator="login"):

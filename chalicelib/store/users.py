@@ -39,6 +39,14 @@ class User:
     active: bool = True
     # The profile item's version when this was read: writing it back requires the same one.
     version: int = 0
+    # Sessions and grants of this user that began before this are void (0: none are).
+    valid_after: int = 0
+
+    def accepts(self, auth_time: int | None) -> bool:
+        """Whether a session or grant authenticated at ``auth_time`` may still act for this
+        user: the user is active, and it began after the user's cut-off (a sign-in in the
+        very second of the cut-off counts as before it: void, rather than an attacker's kept)."""
+        return self.active and (not self.valid_after or auth_time is None or auth_time > self.valid_after)
 
 
 @dataclass(frozen=True)
@@ -111,11 +119,27 @@ def create_user(user: User, password_hash: str) -> User | None:
     return from_item(item)
 
 
-def set_password_hash(user: User, password_hash: str) -> bool:
-    """Replace the user's password hash; False if its login is gone (or is another user's
-    now). Nothing here depends on what the login held, so no version is needed, but the
-    condition keeps a deleted login deleted."""
-    return _replace_hash(user.tenant_id, user.username, password_hash, LoginItem.sub == user.sub)
+def set_password_hash(user: User, password_hash: str, now: int | None = None) -> bool:
+    """Replace the user's password hash, and void the sessions and grants that began before
+    (an attacker who was in is out); False, nothing written, if the login is gone (or is
+    another user's now) or the profile changed since it was read."""
+    login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
+    item = at_version(UserItem(user.tenant_id, USER + user.sub), user.version)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(
+                login,
+                actions=[LoginItem.password_hash.set(password_hash)],
+                condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub),
+            )
+            transaction.update(
+                item, actions=[UserItem.valid_after.set(now or int(time.time()))], condition=UserItem.sk.exists()
+            )
+    except TransactWriteError as error:
+        if lost_race(error):
+            return False
+        raise
+    return True
 
 
 def rehash_password(login: Login, password_hash: str) -> bool:
@@ -150,6 +174,8 @@ def update_user(
         actions += [UserItem.claims.set(dict(claims)), UserItem.updated_at.set(stamp)]
     if active is not None:
         actions.append(UserItem.active.set(active))
+    if active is False:  # what the user's sessions and grants could do ends here
+        actions.append(UserItem.valid_after.set(stamp))
     if not actions:
         return user
     if active is None:
@@ -220,4 +246,5 @@ def from_item(item: UserItem) -> User:
         created_at=int(item.created_at),
         updated_at=int(item.updated_at),
         version=version_of(item),
+        valid_after=int(item.valid_after or 0),
     )

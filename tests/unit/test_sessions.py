@@ -98,3 +98,27 @@ def test_a_deleted_clients_tokens_die_at_userinfo_and_introspection(http, browse
     assert userinfo(http, tokens["access_token"]).status_code == 401
     assert introspect(http, tokens["access_token"], api) == {"active": False}
     assert introspect(http, tokens["refresh_token"], api) == {"active": False}
+
+
+def test_a_public_implicit_client_on_loopback_gets_no_tokens_on_another_port_nor_silently(browser, tenant, user):
+    """Tokens in a fragment go to whatever program listens on the port: the port may vary
+    only for the code flow (whose code needs the app's PKCE verifier), and a native app's
+    consent is asked for every time, in every flow."""
+    app, _ = client_admin.create_client(
+        tenant.id,
+        name="Desktop",
+        client_type="public",
+        response_types=["id_token token"],
+        redirect_uris=["http://127.0.0.1/callback"],
+    )
+    params = {"response_type": "id_token token", "nonce": "n"}
+    other_port = browser.follow(
+        authorize(browser, app.client_id, redirect_uri="http://127.0.0.1:4444/callback", **params)
+    )
+    assert other_port.status_code == 400 and b"redirect_uri" in other_port.body  # shown at the OP, never sent there
+    consent = log_in(
+        browser, browser.follow(authorize(browser, app.client_id, redirect_uri="http://127.0.0.1/callback", **params))
+    )
+    callback_params(browser.submit(consent, "allow"), "http://127.0.0.1/callback")
+    again = authorize(browser, app.client_id, redirect_uri="http://127.0.0.1/callback", prompt="none", **params)
+    assert callback_params(again, "http://127.0.0.1/callback")["error"] == "consent_required"

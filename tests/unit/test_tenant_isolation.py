@@ -52,9 +52,9 @@ def test_artifacts_do_not_cross_tenants(two_tenants):
     assert consents.get_consent("second", alice.sub, "shared-id", NOW) is None
     assert authorizations.load_session_and_consent("second", "sid-1", alice.sub, "shared-id", NOW) == (None, None)
     assert open_code("second", sealed) is None  # sealed under the first tenant's key
-    assert codes.redeem_code("second", sealed, NOW) is Redemption.REFUSED
+    assert codes.redeem_code("second", sealed, NOW, (alice.sub, NOW)) is Redemption.REFUSED
     assert open_code("first", sealed) == code
-    assert codes.redeem_code("first", sealed, NOW) is Redemption.REDEEMED
+    assert codes.redeem_code("first", sealed, NOW, (alice.sub, NOW)) is Redemption.REDEEMED
 
     grant = RefreshGrant("g1", "shared-id", alice.sub, ("openid",), "sid-1", NOW, NOW, NOW + 600)
     grants.save_refresh_grant("first", grant, "secret")
@@ -99,5 +99,5 @@ def test_absurd_ids_read_as_not_found(two_tenants, bad_id):
     assert clients.get_client("first", bad_id) is None
     assert users.get_login("first", bad_id) is None
     assert sessions.get_session("first", bad_id, NOW) is None
-    assert codes.redeem_code("first", bad_id, NOW) is Redemption.REFUSED
+    assert codes.redeem_code("first", bad_id, NOW, ("sub", NOW)) is Redemption.REFUSED
     assert open_code("first", bad_id) is None

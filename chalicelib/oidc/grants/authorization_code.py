@@ -42,7 +42,8 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
     )
     refresh = new_refresh_token(ctx, grant, code.sid)
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
-    outcome = redeem_code(ctx.tenant.id, params["code"], ctx.now, (refresh.grant, refresh.secret) if refresh else None)
+    pending = (refresh.grant, refresh.secret) if refresh else None
+    outcome = redeem_code(ctx.tenant.id, params["code"], ctx.now, (code.sub, code.auth_time), pending)
     if outcome is Redemption.REPLAYED:
         revoke_replayed(ctx, client, code.gid, "code")
     if outcome is not Redemption.REDEEMED:

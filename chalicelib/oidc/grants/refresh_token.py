@@ -18,9 +18,11 @@ from chalicelib.store.grants import (
     Refused,
     refresh_token,
     restore_refresh_token,
+    revoke_grant,
     rotate_refresh_token,
     save_refresh_grant,
 )
+from chalicelib.store.users import get_user
 
 
 def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
@@ -38,6 +40,12 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
             revoke_replayed(ctx, client, rotated.replayed_gid, "refresh_token")
         if rotated.scope_exceeded:
             raise InvalidScope("the requested scope exceeds the scope originally granted")
+        raise InvalidGrant("the refresh token is invalid, expired, revoked or already used")
+    user = get_user(ctx.tenant.id, rotated.sub)
+    if user is None or not user.accepts(rotated.auth_time):
+        # The user is gone, disabled, or was given a new password since the grant began: the
+        # grant ends here (RFC 6749 §6 lets the server refuse; nothing it holds should live on).
+        revoke_grant(ctx.tenant.id, rotated.gid, ctx.now, ctx.now + ctx.settings.token_expire)
         raise InvalidGrant("the refresh token is invalid, expired, revoked or already used")
     # The grant keeps its original scope; only this access token narrows.
     narrowed = Grant(
