@@ -3,11 +3,12 @@ HTTP against the dev server, which reports each request's real source address (1
 through a bound socket, as API Gateway's ``sourceIp`` would).
 
 The attacker registers anonymously asking for the grants that skip the consent page, an
-evil redirect host, the name of the tenant's own client, then floods the endpoint from one
-address in a parallel burst; each is refused with RFC 7591's error and writes nothing but
-the abuse counters. Then an unverified client's failing authorization request, the open
-redirector's raw material, is answered by the OP's interstitial page, not a redirect; and so
-is a logout that names an unverified client's post-logout URI, with or without a session.
+evil redirect (or front- or back-channel logout) host, the name of the tenant's own client,
+then floods the endpoint from one address in a parallel burst; each is refused with RFC
+7591's error and writes nothing but the abuse counters. Then an unverified client's failing
+authorization request, the open redirector's raw material, is answered by the OP's
+interstitial page, not a redirect; and so is a logout that names an unverified client's
+post-logout URI, with or without a session.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ ATTACKS = [
     ({"grant_types": ["client_credentials"], "response_types": []}, "invalid_client_metadata"),
     ({"redirect_uris": ["https://evil.example/callback"]}, "invalid_redirect_uri"),
     ({"post_logout_redirect_uris": ["https://evil.example/bye"]}, "invalid_redirect_uri"),
+    ({"frontchannel_logout_uri": "https://evil.example/fc"}, "invalid_client_metadata"),  # framed by the OP
+    ({"backchannel_logout_uri": "https://evil.example/bc"}, "invalid_client_metadata"),  # called by the OP
     ({"client_name": TENANT_CLIENT}, "invalid_client_metadata"),
     ({"client_name": "DEMO-WEB-APP"}, "invalid_client_metadata"),
     ({"client_name": "D\u0435mo w\u0435b \u0430pp"}, "invalid_client_metadata"),  # Cyrillic e and a

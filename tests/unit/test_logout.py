@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import re
 import threading
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -111,6 +112,17 @@ def test_logout_with_confirmation_notifies_every_channel(http, browser, rp, user
 
     again = browser.follow(authorize(browser, rp[0].client_id))
     assert b"Sign in" in again.body  # the session is gone
+
+
+def test_front_channel_frames_are_sandboxed_and_send_no_referrer(http, browser, rp, user):
+    """The RP's page runs its script in its own origin (to clear its cookies and storage,
+    Front-Channel Logout §2) and nothing more: no top navigation, forms or popups; and it does
+    not learn the OP's URL beyond the iss and sid it is given."""
+    sign_in(http, browser, rp)
+    done = browser.submit(end_session(browser), "logout")
+    (frame,) = re.findall(r"<iframe [^>]*>", done.body.decode())
+    assert 'sandbox="allow-scripts allow-same-origin"' in frame and 'referrerpolicy="no-referrer"' in frame
+    assert 'src="https://rp.example.com/frontchannel?' in frame
 
 
 def test_staying_signed_in_keeps_the_session(http, browser, rp, user, table_items):
