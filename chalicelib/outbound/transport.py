@@ -141,7 +141,7 @@ class _PacedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview) -> int:  # BufferedReader passes a memoryview
         paced = self.paced
         paced.sock.settimeout(paced.deadline.timeout(paced.read_timeout))
         return paced.sock.recv_into(buffer)
