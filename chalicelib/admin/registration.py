@@ -20,6 +20,7 @@ shown on this provider's page before the user is sent anywhere (``chalicelib.oid
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import time
 from collections.abc import Iterator, Mapping
@@ -27,9 +28,16 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.admin import AdminError, InvalidRedirectUris, Missing, registration_policy
+from chalicelib.admin import (
+    AdminError,
+    InvalidRedirectUris,
+    Missing,
+    PreconditionFailed,
+    registration_policy,
+)
 from chalicelib.admin import Conflict as AdminConflict
 from chalicelib.admin import clients as client_admin
+from chalicelib.admin.client_fields import validated
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.context import Context
 from chalicelib.limits import registration as limits
@@ -150,19 +158,41 @@ def update(ctx: Context, headers: Mapping[str, str], client_id: str, body: bytes
         raise InvalidClientMetadata("a client cannot change between public and confidential")
     name = _name(metadata, fields)
     changes = {**client_admin.FIELDS, "require_consent": True, "reuse_consent": True, **fields, "name": name}
-    # An admin's verification stands while what users see of the client stays as verified.
-    del changes["verified"]
-    if _shown(vars(client)) != _shown(changes):
-        changes["verified"] = False
+    del changes["verified"]  # a client cannot verify itself
     with _as_registration_errors():
+        current = client_admin.get_client(ctx.tenant.id, client_id)
+        _registered_as(client)(current)
+        if _changes_metadata(ctx.tenant.id, current, changes):
+            changes["verified"] = False
+        # Written only over the client as compared: a change meanwhile (an admin's verification,
+        # say) is a 409, not a verification carried over to metadata it did not see.
         updated = client_admin.update_client(
             ctx.tenant.id,
             client_id,
+            expected=current.version,
             guard=_registered_as(client),
             before_store=lambda draft: registration_policy.check(ctx, draft),
             **changes,
         )
     return Json(describe(ctx, updated), no_store=True)
+
+
+# A client's metadata, all that RFC 7592 can change (not the consent settings an admin may
+# have set, which an update returns to their defaults, nor the verification itself).
+NOT_METADATA = ("require_consent", "reuse_consent", "verified")
+METADATA = ("name", *(name for name in client_admin.FIELDS if name not in NOT_METADATA))
+
+
+def _changes_metadata(tenant_id: str, current: Client, changes: Mapping[str, Any]) -> bool:
+    """Whether ``changes`` make ``current`` another client than the one an admin verified:
+    any field of its metadata, as it would be stored (normalized: a client that sends back
+    what a read returned changes nothing). A verification covers the client as it was seen,
+    its URIs (redirect, post-logout, front- and back-channel), grant and response types,
+    scopes and contacts alike, so any change but a no-op asks for a new one."""
+    values = {name: getattr(current, name) for name in client_admin.FIELDS} | dict(changes)
+    draft = dataclasses.replace(current, name=changes["name"])
+    after = validated(get_tenant(tenant_id), draft, values, None)
+    return any(getattr(after, name) != getattr(current, name) for name in METADATA)
 
 
 def delete(ctx: Context, headers: Mapping[str, str], client_id: str) -> Json:
@@ -291,15 +321,6 @@ def _name(metadata: Mapping[str, Any], fields: Mapping[str, Any]) -> str:
     return (urlsplit(uris[0]).hostname if uris else None) or "Unnamed application"
 
 
-# What users see of a client, and where they are sent: what an admin's verification covers.
-SHOWN = ("name", "redirect_uris", "post_logout_redirect_uris", "logo_uri", "website_url", "terms_url")
-
-
-def _shown(values: Mapping[str, Any]) -> tuple[Any, ...]:
-    shown = (values.get(name) for name in SHOWN)
-    return tuple(tuple(value) if isinstance(value, (list, tuple)) else value or None for value in shown)
-
-
 def _strings(value: Any, name: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value) or len(value) > 32:
         raise InvalidClientMetadata(f"{name} must be a list of strings")
@@ -320,7 +341,7 @@ def _as_registration_errors() -> Iterator[None]:
         yield
     except Missing:
         raise InvalidToken("the registration access token is invalid") from None
-    except AdminConflict as error:
+    except (AdminConflict, PreconditionFailed) as error:
         raise Conflict(str(error)) from None
     except InvalidRedirectUris as error:
         raise InvalidRegistrationRedirectUri(str(error)) from None

@@ -4,8 +4,9 @@ be: the tenant's registration policy, checked at registration and at every RFC 7
 RFC 7591 §5 lets the server restrict what anonymous registrants get, and they are strangers:
 - no grant that gets tokens without the user's consent on this provider's page (``password``,
   ``client_credentials``) unless the tenant opens it (``registration_grant_types``);
-- redirect and post-logout URIs only to the hosts the tenant lists, if it lists any
-  (``registration_redirect_hosts``: names, or ``*.example.com`` for any name under it);
+- redirect, post-logout, front- and back-channel logout URIs only to the hosts the tenant
+  lists, if it lists any (``registration_redirect_hosts``: names, or ``*.example.com`` for any
+  name under it);
 - a name that cannot pass for one the user already trusts here: not the tenant's own, nor
   another client's, compared by a skeleton that ignores case, width, accents, spacing,
   punctuation and common look-alike letters; printable, and at most 64 characters.
@@ -94,10 +95,24 @@ def _check_hosts(client: Client, patterns: tuple[str, ...]) -> None:
     if not patterns:
         return
     for uri in (*client.redirect_uris, *client.post_logout_redirect_uris):
-        host = uris.parse(uri).host  # validated already
-        if host is None or not any(_matches(host.strip("[]"), pattern) for pattern in patterns):
-            where = host or uri.split(":", 1)[0] + ":"
+        where = _unlisted(uri, patterns)
+        if where is not None:
             raise InvalidRegistrationRedirectUri(f"redirect URIs to {where} are not accepted from self-registration")
+    # The OP frames a front-channel URI on its signed-out page and posts logout tokens to a
+    # back-channel one: the same hosts the tenant opened to redirects, or none.
+    for name in ("frontchannel_logout_uri", "backchannel_logout_uri"):
+        uri = getattr(client, name)
+        where = _unlisted(uri, patterns) if uri else None
+        if where is not None:
+            raise InvalidClientMetadata(f"{name}: {where} is not accepted from self-registration")
+
+
+def _unlisted(uri: str, patterns: tuple[str, ...]) -> str | None:
+    """The host of ``uri`` (validated already) if no pattern lists it, else None."""
+    host = uris.parse(uri).host
+    if host is not None and any(_matches(host.strip("[]"), pattern) for pattern in patterns):
+        return None
+    return host or uri.split(":", 1)[0] + ":"
 
 
 def _matches(host: str, pattern: str) -> bool:

@@ -40,6 +40,11 @@ class Policy:
     # Short: a delivery holds a Lambda (or the local consumer) while it waits.
     connect_timeout: float = 2.0
     read_timeout: float = 3.0
+    # The whole exchange (connect, TLS, request, status line, headers, body), whatever each
+    # step took: a peer that answers a byte just before each read times out is cut here. The
+    # delivery function's Lambda timeout (.chalice/config.json, infra/resources.json) is just
+    # above it.
+    exchange_timeout: float = 5.0
     # At most this much of a response body is read; the rest is never received.
     max_body: int = 4096
 

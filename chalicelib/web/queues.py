@@ -4,7 +4,11 @@ Chalice deploys each ``on_sqs_message`` handler as its own function, subscribed 
 queue. One message per invocation (``batch_size=1``): an exception returns exactly that
 message to the queue, to be received again after its visibility timeout (and moved to the
 dead-letter queue after a few receives), without redelivering notices that went through.
-At most ten deliveries run at once, however many users log out.
+At most ten deliveries run at once, however many users log out, for every tenant: so one
+delivery may hold its place only briefly. Each exchange with an RP has a 5 s deadline
+(``chalicelib.outbound.guard.Policy.exchange_timeout``) and the function an 8 s Lambda
+timeout (``.chalice/config.json``, ``infra/resources.json``), the backstop for what the
+deadline does not cover (resolving the RP's name, AWS calls).
 """
 
 from __future__ import annotations

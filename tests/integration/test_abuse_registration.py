@@ -3,10 +3,12 @@ HTTP against the dev server, which reports each request's real source address (1
 through a bound socket, as API Gateway's ``sourceIp`` would).
 
 The attacker registers anonymously asking for the grants that skip the consent page, an
-evil redirect host, the name of the tenant's own client, then floods the endpoint from one
-address in a parallel burst; each is refused with RFC 7591's error and writes nothing but
-the abuse counters. Then an unverified client's failing authorization request, the open
-redirector's raw material, is answered by the OP's interstitial page, not a redirect.
+evil redirect (or front- or back-channel logout) host, the name of the tenant's own client,
+then floods the endpoint from one address in a parallel burst; each is refused with RFC
+7591's error and writes nothing but the abuse counters. Then an unverified client's failing
+authorization request, the open redirector's raw material, is answered by the OP's
+interstitial page, not a redirect; and so is a logout that names an unverified client's
+post-logout URI, with or without a session.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ import requests
 
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
+from chalicelib.admin import users as user_admin
 from chalicelib.settings import settings
+from tests.integration.conftest import PASSWORD, authorization_url
 from tests.integration.test_abuse_guessing import SourceAdapter
+from tests.support.user_agent import UserAgent
 
 TENANT_CLIENT = "Demo web app"
 ALLOWED = "https://rp.example.com/callback"
@@ -74,6 +79,8 @@ ATTACKS = [
     ({"grant_types": ["client_credentials"], "response_types": []}, "invalid_client_metadata"),
     ({"redirect_uris": ["https://evil.example/callback"]}, "invalid_redirect_uri"),
     ({"post_logout_redirect_uris": ["https://evil.example/bye"]}, "invalid_redirect_uri"),
+    ({"frontchannel_logout_uri": "https://evil.example/fc"}, "invalid_client_metadata"),  # framed by the OP
+    ({"backchannel_logout_uri": "https://evil.example/bc"}, "invalid_client_metadata"),  # called by the OP
     ({"client_name": TENANT_CLIENT}, "invalid_client_metadata"),
     ({"client_name": "DEMO-WEB-APP"}, "invalid_client_metadata"),
     ({"client_name": "D\u0435mo w\u0435b \u0430pp"}, "invalid_client_metadata"),  # Cyrillic e and a
@@ -128,3 +135,41 @@ def test_an_unverified_clients_error_waits_on_the_interstitial(provider, tenant)
     error = {"error": "login_required", "error_description": "the end user is not logged in", "state": "s"}
     links = [html.unescape(link) for link in re.findall(r'<a class="button" href="([^"]*)"', page.text)]
     assert links == [f"{ALLOWED}?{urlencode({**error, 'iss': issuer})}"]
+
+
+EVIL_BYE = "https://evil.example/bye"
+
+
+def assert_waits_for_the_user(page: requests.Response, heading: str) -> None:
+    """The OP's signed-out page with a link that names the host; nothing sends the browser on."""
+    assert page.status_code == 200 and "Location" not in page.headers, (page.status_code, page.headers)
+    assert page.headers["Content-Type"].startswith("text/html") and heading in page.text
+    assert "<script" not in page.text and "http-equiv" not in page.text.lower()
+    assert "Unverified application" in page.text and "go to <strong>evil.example</strong>" in page.text
+    links = [html.unescape(link) for link in re.findall(r'<a class="button" href="([^"]*)"', page.text)]
+    assert links == [f"{EVIL_BYE}?state=s"] and "Continue to evil.example</a>" in page.text
+
+
+def test_logout_is_no_open_redirector_for_an_unverified_client(provider):
+    """The reviewer's reproduction: anyone registers a post-logout URI on their own host (the
+    tenant lists no redirect hosts), then sends victims to the end-session endpoint."""
+    tenant = tenant_admin.create_tenant(f"bye-{uuid.uuid4().hex[:10]}", "Demo")
+    tenant_admin.update_settings(tenant.id, {"client_registration": "open"})
+    user_admin.create_user(tenant.id, "alice", PASSWORD, {"name": "Alice"})
+    issuer = f"{provider}/{tenant.id}"
+    metadata = {"redirect_uris": [ALLOWED], "client_name": "Bye", "post_logout_redirect_uris": [EVIL_BYE]}
+    answer = register(issuer, metadata, "127.0.0.6")
+    assert answer.status_code == 201, answer.text
+    query = {"client_id": answer.json()["client_id"], "post_logout_redirect_uri": EVIL_BYE, "state": "s"}
+    end_session = f"{issuer}/end-session?{urlencode(query)}"
+
+    # A browser without a session here: no confirmation to ask for.
+    assert_waits_for_the_user(requests.get(end_session, allow_redirects=False, timeout=30), "You are signed out")
+    # A signed-in victim who confirms, or who chooses to stay signed in.
+    for decision, heading in [("stay", "You are still signed in"), ("logout", "You are signed out")]:
+        victim = UserAgent(provider)
+        victim.sign_in(authorization_url(issuer, query["client_id"], ALLOWED), "alice", PASSWORD)
+        page = victim.visit(end_session)
+        assert page.status_code == 200 and "Sign out?" in page.text
+        assert "form-action 'self';" in page.headers["Content-Security-Policy"]
+        assert_waits_for_the_user(victim.submit(page, decision), heading)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import re
 import threading
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -111,6 +112,17 @@ def test_logout_with_confirmation_notifies_every_channel(http, browser, rp, user
 
     again = browser.follow(authorize(browser, rp[0].client_id))
     assert b"Sign in" in again.body  # the session is gone
+
+
+def test_front_channel_frames_are_sandboxed_and_send_no_referrer(http, browser, rp, user):
+    """The RP's page runs its script in its own origin (to clear its cookies and storage,
+    Front-Channel Logout §2) and nothing more: no top navigation, forms or popups; and it does
+    not learn the OP's URL beyond the iss and sid it is given."""
+    sign_in(http, browser, rp)
+    done = browser.submit(end_session(browser), "logout")
+    (frame,) = re.findall(r"<iframe [^>]*>", done.body.decode())
+    assert 'sandbox="allow-scripts allow-same-origin"' in frame and 'referrerpolicy="no-referrer"' in frame
+    assert 'src="https://rp.example.com/frontchannel?' in frame
 
 
 def test_staying_signed_in_keeps_the_session(http, browser, rp, user, table_items):
@@ -309,3 +321,77 @@ def test_queued_notices_carry_no_credential(http, browser, rp, tenant, user, rec
         assert set(notice) == {"tenant", "issuer", "client_id", "sub", "sid", "logged_out_at"}
         assert (notice["tenant"], notice["issuer"], notice["sub"], notice["sid"]) == ("acme", ISSUER, user.sub, sid)
     assert len(credential) >= 22 and not any(credential in message["Body"] for message in messages)
+
+
+# Issue 7 review, A: a self-registered (unverified) client's post-logout redirect is an open
+# redirector's raw material, like its error responses (RFC 9700 §4.11.2): never automatic.
+EVIL_BYE = "https://evil.example/bye"
+
+
+def register_stranger(http, tenant, **metadata) -> dict:
+    """A client registered anonymously (open registration), with a post-logout URI."""
+    from tests.unit.test_registration import send
+
+    tenant_admin.update_settings(tenant.id, {"client_registration": "open"})
+    metadata = {"redirect_uris": [REDIRECT_URI], "client_name": "Stranger", "post_logout_redirect_uris": [EVIL_BYE],
+                **metadata}  # fmt: skip
+    response = send(http, "POST", "/acme/register", metadata)
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)
+
+
+@pytest.fixture
+def stranger(http, tenant) -> dict:
+    return register_stranger(http, tenant)
+
+
+def assert_waits_for_the_user(page, heading: bytes, link: str) -> None:
+    """The OP's signed-out page, not a redirect: no Location, no script to navigate, a
+    "Continue to <host>" link carrying the very URL the redirect would have had."""
+    text = page.body.decode()
+    assert page.status_code == 200 and "Location" not in page.headers and heading in page.body
+    assert "<script" not in text and "http-equiv" not in text.lower()
+    assert "Unverified application" in text and "Continue only if you expected to go to" in text
+    expected = f'<a class="button" href="{link}" rel="noreferrer">Continue to evil.example</a>'
+    assert expected.replace("&", "&amp;") in text
+
+
+def test_an_unverified_client_gets_no_redirect_from_a_browser_without_a_session(browser, stranger):
+    """The reviewer's reproduction: register openly, send a victim to end-session."""
+    response = end_session(browser, client_id=stranger["client_id"], post_logout_redirect_uri=EVIL_BYE, state="s")
+    assert_waits_for_the_user(response, b"You are signed out", f"{EVIL_BYE}?state=s")
+
+
+@pytest.mark.parametrize(
+    ("decision", "heading"), [("logout", b"You are signed out"), ("stay", b"You are still signed in")]
+)
+def test_an_unverified_client_gets_no_redirect_after_the_confirmation(
+    browser, stranger, user, table_items, decision, heading
+):
+    consent = log_in(browser, browser.follow(authorize(browser, stranger["client_id"])))
+    callback_params(browser.submit(consent, "allow"))
+    page = end_session(browser, client_id=stranger["client_id"], post_logout_redirect_uri=EVIL_BYE, state="s")
+    assert page.status_code == 200 and b"Sign out?" in page.body
+    # Nothing leaves the OP after the POST: the form may post to the OP alone.
+    assert "form-action 'self';" in page.headers["Content-Security-Policy"]
+    done = browser.submit(page, decision)
+    assert_waits_for_the_user(done, heading, f"{EVIL_BYE}?state=s")
+    assert len(sessions(table_items)) == (0 if decision == "logout" else 1)
+
+
+def test_an_unverified_client_with_front_channel_frames_is_not_followed_either(http, browser, tenant, user):
+    """With frames to load, a verified client's page goes on by script once they have
+    loaded; an unverified client's page waits for the user all the same."""
+    stranger = register_stranger(http, tenant, frontchannel_logout_uri="https://evil.example/fc")
+    consent = log_in(browser, browser.follow(authorize(browser, stranger["client_id"])))
+    callback_params(browser.submit(consent, "allow"))
+    page = end_session(browser, client_id=stranger["client_id"], post_logout_redirect_uri=EVIL_BYE)
+    done = browser.submit(page, "logout")
+    assert_waits_for_the_user(done, b"You are signed out", EVIL_BYE)
+    assert b'<iframe src="https://evil.example/fc?' in done.body
+
+
+def test_once_verified_the_client_is_redirected_again(browser, tenant, stranger):
+    client_admin.update_client(tenant.id, stranger["client_id"], verified=True)
+    response = end_session(browser, client_id=stranger["client_id"], post_logout_redirect_uri=EVIL_BYE, state="s")
+    assert response.status_code == 302 and response.headers["Location"] == f"{EVIL_BYE}?state=s"

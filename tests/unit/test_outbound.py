@@ -12,6 +12,7 @@ import http.server
 import socket
 import ssl
 import threading
+import time
 from ipaddress import ip_address
 
 import pytest
@@ -308,6 +309,97 @@ def test_a_slow_peer_times_out():
             outbound.post_form(url, {}, dev_policy(read_timeout=0.2))
     finally:
         silent.close()
+
+
+class Dripping:
+    """A peer on 127.0.0.1 that reads the request, then sends ``head`` and drips the rest of
+    its answer one byte every ``interval`` seconds: each read gets a byte well within the read
+    timeout, so only a deadline on the whole exchange stops it."""
+
+    def __init__(self, head: bytes, drip: bytes, interval: float) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.held = 0.0  # how long the client stayed connected
+        threading.Thread(target=self._serve, args=(head, drip, interval), daemon=True).start()
+
+    def _serve(self, head: bytes, drip: bytes, interval: float) -> None:
+        connection, _ = self.socket.accept()
+        started = time.monotonic()
+        try:
+            connection.recv(65536)
+            connection.sendall(head)
+            for byte in drip:
+                time.sleep(interval)
+                connection.sendall(bytes([byte]))
+        except OSError:  # the client hung up: what the test waits for
+            pass
+        self.held = time.monotonic() - started
+        connection.close()
+        self.socket.close()
+
+
+def test_a_dripping_peer_is_cut_at_the_exchange_deadline():
+    """The review's reproduction: a byte every 0.4 s, each read well within the 0.5 s read
+    timeout, 20 of them wanted: 8 s with per-read timeouts alone; the policy's deadline cuts it."""
+    peer = Dripping(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", b"x" * 100, 0.4)
+    policy = dev_policy(connect_timeout=1.0, read_timeout=0.5, max_body=20)
+    assert 6 * policy.read_timeout < policy.exchange_timeout <= 5.0  # a few seconds
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match="took too long"):
+        outbound.post_form(f"http://rp.test:{peer.port}/bc", {"logout_token": "x"}, policy)
+    assert policy.exchange_timeout <= time.monotonic() - started < policy.exchange_timeout + 0.5
+
+
+@pytest.mark.parametrize(
+    ("head", "drip"),
+    [
+        (b"", b"HTTP/1.1 200 OK\r\n" * 4),  # the status line
+        (b"HTTP/1.1 200 OK\r\n", b"X-Padding: " + b"x" * 60),  # the headers
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"1\r\nx\r\n" * 20),  # a chunked body
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", b"x" * 60),  # a body until the peer closes
+    ],
+)
+def test_every_part_of_the_answer_counts_against_the_deadline(head, drip):
+    peer = Dripping(head, drip, 0.1)
+    policy = dev_policy(read_timeout=0.5, exchange_timeout=1.0, max_body=4096)
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match="took too long"):
+        outbound.post_form(f"http://rp.test:{peer.port}/bc", {}, policy)
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_tls_handshake_that_never_ends_is_cut_at_the_deadline():
+    """A peer that accepts and never answers the ClientHello: the handshake's own limit (the
+    connect timeout) is longer than what is left of the exchange."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    try:
+        policy = dev_policy(connect_timeout=5.0, read_timeout=5.0, exchange_timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(Unreachable):
+            outbound.post_form(f"https://rp.test:{silent.getsockname()[1]}/bc", {}, policy)
+        assert time.monotonic() - started < 1.0
+    finally:
+        silent.close()
+
+
+def test_the_delivery_function_outlives_one_exchange_and_not_by_much():
+    """Lambda stops a delivery at its timeout (and SQS gives the message back): just above one
+    exchange, so a slow peer holds one of the shared delivery functions for a few seconds at
+    most; set alike in both places it is deployed from, and SQS hides a message in flight for
+    six times as long (AWS's advice for event sources)."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    resources = json.loads((root / "infra" / "resources.json").read_text())["Resources"]
+    timeout = resources["DeliverBackchannelLogout"]["Properties"]["Timeout"]
+    stages = json.loads((root / ".chalice" / "config.json").read_text())["stages"]
+    assert {stage["lambda_functions"]["deliver_backchannel_logout"]["lambda_timeout"] for stage in stages.values()} == {
+        timeout
+    }
+    exchange = Policy().exchange_timeout
+    assert exchange + 1 <= timeout <= exchange + 5
+    assert resources["BackchannelQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
 
 
 def test_tls_is_verified_against_the_host_name_not_the_pinned_address(tmp_path):

@@ -109,6 +109,10 @@ HOSTS = ["rp.example.com", "*.apps.example"]
         ({"redirect_uris": ["https://xapps.example/cb"]}, "invalid_redirect_uri"),
         ({"redirect_uris": [REDIRECT_URI, "https://evil.example/cb"]}, "invalid_redirect_uri"),
         ({"post_logout_redirect_uris": ["https://evil.example/bye"]}, "invalid_redirect_uri"),
+        # Front-channel logout URIs are framed on the OP's page, back-channel ones called by it.
+        ({"frontchannel_logout_uri": "https://evil.example/fc"}, "invalid_client_metadata"),
+        ({"backchannel_logout_uri": "https://evil.example/bc"}, "invalid_client_metadata"),
+        ({"backchannel_logout_uri": "https://rp.example.com.evil.example/bc"}, "invalid_client_metadata"),
         (
             {"redirect_uris": ["com.example.app:/cb"], "token_endpoint_auth_method": "none"},
             "invalid_redirect_uri",
@@ -128,6 +132,12 @@ def test_listed_redirect_hosts_are_accepted(http, tenant, open_registration):
     assert register(http, "One").status_code == 201
     two = register(http, "Two", redirect_uris=["https://a.b.apps.example/cb"])
     assert two.status_code == 201, two.body
+    logout_uris = {
+        "frontchannel_logout_uri": "https://rp.example.com/fc",
+        "backchannel_logout_uri": "https://x.apps.example/bc",
+    }
+    three = register(http, "Three", **logout_uris)
+    assert three.status_code == 201, three.body
 
 
 @pytest.mark.parametrize("value", [["Evil.Example"], ["*"], ["https://x.example"], ["*.*.example"], "x.example", [5]])
@@ -190,6 +200,8 @@ def test_the_rules_hold_at_rfc_7592_update(http, tenant, client, open_registrati
         ({"client_name": "ACME web"}, 400, "invalid_client_metadata"),
         ({"redirect_uris": ["https://evil.example/cb"]}, 400, "invalid_redirect_uri"),
         ({"post_logout_redirect_uris": ["https://evil.example/bye"]}, 400, "invalid_redirect_uri"),
+        ({"frontchannel_logout_uri": "https://evil.example/fc"}, 400, "invalid_client_metadata"),
+        ({"backchannel_logout_uri": "https://evil.example/bc"}, 400, "invalid_client_metadata"),
     ]:
         refused(send(http, "PUT", uri, {**metadata, **change}, token), status, error)
     assert table_items() == before and get_client(tenant.id, registered["client_id"]) == stored

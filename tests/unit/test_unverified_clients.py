@@ -168,17 +168,50 @@ def test_an_admin_verifies_over_the_api_and_the_cli(http, tenant, stranger, admi
     assert status == 400 and error["error"] == "invalid_request"
 
 
-def test_a_verified_client_that_changes_what_users_see_is_unverified_again(http, tenant, stranger, admin):
+# Every change RFC 7592 can make to a client's metadata: where users are sent, what they see,
+# which URIs the provider calls or frames, what the client may ask for.
+CHANGES = [
+    {"client_name": "Stranger Things"},
+    {"redirect_uris": ["https://rp.example.com/other"]},
+    {"post_logout_redirect_uris": ["https://rp.example.com/bye"]},
+    {"logo_uri": "https://rp.example.com/logo.png"},
+    {"client_uri": "https://rp.example.com/"},
+    {"policy_uri": "https://rp.example.com/terms"},
+    {"frontchannel_logout_uri": "https://rp.example.com/frontchannel"},
+    {"frontchannel_logout_session_required": True},
+    {"backchannel_logout_uri": "https://rp.example.com/backchannel"},
+    {"backchannel_logout_session_required": True},
+    {"response_types": ["code"]},
+    {"grant_types": ["authorization_code", "implicit"]},
+    {"scope": "openid email"},
+    {"contacts": ["someone.else@rp.example.com"]},
+    {"token_endpoint_auth_method": "client_secret_post"},
+    {"id_token_signed_response_alg": "ES256"},
+]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda change: next(iter(change)))
+def test_any_change_of_a_verified_clients_metadata_makes_it_unverified_again(http, tenant, stranger, admin, change):
+    """An admin verified the client as it was: not its next front- or back-channel URI,
+    grant types or scopes (RFC 7592 §2.2 replaces the whole metadata)."""
+    client_id, token = stranger["client_id"], stranger["registration_access_token"]
+    if change.get("id_token_signed_response_alg") == "ES256":
+        tenant_admin.rotate_key(tenant.id, "ES256")  # a key to sign with
+    admin("PATCH", f"/clients/{client_id}", {"verified": True})
+    answer = send(http, "PUT", f"/acme/register/{client_id}", {**METADATA, "client_id": client_id, **change}, token)
+    assert answer.status_code == 200, answer.body
+    assert client_admin.get_client(tenant.id, client_id).verified is False
+
+
+def test_a_verified_client_that_sends_its_metadata_unchanged_stays_verified(http, tenant, stranger, admin):
+    """What it registered, or what a read returned (RFC 7592 §2.1) sent back as it is."""
     client_id, token = stranger["client_id"], stranger["registration_access_token"]
     uri = f"/acme/register/{client_id}"
     admin("PATCH", f"/clients/{client_id}", {"verified": True})
-    same = {**METADATA, "client_id": client_id, "contacts": ["ops@rp.example.com"]}
-    assert send(http, "PUT", uri, same, token).status_code == 200
+    assert send(http, "PUT", uri, {**METADATA, "client_id": client_id}, token).status_code == 200
+    current = json.loads(send(http, "GET", uri, token=token).body)
+    assert send(http, "PUT", uri, current, token).status_code == 200
     assert client_admin.get_client(tenant.id, client_id).verified is True
-    for change in ({"client_name": "Stranger Things"}, {"redirect_uris": ["https://rp.example.com/other"]}):
-        admin("PATCH", f"/clients/{client_id}", {"verified": True})
-        assert send(http, "PUT", uri, {**same, **change}, token).status_code == 200
-        assert client_admin.get_client(tenant.id, client_id).verified is False
 
 
 def test_a_client_cannot_verify_itself(http, tenant, stranger):

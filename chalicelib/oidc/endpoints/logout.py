@@ -7,6 +7,13 @@ end someone's session). Confirming deletes the session in one write that returns
 held, tells the clients it signed in to (logout tokens queued for their back-channel URIs,
 see ``chalicelib.oidc.backchannel``; iframes of their front-channel URIs), and sends the
 browser back to the client.
+
+Only a verified client's browser is sent back on its own. A client that registered itself
+can register any post-logout URI and send victims to this endpoint (no session needed): an
+automatic redirect would make the provider an open redirector (RFC 9700 §4.11.2), as its
+error responses would (``chalicelib.oidc.interstitial``). So, whichever way the logout
+ends, an unverified client's user is shown the signed-out page with a link that names the
+host, and nothing leaves this provider until the user follows it.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from typing import Any
 from chalicelib import events, hooks
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets, jws
-from chalicelib.oidc import backchannel, interaction, session_management
+from chalicelib.oidc import backchannel, interaction, interstitial, session_management
 from chalicelib.oidc.errors import InvalidPage, InvalidRequest
 from chalicelib.oidc.params import single_values
 from chalicelib.oidc.response_modes import origin, with_query
@@ -54,7 +61,8 @@ def end_session_request(ctx: Context, raw: Mapping[str, Sequence[str]], cookies:
     if interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE)) is None:
         return finish(ctx, request, None, ())
     ticket = interaction.seal(ctx, "logout", {"p": dict(request.params)})
-    target = origin(request.post_logout_redirect_uri) if request.post_logout_redirect_uri else None
+    # The answer to the form redirects there (CSP form-action covers it), for a verified client only.
+    target = origin(request.post_logout_redirect_uri) if _redirects(request) else None
     return Page("logout.html", {"client": request.client, "ticket": ticket}, form_target=target)
 
 
@@ -128,23 +136,32 @@ def _client_of_hint(ctx: Context, hint: str) -> Client:
 def finish(
     ctx: Context, request: LogoutRequest, ended: Session | None, cookies: tuple[Cookie, ...], signed_out: bool = True
 ) -> Result:
-    """Back to the client (with its state), or the signed-out page (or, when the user chose
-    to stay, a page that says so); with front-channel iframes when the session signed in to
-    clients that asked for them."""
+    """Back to a verified client (with its state), or the signed-out page (or, when the user
+    chose to stay, a page that says so); with front-channel iframes when the session signed
+    in to clients that asked for them. For an unverified client the page links to the
+    client's URI and goes nowhere by itself."""
     destination = None
     if request.post_logout_redirect_uri is not None:
         state = {"state": request.state} if request.state is not None else {}
         destination = with_query(request.post_logout_redirect_uri, state)
     frames = front_channel_urls(ctx, ended) if ended is not None else []
-    if destination is not None and not frames:
+    automatic = _redirects(request)
+    if destination is not None and automatic and not frames:
         return Redirect(destination, cookies=cookies)
     context: dict[str, Any] = {
         "client": request.client,
         "destination": destination,
+        # Where an unverified client's link goes, as the user should read it (its host).
+        "unverified_host": interstitial.destination(destination) if destination and not automatic else None,
         "frames": frames,
         "signed_out": signed_out,
     }
     return Page("logged_out.html", context, cookies=cookies, frame_targets=tuple({origin(url) for url in frames}))
+
+
+def _redirects(request: LogoutRequest) -> bool:
+    """Whether the browser may be sent to the post-logout URI without the user's say."""
+    return request.post_logout_redirect_uri is not None and request.client is not None and request.client.verified
 
 
 def front_channel_urls(ctx: Context, session: Session) -> list[str]:
