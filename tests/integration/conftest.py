@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import logging
 import os
 import socket
 import subprocess
@@ -62,6 +64,19 @@ def wait_until(condition, timeout: float = 20.0):
             raise AssertionError(f"not true after {timeout} s: {condition}")
         time.sleep(0.02)
     return value
+
+
+@pytest.fixture
+def backchannel_events(caplog):
+    """The back-channel delivery events of the given clients, as the consumer (in this
+    process) logs them: ``backchannel_events({client_id, ...})``."""
+    caplog.set_level(logging.INFO, logger="oidc.events")
+
+    def of(client_ids: set[str]) -> list[dict]:
+        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "oidc.events"]
+        return [line for line in lines if line["event"] == "backchannel_logout" and line.get("client_id") in client_ids]
+
+    return of
 
 
 def _free_port() -> int:

@@ -13,8 +13,6 @@ tenant lists it, as only local development allows)."""
 
 from __future__ import annotations
 
-import json
-import logging
 import socket
 import threading
 import time
@@ -94,18 +92,9 @@ def dripping():
     server.stop()
 
 
-@pytest.fixture
-def events(caplog):
-    caplog.set_level(logging.INFO, logger="oidc.events")
-
-    def of(client_ids: set[str]) -> list[dict]:
-        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "oidc.events"]
-        return [line for line in lines if line["event"] == "backchannel_logout" and line["client_id"] in client_ids]
-
-    return of
-
-
-def test_dripping_back_channel_endpoints_hold_no_other_tenants_logout(provider, consumer, dripping, rp, events):
+def test_dripping_back_channel_endpoints_hold_no_other_tenants_logout(
+    provider, consumer, dripping, rp, backchannel_events
+):
     """``rp`` is the other tenant's relying party, which answers at once."""
     attacker = tenant_admin.create_tenant(f"drip-{uuid.uuid4().hex[:10]}", "Open")
     tenant_admin.update_settings(attacker.id, {"client_registration": "open", "outbound_allowed_hosts": ["127.0.0.1"]})
@@ -143,7 +132,7 @@ def test_dripping_back_channel_endpoints_hold_no_other_tenants_logout(provider, 
     assert waited < deadline + 1.0
     (token,) = rp.received
     assert set(token) == {"logout_token"}
-    outcomes = wait_until(lambda: len(events(drippers)) == SLOTS and events(drippers))
+    outcomes = wait_until(lambda: len(backchannel_events(drippers)) == SLOTS and backchannel_events(drippers))
     assert {(event["outcome"], event["reason"]) for event in outcomes} == {
         ("retry", "127.0.0.1: the exchange took too long")
     }

@@ -11,8 +11,6 @@ Network rule: the only addresses anything connects to are on 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
-import logging
 import socket
 import threading
 import time
@@ -104,18 +102,6 @@ def listener():
     server.close()
 
 
-@pytest.fixture
-def events(caplog):
-    """The provider's events as the consumer (in this process) logs them."""
-    caplog.set_level(logging.INFO, logger="oidc.events")
-
-    def of(client_id: str) -> list[dict]:
-        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "oidc.events"]
-        return [line for line in lines if line.get("client_id") == client_id and line["event"] == "backchannel_logout"]
-
-    return of
-
-
 def new_tenant(**settings):
     """A tenant (with alice) whose settings are the operator's ``settings``."""
     tenant = tenant_admin.create_tenant(f"bc-{uuid.uuid4().hex[:10]}", "Back channel", settings=settings)
@@ -137,7 +123,7 @@ def sign_in_and_out(provider: str, issuer: str, *client_ids: str) -> tuple[float
     return elapsed, done
 
 
-def test_anonymous_registration_of_a_name_for_loopback_reaches_nothing(provider, listener, events):
+def test_anonymous_registration_of_a_name_for_loopback_reaches_nothing(provider, listener, backchannel_events):
     """The name passes registration (names are resolved at delivery); at delivery it resolves
     to 127.0.0.1 and ::1, which the guard refuses before connecting."""
     tenant, _ = new_tenant(client_registration="open")
@@ -152,12 +138,12 @@ def test_anonymous_registration_of_a_name_for_loopback_reaches_nothing(provider,
     client_id = registered.json()["client_id"]
 
     sign_in_and_out(provider, issuer, client_id)
-    (event,) = wait_until(lambda: events(client_id))
+    (event,) = wait_until(lambda: backchannel_events({client_id}))
     assert event["outcome"] == "refused" and event["reason"] == "the URL's host is a loopback address"
     assert listener.connections == []
 
 
-def test_a_target_the_operator_no_longer_allows_is_never_contacted(provider, listener, events):
+def test_a_target_the_operator_no_longer_allows_is_never_contacted(provider, listener, backchannel_events):
     """Stored while the operator listed the host (local development), refused once it is not."""
     tenant, _ = new_tenant(outbound_allowed_hosts=["127.0.0.1"])
     issuer = f"{provider}/{tenant.id}"
@@ -168,7 +154,7 @@ def test_a_target_the_operator_no_longer_allows_is_never_contacted(provider, lis
     tenant_admin.update_settings(tenant.id, {"outbound_allowed_hosts": []})
 
     sign_in_and_out(provider, issuer, client.client_id)
-    (event,) = wait_until(lambda: events(client.client_id))
+    (event,) = wait_until(lambda: backchannel_events({client.client_id}))
     assert event["outcome"] == "refused" and event["reason"] == "the URL's host is a loopback address"
     assert listener.connections == []
 

@@ -141,3 +141,16 @@ def consumer(aws):
     from infra.consumer import Consumer
 
     return Consumer()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The requests' clock, frozen at the start of an hour (so a limit window of 15 minutes or
+    an hour ends where a test expects); move it with ``clock[0] += seconds``."""
+    import time
+
+    from chalicelib.web import routes
+
+    now = [(int(time.time()) // 3600 + 2) * 3600]
+    monkeypatch.setattr(routes, "clock", lambda: now[0])
+    return now

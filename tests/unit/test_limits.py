@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import time
 from urllib.parse import urlencode
 
 import pytest
@@ -19,16 +18,6 @@ from tests.unit.conftest import PASSWORD
 from tests.unit.flows import authorize, basic, log_in
 
 WINDOW = 900
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The requests' clock, at the start of a limit window (so windows end where a test expects)."""
-    from chalicelib.web import routes
-
-    now = [(int(time.time()) // WINDOW + 2) * WINDOW]
-    monkeypatch.setattr(routes, "clock", lambda: now[0])
-    return now
 
 
 def attempt(browser: Browser, client_id: str, username: str, password: str) -> tuple[int, str]:

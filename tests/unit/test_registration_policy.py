@@ -6,7 +6,6 @@ per tenant. Every refusal has RFC 7591's error and writes nothing but the abuse 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from chalice import local
@@ -18,16 +17,6 @@ from tests.unit.conftest import REDIRECT_URI
 from tests.unit.test_registration import send
 
 HOUR = 3600
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The requests' clock, at the start of an hour (so the per-source window ends on time)."""
-    from chalicelib.web import routes
-
-    now = [(int(time.time()) // HOUR + 2) * HOUR]
-    monkeypatch.setattr(routes, "clock", lambda: now[0])
-    return now
 
 
 @pytest.fixture
