@@ -52,6 +52,6 @@ def id_token_claims(ctx: Context, grant: Grant, always: bool = False) -> dict[st
     if not (always or ctx.settings.idtoken_include_claims):
         return None
     user = get_user(ctx.tenant.id, grant.sub)
-    if user is None or not user.active:
+    if user is None or not user.accepts(grant.epoch):
         raise InvalidGrant("the user no longer exists")
     return claims_for_scopes(user.sub, user.claims, grant.scopes, tenant_scopes(ctx.settings), user.updated_at)

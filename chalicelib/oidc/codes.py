@@ -34,6 +34,7 @@ class AuthorizationCode:
     nonce: str | None = None
     code_challenge: str | None = None
     code_challenge_method: str | None = None
+    epoch: int = 0  # the user's at the login (chalicelib.store.users.may_act)
 
 
 _TYPES = {f.name: f.type for f in fields(AuthorizationCode)}

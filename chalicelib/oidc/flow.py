@@ -133,7 +133,7 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
         now=ctx.now,
         new_session=replace(session, clients=session.clients | {client_id}) if login.new else None,
         ended_session=login.replaces,
-        live_session=None if login.new else session.key,
+        live_session=None if login.new else session,
         client_id=client_id,
         consent=consent,
         code=(code, record.expires_at) if code and record else None,
@@ -148,6 +148,7 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
         gid=gid,
         sid=interaction.public_sid(session.key),
         nonce=request.nonce,
+        epoch=session.epoch,
     )
     values = front_channel_tokens(ctx, grant, request.response_type, code)
     values.update(session_management.response_values(ctx, client_id, request.target.redirect_uri, session.key))
@@ -172,6 +173,7 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
         nonce=request.nonce,
         code_challenge=request.code_challenge,
         code_challenge_method=request.code_challenge_method,
+        epoch=session.epoch,
     )
 
 
@@ -181,6 +183,7 @@ def consent_ticket(ctx: Context, request: AuthorizationRequest, session: Session
         "ref": interaction.ticket_reference(session.key),
         "sub": session.sub,
         "at": session.auth_time,
+        "ep": session.epoch,
     }
     return interaction.seal(ctx, "consent", payload)
 

@@ -83,10 +83,11 @@ def _host(parts) -> str:
 
 
 def is_native(uri: str) -> bool:
-    """Whether a redirect URI reaches a native app (a loopback address or a custom scheme):
-    any program on the device can answer there, so it proves nothing of who the client is."""
-    parts = urlsplit(uri)
-    return _is_loopback(uri) or parts.scheme not in ("https", "http")
+    """Whether a redirect URI reaches a native app: anything but https, since an http one
+    may only point to this machine (``check_registrable``: loopback or localhost) and a
+    custom scheme is any app's to claim. Any program on the device can answer there, so it
+    proves nothing of who the client is."""
+    return urlsplit(uri).scheme != "https"
 
 
 def _is_loopback(uri: str) -> bool:

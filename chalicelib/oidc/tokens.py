@@ -34,6 +34,12 @@ class Grant:
     # The OP session behind it (its public id: the ID token's ``sid`` claim).
     sid: str | None = None
     nonce: str | None = None
+    # The user's epoch at the login behind it (chalicelib.store.users.may_act).
+    epoch: int = 0
+
+
+# The access token's private claim for the grant's user epoch: the token dies with it.
+EPOCH_CLAIM = "uep"
 
 
 def id_token_signer(ctx: Context, client: Client) -> Signer:
@@ -68,6 +74,7 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
     }
     if grant.auth_time is not None:
         claims["auth_time"] = grant.auth_time
+        claims[EPOCH_CLAIM] = grant.epoch
     return jws.encode(claims, signer(ctx, access_token_alg(ctx)), typ=ACCESS_TOKEN_TYPE)
 
 
@@ -93,7 +100,7 @@ def live_access_token(ctx: Context, token: str) -> tuple[dict[str, Any], User | 
     if state.revoked or not state.client_exists:
         return None
     user = state.user
-    if "auth_time" in claims and (user is None or not user.accepts(claims["auth_time"])):
+    if "auth_time" in claims and (user is None or not user.accepts(claims.get(EPOCH_CLAIM, 0))):
         return None
     return claims, user
 

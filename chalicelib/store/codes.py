@@ -18,8 +18,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.opaque import digest
 from chalicelib.store.grants import RefreshGrant, refresh_grant_update
-from chalicelib.store.models import CodeItem, UserItem, at, condition_failed, connection
-from chalicelib.store.users import USER
+from chalicelib.store.models import CodeItem, UserItem, at, condition_failed, connection, retrying_conflicts
+from chalicelib.store.users import USER, may_act
 
 PREFIX = "code#"
 
@@ -39,25 +39,23 @@ def redeem_code(
 ) -> Redemption:
     """Mark the code used and, with ``refresh`` (the grant and its first refresh token's
     secret), store the grant: one conditional write, all or nothing, that also checks that
-    the code's user (``user``: its sub, and when it authenticated) may still act: it exists,
-    is active, and was not cut off since (disabled, or given a new password)."""
+    the code's user (``user``: its sub and epoch) may still act (``users.may_act``)."""
     item = CodeItem(tenant_id, PREFIX + digest(code))
     marker = secrets.token_urlsafe(16)
     live = CodeItem.sk.exists() & CodeItem.used_at.does_not_exist() & (CodeItem.ttl > at(now))
     actions = [CodeItem.used_at.set(now), CodeItem.used_by.set(marker)]
-    sub, auth_time = user
-    may_act = (
-        UserItem.sk.exists()
-        & (UserItem.active == True)  # noqa: E712 (a condition expression, not a comparison)
-        & (UserItem.valid_after.does_not_exist() | (UserItem.valid_after < auth_time))
-    )
-    try:
+    sub, epoch = user
+
+    def redeem() -> None:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(item, actions=actions, condition=live)
             if refresh is not None:
                 grant, grant_actions = refresh_grant_update(tenant_id, *refresh)
                 transaction.update(grant, actions=grant_actions)
-            transaction.condition_check(UserItem, tenant_id, USER + sub, condition=may_act)
+            transaction.condition_check(UserItem, tenant_id, USER + sub, condition=may_act(epoch))
+
+    try:
+        retrying_conflicts(redeem)
     except TransactWriteError as error:
         if not condition_failed(error):
             raise

@@ -38,6 +38,7 @@ class RefreshGrant:
     auth_time: int
     created_at: int
     expires_at: int
+    epoch: int = 0  # the user's at the login behind it (chalicelib.store.users.may_act)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def refresh_grant_update(tenant_id: str, grant: RefreshGrant, secret: str) -> tu
             *([GrantItem.sid.set(grant.sid)] if grant.sid is not None else []),
             GrantItem.auth_time.set(grant.auth_time),
             GrantItem.created_at.set(grant.created_at),
+            GrantItem.epoch.set(grant.epoch),
             GrantItem.current.set(digest(secret)),
             GrantItem.ttl.set(at(grant.expires_at)),
         ],
@@ -244,4 +246,5 @@ def _from_item(item: GrantItem) -> RefreshGrant:
         auth_time=int(item.auth_time),
         created_at=int(item.created_at),
         expires_at=epoch(item.ttl),
+        epoch=int(item.epoch or 0),
     )

@@ -9,8 +9,6 @@ one-way (keyed digests), so the table holds no address or username of whoever wa
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +16,7 @@ from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.models import Item, at, connection
+from chalicelib.store.models import Item, at, connection, retrying_conflicts
 
 PREFIX = "limit#"
 
@@ -52,43 +50,36 @@ class Refusal:
     refused: frozenset[str]
 
 
-# DynamoDB cancels a transaction that meets another one on the same item (TransactionConflict):
-# not a "no", so it is tried again after a short random pause, a few times, before the caller
-# answers 503.
-CONFLICT_ATTEMPTS = 4
-
-
 def admit(tenant_id: str, counters: Sequence[Counter], now: int) -> Refusal | None:
     """Count one attempt against every counter, all or none, in one write. None when admitted;
     when a counter is full or backing off, a Refusal (and nothing was counted)."""
     if len(counters) == 1:
         return _admit_one(tenant_id, counters[0], now)
-    for attempt in range(CONFLICT_ATTEMPTS):
-        try:
-            with TransactWrite(connection=connection()) as transaction:
-                for counter in counters:
-                    item = _item(tenant_id, counter, now)
-                    transaction.update(
-                        item, actions=_count(counter, now), condition=_admits(counter, now), return_values="ALL_OLD"
-                    )
-        except TransactWriteError as error:
-            if error.cause_response_code != "TransactionCanceledException":
-                raise
-            refusal = _refusal(counters, error, now)
-            if refusal is not None:
-                return refusal
-            if attempt == CONFLICT_ATTEMPTS - 1:
-                raise
-            time.sleep(random.uniform(0.005, 0.04) * (attempt + 1))  # noqa: S311 (jitter, not a secret)
-        else:
-            return None
+
+    def count() -> None:
+        with TransactWrite(connection=connection()) as transaction:
+            for counter in counters:
+                item = _item(tenant_id, counter, now)
+                transaction.update(
+                    item, actions=_count(counter, now), condition=_admits(counter, now), return_values="ALL_OLD"
+                )
+
+    try:
+        retrying_conflicts(count)
+    except TransactWriteError as error:
+        refusal = (
+            _refusal(counters, error, now) if error.cause_response_code == "TransactionCanceledException" else None
+        )
+        if refusal is None:
+            raise
+        return refusal
     return None
 
 
 def _admit_one(tenant_id: str, counter: Counter, now: int) -> Refusal | None:
     item = _item(tenant_id, counter, now)
     try:
-        item.update(actions=_count(counter, now), condition=_admits(counter, now))
+        retrying_conflicts(lambda: item.update(actions=_count(counter, now), condition=_admits(counter, now)))
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
@@ -126,7 +117,9 @@ def fail(tenant_id: str, counter: Counter, now: int, free: int, cap: int) -> Non
     # The kind and expiry too: an admin's unlock may have deleted the counter meanwhile, and
     # this must not bring it back as an item that never expires.
     ttl = LimitItem.ttl | at(_expiry(counter, now))
-    item.update(actions=[LimitItem.kind.set(LimitItem), LimitItem.f.add(1), LimitItem.ttl.set(ttl)])
+    retrying_conflicts(
+        lambda: item.update(actions=[LimitItem.kind.set(LimitItem), LimitItem.f.add(1), LimitItem.ttl.set(ttl)])
+    )
     failures = int(item.f or 0)
     if failures <= free:
         return

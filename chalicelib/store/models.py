@@ -20,7 +20,11 @@ That client is built from the container's one botocore session (``chalicelib.aws
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -34,7 +38,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import base as pynamodb_connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib import aws_session
@@ -103,9 +107,8 @@ class UserItem(Item, discriminator="user"):
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     version = VersionAttribute()
-    # Sessions and grants that began before this time are void: set when the user is
-    # disabled or an admin sets their password, so an attacker already in is shut out.
-    valid_after = NumberAttribute(null=True)
+    # The user's epoch (see chalicelib.store.users.may_act); kept on the login item too.
+    epoch = NumberAttribute(null=True)
 
 
 class LoginItem(Item, discriminator="login"):
@@ -115,6 +118,7 @@ class LoginItem(Item, discriminator="login"):
     password_hash = UnicodeAttribute()
     # A disabled user cannot log in (kept here too, so a login still reads one item).
     disabled = BooleanAttribute(null=True)
+    epoch = NumberAttribute(null=True)  # the user's, as on the profile: a login stamps its session with it
 
 
 class SessionItem(Item, discriminator="session"):
@@ -123,6 +127,7 @@ class SessionItem(Item, discriminator="session"):
     created_at = NumberAttribute()
     # The clients this session signed in to: the ones to tell when it ends (logout).
     clients = UnicodeSetAttribute(null=True)
+    epoch = NumberAttribute(null=True)  # the user's epoch at the login
 
 
 class OneTimeItem(Item):
@@ -151,6 +156,7 @@ class GrantItem(Item, discriminator="grant"):
     current = UnicodeAttribute(null=True)  # digest of the live refresh token's secret
     previous = UnicodeAttribute(null=True)  # digest of the one it replaced: a replay of it is theft
     revoked_at = NumberAttribute(null=True)
+    epoch = NumberAttribute(null=True)  # the user's epoch when the grant began
 
 
 class InitialAccessTokenItem(Item, discriminator="initial-access-token"):
@@ -230,3 +236,30 @@ def condition_failed(error: TransactWriteError) -> bool:
     if error.cause_response_code != "TransactionCanceledException":
         return False
     return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons)
+
+
+# DynamoDB refuses a write (or a transactional read) that meets a transaction at work on the
+# same item: TransactionConflictException for a single item, a TransactionCanceledException
+# whose reasons are all TransactionConflict for a transaction. botocore retries neither, and
+# neither is a "no": the request is made again after a short random pause, a few times.
+CONFLICT_ATTEMPTS = 4
+T = TypeVar("T")
+
+
+def conflicted(error: PynamoDBException) -> bool:
+    if error.cause_response_code == "TransactionConflictException":
+        return True
+    reasons = {reason.code for reason in getattr(error, "cancellation_reasons", None) or () if reason is not None}
+    return error.cause_response_code == "TransactionCanceledException" and reasons == {"TransactionConflict"}
+
+
+def retrying_conflicts(action: Callable[[], T]) -> T:
+    """``action()``, made again when DynamoDB cancelled it for a conflicting transaction."""
+    for attempt in range(CONFLICT_ATTEMPTS - 1):
+        try:
+            return action()
+        except PynamoDBException as error:
+            if not conflicted(error):
+                raise
+        time.sleep(random.uniform(0.005, 0.04) * (attempt + 1))  # noqa: S311 (jitter, not a secret)
+    return action()

@@ -24,6 +24,7 @@ class Session:
     created_at: int
     expires_at: int
     clients: frozenset[str] = field(default_factory=frozenset)
+    epoch: int = 0  # the user's epoch at the login (chalicelib.store.users.may_act)
 
 
 def session_item(session: Session) -> SessionItem:
@@ -34,6 +35,7 @@ def session_item(session: Session) -> SessionItem:
         auth_time=session.auth_time,
         created_at=session.created_at,
         clients=set(session.clients) or None,
+        epoch=session.epoch or None,
         ttl=at(session.expires_at),
     )
 
@@ -51,21 +53,13 @@ def from_item(item: SessionItem, now: int) -> Session | None:
         created_at=int(item.created_at),
         expires_at=expires_at,
         clients=frozenset(item.clients or ()),
+        epoch=int(item.epoch or 0),
     )
 
 
 def session_key(credential: str) -> str:
     """The key a session is stored under: a one-way function of the cookie's credential."""
     return digest(credential)
-
-
-def get_session(tenant_id: str, key: str, now: int) -> Session | None:
-    if not valid_key_part(key):
-        return None
-    try:
-        return from_item(SessionItem.get(tenant_id, PREFIX + key), now)
-    except SessionItem.DoesNotExist:
-        return None
 
 
 def end_session(tenant_id: str, key: str, now: int) -> Session | None:

@@ -6,6 +6,7 @@ UserInfo endpoint reads only the profile item. Renaming a user never changes the
 
 from __future__ import annotations
 
+import secrets
 import time
 import unicodedata
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.models import (
@@ -39,14 +41,12 @@ class User:
     active: bool = True
     # The profile item's version when this was read: writing it back requires the same one.
     version: int = 0
-    # Sessions and grants of this user that began before this are void (0: none are).
-    valid_after: int = 0
+    epoch: int = 0
 
-    def accepts(self, auth_time: int | None) -> bool:
-        """Whether a session or grant authenticated at ``auth_time`` may still act for this
-        user: the user is active, and it began after the user's cut-off (a sign-in in the
-        very second of the cut-off counts as before it: void, rather than an attacker's kept)."""
-        return self.active and (not self.valid_after or auth_time is None or auth_time > self.valid_after)
+    def accepts(self, epoch: int) -> bool:
+        """Whether a session, code, grant or token stamped with ``epoch`` may still act for
+        this user (see ``may_act``)."""
+        return self.active and self.epoch == epoch
 
 
 @dataclass(frozen=True)
@@ -56,20 +56,29 @@ class Login:
     sub: str
     password_hash: str
     disabled: bool = False
+    epoch: int = 0
+
+
+def may_act(epoch: int) -> Condition:
+    """The user's epoch: a number each user starts at at random, which disabling them, or an
+    admin setting their password, increments (on the profile and the login together). Every
+    session, code, grant and access token is stamped with the epoch of the login it comes
+    from, and acts for the user only while the user is active and still at that epoch: an
+    attacker who was in is out at once, whatever the clocks say, and a user deleted and
+    created again under the same sub (a deployment's generate_sub hook) inherits nothing.
+    This condition says it to DynamoDB; ``User.accepts`` says it to Python."""
+    same = UserItem.epoch == epoch
+    if epoch == 0:  # users from before epochs have none
+        same = UserItem.epoch.does_not_exist() | same
+    return UserItem.sk.exists() & (UserItem.active == True) & same  # noqa: E712 (an expression)
 
 
 def normalize_username(username: str) -> str:
-    """Usernames match case-insensitively and in any Unicode normal form. NFKC then case
-    folding is not always stable ("ß" + a combining caron folds to "ss" + caron, which NFKC
-    composes to "sš"), so it is applied until nothing changes: every spelling of a name has
-    one form, hence one login item and one abuse-limit counter."""
-    name = username
-    for _ in range(4):
-        normalized = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold()).strip()
-        if normalized == name:
-            break
-        name = normalized
-    return name
+    """Usernames match case-insensitively and in any Unicode normal form: NFKC, case folding,
+    then NFKC again, since folding can leave a decomposed form ("ß" + combining caron folds to
+    "ss" + caron, which NFKC composes to "sš"). The result is stable (a second pass changes
+    nothing), so every spelling of a name has one login item and one abuse-limit counter."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold()).strip()
 
 
 def get_login(tenant_id: str, username: str, consistent: bool = False) -> Login | None:
@@ -87,6 +96,7 @@ def get_login(tenant_id: str, username: str, consistent: bool = False) -> Login 
         item.sub,
         item.password_hash,
         bool(item.disabled),
+        int(item.epoch or 0),
     )
 
 
@@ -106,8 +116,9 @@ def create_user(user: User, password_hash: str) -> User | None:
     a client id, a sub is never given to another user, so a reader of a deleted user's
     version cannot meet a new user under its key."""
     name = normalize_username(user.username)
-    login = LoginItem(user.tenant_id, LOGIN + name, sub=user.sub, password_hash=password_hash)
-    item = _to_item(user)
+    epoch = secrets.randbelow(1 << 31) + 1  # random: see may_act
+    login = LoginItem(user.tenant_id, LOGIN + name, sub=user.sub, password_hash=password_hash, epoch=epoch)
+    item = _to_item(replace(user, epoch=epoch))
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(login, condition=LoginItem.sk.does_not_exist())
@@ -119,9 +130,9 @@ def create_user(user: User, password_hash: str) -> User | None:
     return from_item(item)
 
 
-def set_password_hash(user: User, password_hash: str, now: int | None = None) -> bool:
-    """Replace the user's password hash, and void the sessions and grants that began before
-    (an attacker who was in is out); False, nothing written, if the login is gone (or is
+def set_password_hash(user: User, password_hash: str) -> bool:
+    """Replace the user's password hash, and move the user to a new epoch (``may_act``): what
+    the old password opened is closed; False, nothing written, if the login is gone (or is
     another user's now) or the profile changed since it was read."""
     login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
     item = at_version(UserItem(user.tenant_id, USER + user.sub), user.version)
@@ -129,12 +140,10 @@ def set_password_hash(user: User, password_hash: str, now: int | None = None) ->
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(
                 login,
-                actions=[LoginItem.password_hash.set(password_hash)],
+                actions=[LoginItem.password_hash.set(password_hash), LoginItem.epoch.add(1)],
                 condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub),
             )
-            transaction.update(
-                item, actions=[UserItem.valid_after.set(now or int(time.time()))], condition=UserItem.sk.exists()
-            )
+            transaction.update(item, actions=[UserItem.epoch.add(1)], condition=UserItem.sk.exists())
     except TransactWriteError as error:
         if lost_race(error):
             return False
@@ -174,23 +183,24 @@ def update_user(
         actions += [UserItem.claims.set(dict(claims)), UserItem.updated_at.set(stamp)]
     if active is not None:
         actions.append(UserItem.active.set(active))
-    if active is False:  # what the user's sessions and grants could do ends here
-        actions.append(UserItem.valid_after.set(stamp))
+    if active is False:  # what the user's sessions and grants could do ends here (may_act)
+        actions.append(UserItem.epoch.add(1))
     if not actions:
         return user
     if active is None:
         return from_item(item) if update_if_unchanged(item, actions) else None
     login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
-    flag = LoginItem.disabled.remove() if active else LoginItem.disabled.set(True)
+    flag = [LoginItem.disabled.remove()] if active else [LoginItem.disabled.set(True), LoginItem.epoch.add(1)]
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(item, actions=actions, condition=UserItem.sk.exists())
-            transaction.update(login, actions=[flag], condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
+            transaction.update(login, actions=flag, condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
     except TransactWriteError as error:
         if lost_race(error):
             return None
         raise
-    changed = replace(user, active=active, version=user.version + 1)
+    epoch = user.epoch + (0 if active else 1)
+    changed = replace(user, active=active, version=user.version + 1, epoch=epoch)
     return changed if claims is None else replace(changed, claims=dict(claims), updated_at=stamp)
 
 
@@ -232,6 +242,7 @@ def _to_item(user: User) -> UserItem:
         active=user.active,
         created_at=user.created_at,
         updated_at=user.updated_at,
+        epoch=user.epoch or None,
     )
     return at_version(item, user.version)
 
@@ -246,5 +257,5 @@ def from_item(item: UserItem) -> User:
         created_at=int(item.created_at),
         updated_at=int(item.updated_at),
         version=version_of(item),
-        valid_after=int(item.valid_after or 0),
+        epoch=int(item.epoch or 0),
     )

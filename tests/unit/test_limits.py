@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -214,3 +215,27 @@ def test_every_spelling_of_a_name_shares_one_counter(http, client, tenant, clock
     assert attempt(Browser(http), client[0].client_id, "s\u0161", PASSWORD)[0] == 429
     clock[0] += WINDOW
     assert attempt(Browser(http), client[0].client_id, "ß\u030c", PASSWORD)[0] == 302
+
+
+def test_self_registered_clients_are_no_new_budget_for_one_address(http, tenant, user, clock):
+    """A tenant that opens the password grant to self-registered clients: an address that
+    registers clients one after another is still counted as itself."""
+    from tests.unit.test_registration_policy import register
+
+    tenant_admin.update_settings(
+        tenant.id,
+        {
+            "client_registration": "open",
+            "grant_type_password_enable": True,
+            "registration_grant_types": ["authorization_code", "refresh_token", "password"],
+            "login_attempts_per_source": 5,
+        },
+    )
+    checked = 0
+    for n in range(3):
+        registered = json.loads(register(http, f"Sprayer {n}", grant_types=["password"], response_types=[]).body)
+        credentials = (SimpleNamespace(client_id=registered["client_id"]), registered["client_secret"])
+        for m in range(5):
+            _, answer = password_grant(http, credentials, f"victim{n}{m}", "Summer2026!")
+            checked += answer["error_description"] == "wrong username or password"
+    assert checked == 5

@@ -25,7 +25,7 @@ def test_no_session_credential_in_urls_or_in_the_table(browser, client, user, ta
     assert secret not in consent_url and digest(secret) not in consent_url
     ticket = parse_qs(urlsplit(consent_url).query)["ticket"][0]
     payload = json.loads(b64url_decode(ticket.split(".")[0]))
-    assert set(payload) == {"p", "ref", "sub", "at", "use", "iat"}  # a reference, no credential, no key
+    assert set(payload) == {"p", "ref", "sub", "at", "ep", "use", "iat"}  # a reference, no credential, no key
 
     callback_params(browser.submit(browser.follow(submitted), "allow"))
     dump = json.dumps(table_items())
@@ -122,3 +122,20 @@ def test_a_public_implicit_client_on_loopback_gets_no_tokens_on_another_port_nor
     callback_params(browser.submit(consent, "allow"), "http://127.0.0.1/callback")
     again = authorize(browser, app.client_id, redirect_uri="http://127.0.0.1/callback", prompt="none", **params)
     assert callback_params(again, "http://127.0.0.1/callback")["error"] == "consent_required"
+
+
+def test_a_public_implicit_client_on_localhost_is_asked_every_time(browser, tenant, user):
+    """An http redirect URI may only name this machine (localhost as much as 127.0.0.1): any
+    local program can answer there, so consent is never taken silently."""
+    spa, _ = client_admin.create_client(
+        tenant.id,
+        name="Local SPA",
+        client_type="public",
+        redirect_uris=["http://localhost:3000/cb"],
+        response_types=["id_token"],
+    )
+    params = {"response_type": "id_token", "nonce": "n", "redirect_uri": "http://localhost:3000/cb"}
+    consent = log_in(browser, browser.follow(authorize(browser, spa.client_id, **params)))
+    callback_params(browser.submit(consent, "allow"), "http://localhost:3000/cb")
+    again = browser.follow(authorize(browser, spa.client_id, **params))
+    assert again.status_code == 200 and b"Allow" in again.body

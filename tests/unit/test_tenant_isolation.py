@@ -9,7 +9,7 @@ from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
 from chalicelib.oidc.codes import AuthorizationCode, mint_code, open_code
-from chalicelib.store import authorizations, clients, codes, consents, grants, sessions, users
+from chalicelib.store import authorizations, clients, codes, consents, grants, users
 from chalicelib.store.codes import Redemption
 from chalicelib.store.consents import Consent
 from chalicelib.store.grants import RefreshGrant
@@ -42,19 +42,18 @@ def test_same_ids_in_two_tenants_are_different_records(two_tenants):
 
 def test_artifacts_do_not_cross_tenants(two_tenants):
     alice = two_tenants[0]
-    session = Session("first", "sid-1", alice.sub, NOW, NOW, NOW + 600)
+    session = Session("first", "sid-1", alice.sub, NOW, NOW, NOW + 600, epoch=alice.epoch)
     consent = Consent("first", "shared-id", alice.sub, ("openid",), NOW, NOW + 600)
     code = AuthorizationCode("g1", "shared-id", REDIRECT_URI, alice.sub, "openid", "sid-1", NOW, NOW, NOW + 600)
     sealed = mint_code("first", code)
     assert authorizations.commit("first", now=NOW, new_session=session, consent=consent, code=(sealed, NOW + 600))
 
-    assert sessions.get_session("second", "sid-1", NOW) is None
     assert consents.get_consent("second", alice.sub, "shared-id", NOW) is None
     assert authorizations.load_session_and_consent("second", "sid-1", alice.sub, "shared-id", NOW) == (None, None)
     assert open_code("second", sealed) is None  # sealed under the first tenant's key
-    assert codes.redeem_code("second", sealed, NOW, (alice.sub, NOW)) is Redemption.REFUSED
+    assert codes.redeem_code("second", sealed, NOW, (alice.sub, alice.epoch)) is Redemption.REFUSED
     assert open_code("first", sealed) == code
-    assert codes.redeem_code("first", sealed, NOW, (alice.sub, NOW)) is Redemption.REDEEMED
+    assert codes.redeem_code("first", sealed, NOW, (alice.sub, alice.epoch)) is Redemption.REDEEMED
 
     grant = RefreshGrant("g1", "shared-id", alice.sub, ("openid",), "sid-1", NOW, NOW, NOW + 600)
     grants.save_refresh_grant("first", grant, "secret")
@@ -74,7 +73,7 @@ def test_artifacts_do_not_cross_tenants(two_tenants):
 
 def test_session_and_consent_load_checks_owner_and_expiry(two_tenants):
     alice = two_tenants[0]
-    session = Session("first", "sid-2", alice.sub, NOW, NOW, NOW + 600)
+    session = Session("first", "sid-2", alice.sub, NOW, NOW, NOW + 600, epoch=alice.epoch)
     authorizations.commit("first", now=NOW, new_session=session)
     assert authorizations.load_session_and_consent("first", "sid-2", "someone-else", "shared-id", NOW) == (None, None)
     loaded, consent = authorizations.load_session_and_consent("first", "sid-2", alice.sub, "shared-id", NOW)
@@ -87,10 +86,11 @@ def test_code_for_a_logged_out_session_is_not_written(two_tenants, table_items):
     code = AuthorizationCode("g2", "shared-id", REDIRECT_URI, alice.sub, "openid", "gone", NOW, NOW, NOW + 600)
     before = table_items()
     sealed = mint_code("first", code)
+    gone = Session("first", "gone", alice.sub, NOW, NOW, NOW + 600, epoch=alice.epoch)
     assert not authorizations.commit(
-        "first", now=NOW, live_session="gone", client_id="shared-id", code=(sealed, NOW + 600)
+        "first", now=NOW, live_session=gone, client_id="shared-id", code=(sealed, NOW + 600)
     )
-    assert not authorizations.commit("first", now=NOW, live_session="gone", client_id="shared-id")
+    assert not authorizations.commit("first", now=NOW, live_session=gone, client_id="shared-id")
     assert table_items() == before
 
 
@@ -98,6 +98,6 @@ def test_code_for_a_logged_out_session_is_not_written(two_tenants, table_items):
 def test_absurd_ids_read_as_not_found(two_tenants, bad_id):
     assert clients.get_client("first", bad_id) is None
     assert users.get_login("first", bad_id) is None
-    assert sessions.get_session("first", bad_id, NOW) is None
-    assert codes.redeem_code("first", bad_id, NOW, ("sub", NOW)) is Redemption.REFUSED
+    assert authorizations.load_session_and_consent("first", bad_id, "sub", "shared-id", NOW) == (None, None)
+    assert codes.redeem_code("first", bad_id, NOW, ("sub", 0)) is Redemption.REFUSED
     assert open_code("first", bad_id) is None

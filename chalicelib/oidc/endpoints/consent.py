@@ -34,7 +34,9 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
             events.emit("user_decline_consent", ctx.tenant.id, client_id=client_id, sub=payload["sub"])
             raise AccessDenied("the end user declined the request")
         # The session the ticket was issued to; the code is written only if it still exists.
-        session = Session(ctx.tenant.id, payload["key"], payload["sub"], payload["at"], payload["at"], 0)
+        session = Session(
+            ctx.tenant.id, payload["key"], payload["sub"], payload["at"], payload["at"], 0, epoch=payload.get("ep", 0)
+        )
         events.emit(
             "user_accept_consent", ctx.tenant.id, client_id=client_id, sub=payload["sub"], scope=list(request.scopes)
         )

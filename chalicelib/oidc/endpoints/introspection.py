@@ -61,7 +61,7 @@ def _refresh_token(ctx: Context, token: str) -> dict[str, Any] | None:
     if grant is None:
         return None
     state = load_token_state(ctx.tenant.id, grant.sub, None, grant.client_id)
-    if not state.client_exists or state.user is None or not state.user.accepts(grant.auth_time):
+    if not state.client_exists or state.user is None or not state.user.accepts(grant.epoch):
         return None  # the token dies with its client and its user
     return {
         "active": True,

@@ -54,6 +54,7 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
             auth_time=ctx.now,
             created_at=ctx.now,
             expires_at=ctx.now + ctx.settings.session_expire,
+            epoch=account.epoch,
         )
         previous = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
         login = flow.Login(session, new=True, replaces=previous[0] if previous else None, credential=credential)

@@ -39,11 +39,12 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         gid=code.gid,
         sid=code.sid,
         nonce=code.nonce,
+        epoch=code.epoch,
     )
     refresh = new_refresh_token(ctx, grant, code.sid)
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
     pending = (refresh.grant, refresh.secret) if refresh else None
-    outcome = redeem_code(ctx.tenant.id, params["code"], ctx.now, (code.sub, code.auth_time), pending)
+    outcome = redeem_code(ctx.tenant.id, params["code"], ctx.now, (code.sub, code.epoch), pending)
     if outcome is Redemption.REPLAYED:
         revoke_replayed(ctx, client, code.gid, "code")
     if outcome is not Redemption.REDEEMED:

@@ -25,17 +25,21 @@ from chalicelib.store.users import get_user
 
 def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
     scopes = grantable(parse_scope(params.get("scope")), client.scopes, tenant_scopes(ctx.settings))
-    attempt = accounts.attempt(ctx.tenant.id, params["username"], ctx.source, client_id=client.client_id)
+    # A verified client's server relays all its users' attempts: counted per client. One that
+    # registered itself is anyone's, and a new one a minute must not mean a new budget: its
+    # requests count against their source address, as the login page's do.
+    relay = client.client_id if client.verified else None
+    attempt = accounts.attempt(ctx.tenant.id, params["username"], ctx.source, client_id=relay)
     account = accounts.authenticate(attempt, params["password"], ctx.settings, ctx.now)
     if isinstance(account, accounts.Limited):
         events.emit("login_limited", ctx.tenant.id, client_id=client.client_id, grant_type="password")
         raise InvalidGrant("too many attempts: try again later")
     user = get_user(ctx.tenant.id, account.sub) if account is not None else None
-    if user is None or not user.active:
+    if user is None or not user.accepts(account.epoch):
         events.emit("login_failed", ctx.tenant.id, client_id=client.client_id, grant_type="password")
         raise InvalidGrant("wrong username or password")
     events.emit("user_logged_in", ctx.tenant.id, client_id=client.client_id, sub=user.sub, grant_type="password")
-    grant = Grant(client=client, sub=user.sub, scopes=scopes, auth_time=ctx.now, gid=new_id())
+    grant = Grant(client=client, sub=user.sub, scopes=scopes, auth_time=ctx.now, gid=new_id(), epoch=user.epoch)
     refresh = new_refresh_token(ctx, grant, None)  # no browser session stands behind it
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
     if refresh is not None:

@@ -42,9 +42,10 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
             raise InvalidScope("the requested scope exceeds the scope originally granted")
         raise InvalidGrant("the refresh token is invalid, expired, revoked or already used")
     user = get_user(ctx.tenant.id, rotated.sub)
-    if user is None or not user.accepts(rotated.auth_time):
-        # The user is gone, disabled, or was given a new password since the grant began: the
-        # grant ends here (RFC 6749 §6 lets the server refuse; nothing it holds should live on).
+    if user is None or not user.accepts(rotated.epoch):
+        # The user is gone, disabled, or was given a new password since the grant began
+        # (chalicelib.store.users.may_act): the grant ends here (RFC 6749 §6 lets the
+        # server refuse; nothing it holds should live on).
         revoke_grant(ctx.tenant.id, rotated.gid, ctx.now, ctx.now + ctx.settings.token_expire)
         raise InvalidGrant("the refresh token is invalid, expired, revoked or already used")
     # The grant keeps its original scope; only this access token narrows.
@@ -55,6 +56,7 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
         auth_time=rotated.auth_time,
         gid=rotated.gid,
         sid=rotated.sid,
+        epoch=rotated.epoch,
     )
 
     def undo() -> None:
@@ -91,6 +93,7 @@ def new_refresh_token(ctx: Context, grant: Grant, sid: str | None) -> PendingRef
         auth_time=grant.auth_time,
         created_at=ctx.now,
         expires_at=ctx.now + ctx.settings.refresh_token_expire,
+        epoch=grant.epoch,
     )
     secret = new_token()
     return PendingRefreshToken(refresh_token(grant.gid, secret), record, secret)
