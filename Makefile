@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint package unit integration bench chromium clean
+.PHONY: run test lint package unit integration bench bench-scale chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -56,3 +56,8 @@ clean:
 # The benchmark (by hand, not in the timed tests): cold start, AWS calls and warm latency.
 bench: $(STAMP) package
 	$(PY) -m tests.benchmark --iterations 100
+
+# The scale benchmark (by hand): 10,000 tenants, the first and the last served alike, and one
+# container's memory while it serves tenant after tenant (tests/scale.py).
+bench-scale: $(STAMP) package
+	$(PY) -m tests.scale --tenants 10000

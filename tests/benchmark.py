@@ -400,19 +400,26 @@ def report_floors(recorder: Recorder, floors: dict[str, float]) -> None:
               f"{p50 * MS:.2f} | {p50 / floor:.2f} | {'yes' if p50 <= 3 * floor else 'NO'} |")  # fmt: skip
 
 
-def one_login_only(http, recorder: Recorder, client_id: str, secret: str, username: str) -> str:
-    """A full login (authorize → login → consent → token → userinfo) for the throughput run."""
+def one_login_only(http, recorder: Recorder, client_id: str, secret: str, username: str, tenant: str = "bench") -> str:
+    """A full login (authorize → login → consent → token → userinfo), measured as one."""
+    return recorder.measure("full login", lambda: _full_login(http, tenant, client_id, secret, username))
+
+
+def _full_login(http, tenant: str, client_id: str, secret: str, username: str) -> str:
     browser = Browser(http)
     query = {"client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid email"}
-    page = browser.follow(browser.get(f"{BASE}/bench/authorize", query))
+    page = browser.follow(browser.get(f"{BASE}/{tenant}/authorize", query))
     form = only_form(page.body.decode())
     consent = browser.follow(browser.post(form.action, form.submission("login", username=username, password=PASSWORD)))
     form = only_form(consent.body.decode())
     code = browser.post(form.action, form.submission("allow")).headers["Location"].split("code=")[1].split("&")[0]
     credentials = f"client_id={client_id}&client_secret={secret}"
     body = f"grant_type=authorization_code&code={code}&redirect_uri={REDIRECT_URI}&{credentials}"
-    tokens = json.loads(http.post("/bench/token", headers={"host": HOST, "content-type": FORM}, body=body).body)
-    http.get("/bench/userinfo", headers={"host": HOST, "authorization": f"Bearer {tokens['access_token']}"})
+    headers = {"host": HOST, "content-type": FORM}
+    tokens = json.loads(http.post(f"/{tenant}/token", headers=headers, body=body).body)
+    bearer = {"host": HOST, "authorization": f"Bearer {tokens['access_token']}"}
+    userinfo = http.get(f"/{tenant}/userinfo", headers=bearer)
+    assert userinfo.status_code == 200, userinfo.body
     return tokens["refresh_token"]
 
 
