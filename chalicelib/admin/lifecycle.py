@@ -127,7 +127,8 @@ def delete_tenant(
     tenant = _mark_deleting(tenant_id)
     keys = {key["kid"]: disposal.schedule_deletion(key, days) for key in tenant.keys}
     removed = _sweep(tenant_id)
-    wait = (tenant.status_at or 0) + (deployment.cache_ttl_seconds if grace is None else grace) - time.time()
+    # status_at is in whole seconds: the second after it is surely after the mark.
+    wait = (tenant.status_at or 0) + 1 + (deployment.cache_ttl_seconds if grace is None else grace) - time.time()
     if wait > 0:
         time.sleep(wait)
         removed += _sweep(tenant_id)

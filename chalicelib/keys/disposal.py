@@ -31,8 +31,11 @@ def schedule_deletion(key: Mapping[str, Any], days: int) -> str:
         return "nothing to do"  # stored with the tenant's items (envelope), deleted with them
     try:
         if backend == "kms":
-            _delete_aliases(ref)
-            aws.client("kms").schedule_key_deletion(KeyId=ref, PendingWindowInDays=days)
+            kms = aws.client("kms")
+            # By its key id (the ARN names it too, but moto finds keys by id only).
+            key_id = kms.describe_key(KeyId=ref)["KeyMetadata"]["KeyId"]
+            _delete_aliases(key_id)
+            kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=days)
         else:
             aws.client("secretsmanager").delete_secret(SecretId=ref, RecoveryWindowInDays=days)
     except ClientError as error:
