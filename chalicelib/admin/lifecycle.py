@@ -65,17 +65,22 @@ def enable_tenant(tenant_id: str, actor: str = "cli") -> Tenant:
 
 
 def _set_status(tenant_id: str, status: str, event: str, actor: str) -> Tenant:
+    """The tenant at ``status``; an event only if this call changed it."""
+    was = []
+
     def attempt() -> Tenant | None:
         tenant = _existing(tenant_id)
         if tenant.status == DELETING:
             raise AdminError(f"tenant {tenant_id} is being deleted; run tenants delete again to finish")
+        was.append(tenant.status)
         if tenant.status == status:
             return tenant
         return store.set_status(tenant, status, int(time.time()))
 
     tenant = retrying(attempt, f"tenant {tenant_id}")
     forget(tenant_id)
-    events.emit(event, tenant_id, actor=actor)
+    if was[-1] != status:
+        events.emit(event, tenant_id, actor=actor)
     return tenant
 
 
