@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
+from pynamodb.exceptions import PynamoDBException as StoreError
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -77,10 +79,6 @@ def remove_tenant(tenant_id: str) -> bool:
     return True
 
 
-def remove_directory_entry(tenant_id: str) -> None:
-    DirectoryItem(DIRECTORY, tenant_id).delete()
-
-
 def user_keys(tenant_id: str, sub: str) -> list[Key]:
     """The keys of the user's consents (keyed by sub), sessions and grants (keyed by a
     digest or a grant id, so found by the Query of their kind filtered on ``sub``)."""
@@ -99,7 +97,7 @@ def delete_keys(keys: list[Key]) -> int:
     return len(keys)
 
 
-def _write_all(client, requests: list[dict]) -> None:
+def _write_all(client: Any, requests: list[dict]) -> None:
     """One BatchWriteItem, then again for what DynamoDB left unprocessed (throttling), with
     a growing pause, as its documentation asks."""
     pending = {settings.table_name: requests}
@@ -108,7 +106,7 @@ def _write_all(client, requests: list[dict]) -> None:
         if not pending:
             return
         time.sleep(min(2.0, 0.05 * 2**attempt))
-    raise RuntimeError("DynamoDB kept items unprocessed; run the deletion again to finish it")
+    raise StoreError("DynamoDB kept items unprocessed (throttled); run the deletion again to finish it")
 
 
 def _pages(tenant_id: str, prefix: str | None = None, sub: str | None = None) -> Iterator[list[Key]]:
