@@ -127,8 +127,9 @@ def unlock_user(tenant_id: str, username: str) -> Answer:
     return 200, {**user_view(user_admin.get_user_by_username(tenant_id, username)), "counters_cleared": cleared}
 
 
-def delete_user(tenant_id: str, username: str, expected: int | None = None) -> Answer:
-    user_admin.delete_user(tenant_id, username, expected=expected)
+def delete_user(tenant_id: str, username: str, expected: int | None = None, actor: str = "api") -> Answer:
+    """The user, its sessions, grants and consents (chalicelib.admin.users.delete_user)."""
+    user_admin.delete_user(tenant_id, username, expected=expected, actor=actor)
     return 204, {}
 
 

@@ -359,5 +359,9 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
+from chalicelib.admin import cli_tenants  # noqa: E402  (list, disable, enable, export, delete)
+
+cli_tenants.register(tenants, users)
+
 if __name__ == "__main__":
     cli()

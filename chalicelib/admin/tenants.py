@@ -56,6 +56,8 @@ def get_tenant(tenant_id: str) -> Tenant:
     tenant = store.get_tenant(tenant_id, consistent=True)
     if tenant is None:
         raise Missing(f"no tenant {tenant_id}")
+    if tenant.status == store.DELETING:  # nothing new may be written while its items go
+        raise Missing(f"tenant {tenant_id} is being deleted")
     return tenant
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib import hooks
+from chalicelib import events, hooks
 from chalicelib.accounts.passwords import hash_password
 from chalicelib.admin import AdminError, Missing
 from chalicelib.admin.optimistic import check_version, retrying
@@ -127,15 +127,25 @@ def unlock(tenant_id: str, username: str) -> int:
     return limits.unlock(tenant_id, normalize_username(username))
 
 
-def delete_user(tenant_id: str, username: str, *, expected: int | None = None) -> None:
-    """Delete the user as read (Missing if there is none); see ``delete_client``."""
+def delete_user(tenant_id: str, username: str, *, expected: int | None = None, actor: str = "cli") -> int:
+    """Delete the user as read (Missing if there is none; see ``delete_client``), then what
+    it left: its sessions, grants (so its refresh tokens) and consents, and its account's
+    abuse-limit counters. The profile and login go first, in one write: from then on no new
+    session or grant can be made for the user, so the sweep after it misses nothing. How
+    many items went."""
+    from chalicelib.limits import login as limits
+    from chalicelib.store import lifecycle
 
-    def attempt() -> bool | None:
+    def attempt() -> User | None:
         user = get_user_by_username(tenant_id, username)
         check_version(user.version, expected, f"user {username}")
-        return store.delete_user(user) or None
+        return user if store.delete_user(user) else None
 
-    retrying(attempt, f"user {username}")
+    user = retrying(attempt, f"user {username}")
+    removed = 2 + lifecycle.delete_keys(lifecycle.user_keys(tenant_id, user.sub))
+    removed += limits.unlock(tenant_id, normalize_username(user.username))
+    events.emit("user_deleted", tenant_id, actor=actor, sub=user.sub, items=removed)
+    return removed
 
 
 def list_users(tenant_id: str, after: str | None = None) -> tuple[list[User], str | None]:

@@ -185,6 +185,17 @@ class NotFound(OAuthError):
     redirectable = False
 
 
+class TenantDisabled(OAuthError):
+    """The operator has disabled the tenant: every endpoint under it refuses, with this
+    error. 403 and not 503: the request was understood and is refused, and retrying will not
+    help until an operator enables the tenant again (503 would invite retries; 404 or 410
+    would tell RPs the issuer is gone for good, when it may come back)."""
+
+    error = "tenant_disabled"
+    status = 403
+    redirectable = False
+
+
 class Conflict(OAuthError):
     """The item kept changing while the request was applied to it; nothing was written, and
     the request may be sent again."""

@@ -70,6 +70,20 @@ class TenantItem(Item, discriminator="tenant"):
     settings = JSONAttribute(default=dict)
     keys = JSONAttribute(default=list)
     version = VersionAttribute()
+    # None while the tenant serves; "disabled" (refused everywhere, reversible) or "deleting"
+    # (on its way out: chalicelib.store.lifecycle), since ``status_at``.
+    status = UnicodeAttribute(null=True)
+    status_at = NumberAttribute(null=True)
+
+
+class DirectoryItem(Item, discriminator="directory"):
+    """A tenant's entry in the directory of tenants (``pk`` "#tenants", ``sk`` its id): listing
+    100,000 tenants is a paged Query of one partition, never a Scan of everyone's items. It
+    is written in the same transaction as the tenant's record, and removed with it."""
+
+    name = UnicodeAttribute()
+    created_at = NumberAttribute()
+    status = UnicodeAttribute(null=True)
 
 
 class ClientItem(Item, discriminator="client"):

@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from chalicelib.store.directory import create_with_entry
 from chalicelib.store.models import TenantItem, valid_key_part
-from chalicelib.store.versions import at_version, put_new, replace_if_unchanged, version_of
+from chalicelib.store.versions import at_version, replace_if_unchanged, version_of
 
 SK = "tenant"
+ACTIVE, DISABLED, DELETING = "active", "disabled", "deleting"
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class Tenant:
     keys: Sequence[Mapping[str, Any]] = ()
     # The stored item's version when this was read: writing it back requires the same one.
     version: int = 0
+    # ACTIVE, DISABLED (every endpoint refuses; reversible) or DELETING (chalicelib.store.lifecycle).
+    status: str = ACTIVE
+    status_at: int | None = None
 
 
 def get_tenant(tenant_id: str, consistent: bool = False) -> Tenant | None:
@@ -37,20 +42,20 @@ def get_tenant(tenant_id: str, consistent: bool = False) -> Tenant | None:
 
 
 def create_tenant(tenant: Tenant) -> Tenant | None:
-    """Store a new tenant; None if the id is taken."""
-    item = _to_item(tenant)
-    return _from_item(item) if put_new(item) else None
+    """Store a new tenant, and its entry in the directory of tenants; None if the id is taken."""
+    item = tenant_item(tenant)
+    return _from_item(item) if create_with_entry(item) else None
 
 
 def save_tenant(tenant: Tenant) -> Tenant | None:
     """Write back a tenant read at ``tenant.version`` with changes; the tenant as stored now,
     or None (nothing written) if it changed since it was read, or was deleted."""
-    if not replace_if_unchanged(_to_item(tenant)):
+    if not replace_if_unchanged(tenant_item(tenant)):
         return None
     return replace(tenant, version=tenant.version + 1)
 
 
-def _to_item(tenant: Tenant) -> TenantItem:
+def tenant_item(tenant: Tenant) -> TenantItem:
     item = TenantItem(
         tenant.id,
         SK,
@@ -58,6 +63,8 @@ def _to_item(tenant: Tenant) -> TenantItem:
         created_at=tenant.created_at,
         settings=dict(tenant.settings),
         keys=[dict(key) for key in tenant.keys],
+        status=None if tenant.status == ACTIVE else tenant.status,
+        status_at=tenant.status_at,
     )
     return at_version(item, tenant.version)
 
@@ -70,4 +77,6 @@ def _from_item(item: TenantItem) -> Tenant:
         settings=item.settings or {},
         keys=tuple(item.keys or ()),
         version=version_of(item),
+        status=item.status or ACTIVE,
+        status_at=int(item.status_at) if item.status_at is not None else None,
     )

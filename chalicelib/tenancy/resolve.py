@@ -1,4 +1,11 @@
-"""Resolve a tenant id to its configuration, once per request, cached per container."""
+"""Resolve a tenant id to its configuration, once per request, cached per container.
+
+A container trusts its copy for ``CACHE_TTL_SECONDS`` (30 s by default): that is how long a
+tenant an operator disabled may still be served by a warm container that read it before
+(the operator's own process forgets it at once), and how long a re-enabled one may still be
+refused. A tenant being deleted resolves to None (404) once its copy expires; by then its
+items are being removed, so nothing it served can still be used.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +27,8 @@ class TenantConfig:
     name: str
     settings: TenantSettings
     keyring: KeyRing
+    # Whether every endpoint refuses the tenant (chalicelib.oidc.errors.TenantDisabled).
+    disabled: bool = False
 
 
 _tenants: TTLCache[str, TenantConfig | None] = TTLCache(deployment.cache_ttl_seconds)
@@ -47,11 +56,12 @@ def forget(tenant_id: str | None = None) -> None:
 
 def _load(tenant_id: str) -> TenantConfig | None:
     tenant = tenant_store.get_tenant(tenant_id)
-    if tenant is None:
+    if tenant is None or tenant.status == tenant_store.DELETING:
         return None
     return TenantConfig(
         id=tenant.id,
         name=tenant.name,
         settings=TenantSettings.from_stored(tenant.settings),
         keyring=KeyRing(tenant.keys),
+        disabled=tenant.status == tenant_store.DISABLED,
     )

@@ -126,7 +126,7 @@ def user(ctx: Context, request: Incoming) -> Json:
     return answer(ctx, request, {
         "GET": lambda: api.show_user(tenant_id, username),
         "PATCH": lambda: api.update_user(tenant_id, username, body(request), if_match(request)),
-        "DELETE": lambda: api.delete_user(tenant_id, username, if_match(request)),
+        "DELETE": lambda: api.delete_user(tenant_id, username, if_match(request), actor=_actor(request)),
     })  # fmt: skip
 
 
@@ -149,6 +149,15 @@ def _after(request: Incoming) -> str | None:
     if after is not None and not (len(after.encode("utf-8")) <= 512 and after.isprintable()):
         raise InvalidRequest("after is the next value of a previous page")
     return after
+
+
+def _actor(request: Incoming) -> str:
+    """Who made a change, for its event: the admin key's id (never the key)."""
+    from chalicelib.oidc.endpoints.userinfo import bearer_token
+    from chalicelib.opaque import digest
+    from chalicelib.store.admin_keys import KEY_ID
+
+    return f"api-key:{digest(bearer_token(request.headers, {}))[:KEY_ID]}"
 
 
 def _api() -> Any:

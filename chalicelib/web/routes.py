@@ -17,7 +17,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import events
 from chalicelib.context import Context
-from chalicelib.oidc.errors import NotFound, OAuthError, ServerError, TemporarilyUnavailable
+from chalicelib.oidc.errors import NotFound, OAuthError, ServerError, TemporarilyUnavailable, TenantDisabled
 from chalicelib.oidc.results import Result
 from chalicelib.settings import settings
 from chalicelib.store import StoreError
@@ -106,6 +106,8 @@ def build_context(tenant_id: str, values: Incoming, base: str) -> Context:
     tenant = resolve_tenant(tenant_id)
     if tenant is None:
         raise NotFound("no such tenant")
+    if tenant.disabled:
+        raise TenantDisabled("this tenant is disabled by the operator of the service")
     return Context(tenant=tenant, issuer=issuer(base, tenant.id), now=int(clock()), source=source_ip(values.context))
 
 
