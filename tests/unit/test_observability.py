@@ -11,7 +11,6 @@ import logging
 import re
 
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from chalicelib import observability
 from chalicelib.admin import clients as client_admin
@@ -19,37 +18,10 @@ from chalicelib.admin import tenants as tenant_admin
 from chalicelib.observability import logs, metrics
 from tests.support.browser import HOST, Browser
 from tests.support.emf import extract, is_emf, totals
+from tests.support.observed import metric, parsed
 from tests.unit.conftest import PASSWORD, REDIRECT_URI
 from tests.unit.flows import authorize, basic, body, callback_params, log_in, obtain_code, post_token, redeem
 from tests.unit.test_limits import attempt
-
-THROTTLED = b'{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow"}'
-
-
-@pytest.fixture
-def logged(http):
-    """Every line the app logs from here on, as text, formatted as the app formats them on
-    Lambda (``logs.install`` gives the runtime's handler this formatter)."""
-    captured: list[str] = []
-
-    class Capture(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            captured.append(self.format(record))
-
-    handler = Capture()
-    handler.setFormatter(logs.JsonLines())
-    logging.getLogger().addHandler(handler)
-    yield captured
-    logging.getLogger().removeHandler(handler)
-
-
-def parsed(captured: list[str]) -> list[dict]:
-    return [json.loads(text) for text in captured]
-
-
-def metric(lines: list[dict], name: str, **dimensions: str) -> float:
-    key = ("OidcProvider", name, tuple(sorted({"Stage": "unit", **dimensions}.items())))
-    return totals(lines).get(key, 0.0)
 
 
 def test_every_line_of_a_sign_in_names_its_request_and_tenant_and_none_holds_a_secret(
@@ -168,34 +140,6 @@ def test_a_server_error_is_counted_and_logged_with_its_request(http, browser, cl
     assert request["Endpoint"] == "token" and request["status"] == 500 and request["tenant"] == "acme"
     assert metric(lines, "ServerErrors", Endpoint="token") == metric(lines, "ServerErrors") == 1
     assert metric(lines, "ClientErrors") == 0
-
-
-@pytest.fixture
-def throttling(aws):
-    """DynamoDB shedding load: the next ``throttling[0]`` calls are answered as DynamoDB
-    answers them on the wire, at the HTTP boundary, before moto sees them."""
-    from chalicelib.store.models import Item
-
-    client = Item._get_connection().connection.client
-    remaining = [0]
-
-    def answer(request, **_):
-        if remaining[0] > 0:
-            remaining[0] -= 1
-            return AWSResponse(request.url, 400, {}, _Body(THROTTLED))
-        return None
-
-    client.meta.events.register_first("before-send.dynamodb.*", answer)
-    yield remaining
-    client.meta.events.unregister("before-send.dynamodb.*", answer)
-
-
-class _Body:
-    def __init__(self, content: bytes) -> None:
-        self.content = content
-
-    def stream(self, **_):
-        yield self.content
 
 
 @pytest.mark.parametrize(
