@@ -17,7 +17,8 @@ from typing import Any
 from chalicelib.observability.scope import current
 
 # The app's own lines (logger "oidc": one per event and one per request); the libraries'
-# chatter only when it is a warning.
+# chatter only when it is a warning. The metrics line is an INFO line of "oidc.metrics":
+# raising "oidc" above INFO would silence the metrics too.
 LEVELS = {"oidc": logging.INFO, "botocore": logging.WARNING, "pynamodb": logging.WARNING}
 
 

@@ -54,7 +54,8 @@ def count_event(event: str, fields: dict[str, Any]) -> None:
     counted = EVENTS.get(event)
     if counted is not None:
         metric, field = counted
-        count(metric, str(fields.get(field, "")) if field else "")
+        # A dimension's value may not be empty (CloudWatch would drop the line's metrics).
+        count(metric, str(fields.get(field) or "unknown") if field else "")
 
 
 def flush(endpoint: str | None = None, status: int = 0, ms: float = 0.0, **properties: Any) -> None:
