@@ -11,16 +11,14 @@ import gc
 
 gc.disable()
 
-import logging  # noqa: E402
-
 from chalice import Chalice  # noqa: E402
 
+from chalicelib.observability import logs  # noqa: E402
 from chalicelib.web import admin, browser, health, protocol, queues  # noqa: E402
 
-# One structured line per request and per event (logger "oidc"); library chatter stays out.
-logging.getLogger("oidc").setLevel(logging.INFO)
-for noisy in ("botocore", "pynamodb"):
-    logging.getLogger(noisy).setLevel(logging.WARNING)
+# One JSON line per request and per event, each naming its request and tenant (logger
+# "oidc"); library chatter stays out.
+logs.install()
 
 app = Chalice(app_name="oidc-provider")
 app.register_blueprint(health.bp)

@@ -25,6 +25,8 @@ import botocore
 import botocore.loaders
 import botocore.session
 
+from chalicelib.observability import throttles
+
 ROOT = Path(__file__).resolve().parent.parent
 # Chalice copies vendor/ to the root of the Lambda package; in a checkout it stays in vendor/.
 PRUNED_DATA = (ROOT / "botocore-data", ROOT / "vendor" / "botocore-data")
@@ -70,6 +72,7 @@ def session() -> botocore.session.Session:
 
 def _new_session() -> botocore.session.Session:
     new = _Session()
+    throttles.register(new)  # every throttle counted, retried or not
     data = pruned_data()
     if data is not None and new.get_config_variable("data_path") is None:
         new.register_component("data_loader", PrunedLoader(data))

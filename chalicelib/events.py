@@ -3,7 +3,9 @@ EventBridge entry each, published in a single PutEvents call when the request en
 
 ``user_accept_consent`` and ``user_decline_consent`` are the seed's signals; the others are
 what an operator watching logs needs (logins, lockouts, logouts, revocations). Events never
-carry secrets or passwords.
+carry secrets or passwords. The line names the request it happened in (``chalicelib.observability``),
+and the events that have a metric (logins, failed logins, lockouts, deliveries) are counted
+into the request's metrics line.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import logging
 import threading
 from typing import Any
 
+from chalicelib.observability import metrics
+from chalicelib.observability.logs import Fields
 from chalicelib.settings import settings
 
 logger = logging.getLogger("oidc.events")
@@ -21,12 +25,13 @@ _pending = threading.local()
 
 
 def emit(event: str, tenant_id: str, **fields: Any) -> None:
-    line = json.dumps({"event": event, "tenant": tenant_id, **fields}, default=str)
-    logger.info(line)
+    payload = {"event": event, "tenant": tenant_id, **fields}
+    logger.info(Fields(payload))
+    metrics.count_event(event, fields)
     if settings.event_bus_name:
         if not hasattr(_pending, "entries"):
             _pending.entries = []
-        _pending.entries.append({"Source": SOURCE, "DetailType": event, "Detail": line})
+        _pending.entries.append({"Source": SOURCE, "DetailType": event, "Detail": json.dumps(payload, default=str)})
 
 
 def flush() -> None:

@@ -20,7 +20,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from chalicelib import events, outbound
+from chalicelib import events, observability, outbound
 from chalicelib.context import Context
 from chalicelib.outbound import queue
 from chalicelib.settings import settings
@@ -74,6 +74,7 @@ def deliver(body: str, now: int) -> str:
     except ValueError:
         log.warning("dropped a queue message that is not a back-channel logout notice")
         return "malformed"
+    observability.bind(tenant=notice.tenant)  # the lines from here on are this tenant's
     tenant = resolve_tenant(notice.tenant)
     client = cached_client(notice.tenant, notice.client_id) if tenant is not None else None
     if tenant is None or client is None or not client.backchannel_logout_uri:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import hooks
+from chalicelib import hooks, observability
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets, jws
 from chalicelib.keys.signer import Signer
@@ -182,4 +182,6 @@ def front_channel_tokens(ctx: Context, grant: Grant, response_type: str, code: s
     if "id_token" in returned:
         claims = id_token_claims(ctx, grant, always=returned == ["id_token"])
         values["id_token"] = mint_id_token(ctx, grant, access_token, claims, code=code)
+    if access_token is not None or "id_token" in values:
+        observability.count("TokensIssued", "implicit")  # the implicit and hybrid flows' tokens
     return values

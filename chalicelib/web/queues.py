@@ -13,20 +13,20 @@ deadline does not cover (resolving the RP's name, AWS calls).
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib import events
+from chalicelib import events, observability
+from chalicelib.observability import logs, metrics
 from chalicelib.settings import settings
 
 bp = Blueprint(__name__)
 # Lambda runs this function by importing this module alone (the handler is
-# "chalicelib.web.queues.deliver_backchannel_logout"), not app.py: the events it logs need
-# the level app.py sets for the API.
-logging.getLogger("oidc").setLevel(logging.INFO)
+# "chalicelib.web.queues.deliver_backchannel_logout"), not app.py: its lines need the
+# format and levels that app.py sets for the API.
+logs.install()
 
 
 @bp.on_sqs_message(
@@ -35,8 +35,10 @@ logging.getLogger("oidc").setLevel(logging.INFO)
 def deliver_backchannel_logout(event: Any) -> None:
     from chalicelib.oidc import backchannel
 
+    observability.bind(request_id=observability.request_id_of({}, event.context))
     try:
         for record in event:
             backchannel.deliver(record.body, int(time.time()))
     finally:
         events.flush()
+        metrics.flush()

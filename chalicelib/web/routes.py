@@ -7,7 +7,6 @@ see exceptions raised by views.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -15,8 +14,9 @@ from collections.abc import Callable, Mapping
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 
-from chalicelib import events
+from chalicelib import events, observability
 from chalicelib.context import Context
+from chalicelib.observability import metrics
 from chalicelib.oidc.errors import NotFound, OAuthError, ServerError, TemporarilyUnavailable, TenantDisabled
 from chalicelib.oidc.results import Result
 from chalicelib.settings import settings
@@ -61,6 +61,8 @@ def tenant_route(
 
 def handle(request, tenant_id: str, view: View, page: bool, csrf_protected: bool) -> Response:
     started = time.perf_counter()
+    request_id = observability.request_id_of(request.context or {}, request.lambda_context)
+    observability.bind(request_id=request_id, tenant=tenant_id[:64])
     state = PageState(None)
     base = None
     try:
@@ -85,9 +87,9 @@ def handle(request, tenant_id: str, view: View, page: bool, csrf_protected: bool
         log.exception("unhandled error")
         response = render_error(ServerError("internal error"), page, state)
     events.flush()
+    # The request's one line: its access log and its metrics (embedded metric format).
     elapsed = round((time.perf_counter() - started) * 1000, 2)
-    line = {"tenant": tenant_id[:64], "view": view.__name__, "status": response.status_code, "ms": elapsed}
-    log.info(json.dumps(line))
+    metrics.flush(view.__name__, response.status_code, elapsed, method=request.method)
     return with_transport_security(response, base)
 
 

@@ -154,3 +154,21 @@ def clock(monkeypatch):
     now = [(int(time.time()) // 3600 + 2) * 3600]
     monkeypatch.setattr(routes, "clock", lambda: now[0])
     return now
+
+
+@pytest.fixture
+def logged(http):
+    """Every line the app logs during the test, as Lambda would write it (tests/support/observed.py)."""
+    from tests.support.observed import capture
+
+    with capture() as lines:
+        yield lines
+
+
+@pytest.fixture
+def throttling(aws):
+    """Set ``throttling[0]`` to have DynamoDB refuse that many calls for load."""
+    from tests.support.observed import throttled_dynamodb
+
+    with throttled_dynamodb() as remaining:
+        yield remaining

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,22 @@ def test_uri_syntax_is_a_leaf_that_every_package_may_import():
     """``chalicelib/uris.py`` (strict URI syntax) serves tenancy, oidc, admin and web alike:
     it imports only the standard library, so it can never close an import cycle."""
     assert not {name for name in imports(ROOT / "chalicelib" / "uris.py") if name.startswith("chalicelib")}
+
+
+def test_observability_is_a_leaf_that_every_package_may_import():
+    """``chalicelib/observability`` (log lines, metrics) is used from the routes down to the
+    protocol core: it imports only the standard library, the deployment settings and
+    itself (and botocore's retry rules, for the throttle counter that aws_session registers),
+    so it never closes an import cycle and never drags a framework into ``oidc``."""
+    stdlib = set(sys.stdlib_module_names)
+    for path in modules("observability"):
+        for name in imports(path):
+            top = name.split(".")[0]
+            allowed = top in stdlib or name == "chalicelib.settings" or name.startswith("chalicelib.observability")
+            assert allowed or (path.name == "throttles.py" and name.startswith("botocore.")), f"{path.name}: {name}"
+    users = {
+        str(path.relative_to(ROOT / "chalicelib"))
+        for path in (ROOT / "chalicelib").rglob("*.py")
+        if re.search(r"observability(\.| import )throttles", path.read_text())
+    }
+    assert users == {"aws_session.py"}

@@ -89,7 +89,7 @@ def _id(credentials):
     return credentials[0].client_id, credentials[1]
 
 
-def test_password_grant_is_off_until_the_tenant_enables_it(http, tenant, user):
+def test_password_grant_is_off_until_the_tenant_enables_it(http, tenant, user, clock):
     registered, secret = client_admin.create_client(
         tenant.id,
         name="Legacy",

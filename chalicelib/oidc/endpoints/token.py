@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from chalicelib import observability
 from chalicelib.context import Context
 from chalicelib.oidc.client_auth import authenticated_request
 from chalicelib.oidc.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
@@ -29,4 +30,6 @@ def token(
     missing = [name for name in grant.required if name not in params]
     if missing:
         raise InvalidRequest(f"missing parameter: {missing[0]}")
-    return Json(grant.handle(ctx, client, params), no_store=True)
+    body = grant.handle(ctx, client, params)
+    observability.count("TokensIssued", grant_type)
+    return Json(body, no_store=True)
