@@ -11,6 +11,8 @@ provisioning CLI, ``infra/devcli.py``) finds it.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
@@ -87,6 +89,7 @@ def seed(base: str, credentials: dict[str, str]) -> None:
 def main() -> None:
     from infra.emulator import Emulator, emulated_environment
 
+    print(f"==> starting the AWS emulation on {HOST}:{EMULATOR_PORT}", flush=True)
     emulator = Emulator(port=EMULATOR_PORT).start()
     # The issuer's base: chalice local sends no API Gateway domainName, and the provider never
     # takes it from the Host header (set PUBLIC_BASE_URL yourself to serve another address).
@@ -97,7 +100,9 @@ def main() -> None:
     ENV_FILE.parent.mkdir(exist_ok=True)
     ENV_FILE.write_text(json.dumps(dev, indent=2, sort_keys=True))
     credentials = demo_credentials()
-    seed(env["PUBLIC_BASE_URL"], credentials)
+    print("==> seeding the demo tenant: table, queues, master secret, signing key, clients, user", flush=True)
+    with contextlib.redirect_stdout(io.StringIO()):  # each step's JSON; what matters is printed below
+        seed(env["PUBLIC_BASE_URL"], credentials)
     from infra.consumer import Consumer
 
     # The consumer's deliveries log their events here (the server process logs its own).
@@ -105,8 +110,8 @@ def main() -> None:
     consumer = Consumer().start()
     print(
         f"""
-AWS emulation:      {emulator.url} (DynamoDB, KMS, Secrets Manager, SQS; in memory)
-Discovery URL:      {env["PUBLIC_BASE_URL"]}/demo/.well-known/openid-configuration
+AWS emulation:       {emulator.url} (DynamoDB, KMS, Secrets Manager, SQS; in memory)
+Discovery URL:       {env["PUBLIC_BASE_URL"]}/demo/.well-known/openid-configuration
 Confidential client: client_id=demo-web  client_secret={credentials["client_secret"]}
                      redirect URIs: http://localhost:3000/callback, http://localhost:8080/callback,
                                     http://127.0.0.1:3000/callback, https://oidcdebugger.com/debug
