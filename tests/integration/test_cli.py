@@ -15,24 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.emulator import emulated_environment
-from infra.local import DEV_ENVIRONMENT, stage_environment
 from tests.emulator_memory import free_port
 from tests.integration.conftest import EMULATOR, PASSWORD, ROOT, client_admin, tenant_admin, user_admin
-
-# What a shell gives the command: no AWS settings of the developer's, no instance metadata
-# service to ask for credentials (nothing may leave this machine).
-BASE_ENV = {"PATH": os.environ["PATH"], "VENV": sys.prefix, "AWS_EC2_METADATA_DISABLED": "true"}
-
-
-def dev_environment(provider: str) -> dict[str, str]:
-    """What ``make run`` writes to .local/env, for this suite's emulation and server."""
-    return {
-        **emulated_environment(EMULATOR.url),
-        **stage_environment("dev"),
-        **DEV_ENVIRONMENT,
-        "PUBLIC_BASE_URL": provider,
-    }
+from tests.support.dev_env import BASE_ENV, dev_environment
 
 
 def oidc(tmp_path: Path, environment: dict[str, str] | None, *args: str) -> subprocess.CompletedProcess:
@@ -46,7 +31,7 @@ def oidc(tmp_path: Path, environment: dict[str, str] | None, *args: str) -> subp
 
 @pytest.fixture
 def dev(provider):
-    return dev_environment(provider)
+    return dev_environment(EMULATOR.url, provider)
 
 
 @pytest.fixture

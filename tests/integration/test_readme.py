@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ROOT
-from tests.integration.test_cli import BASE_ENV, dev_environment
+from tests.integration.conftest import EMULATOR, ROOT
+from tests.support.dev_env import BASE_ENV, dev_environment
 
 README = ROOT / "README.md"
 MAKE_RUN_BASE = "http://127.0.0.1:8000"
@@ -127,7 +127,7 @@ def test_every_command_of_the_readme_runs_and_prints_what_it_shows(demo, tmp_pat
     to_run, _ = runnable(README.read_text())
     assert len(to_run) >= 10, "the README's commands were not found"
     env_file = tmp_path / "env"
-    env_file.write_text(json.dumps(dev_environment(demo)))
+    env_file.write_text(json.dumps(dev_environment(EMULATOR.url, demo)))
     env = {**BASE_ENV, "HOME": str(tmp_path), "OIDC_DEV_ENV": str(env_file)}
     script = session(to_run, demo, tmp_path)
     subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, timeout=600, check=False)
