@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STEP := @printf '\n==> %s\n'
 
-.PHONY: run test lint package unit integration bench chromium clean
+.PHONY: run cli test lint package unit integration bench chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(STEP) "creating the virtual environment $(VENV)"
@@ -21,6 +21,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP) package
 	$(STEP) "starting the AWS emulation, seeding the demo tenant, serving (Ctrl-C stops)"
 	$(PY) -m infra.local
+
+# The provisioning CLI against a running `make run`, as ./oidc: make cli ARGS="users list demo"
+cli: $(STAMP)
+	@VENV=$(VENV) ./oidc $(ARGS)
 
 # What the Lambda package needs beyond the sources, generated from the installed packages
 # (infra/package.py): run before `chalice package` or `chalice deploy`. The tests check it.
