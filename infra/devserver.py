@@ -8,8 +8,11 @@ suite and the benchmark run it, with four changes that make it behave like API G
 - ``requestContext.identity.sourceIp`` is the address the request came from, as API Gateway
   sets it, instead of Chalice's constant ``127.0.0.1``: the abuse limits count per source, and
   the tests play several sources from different loopback addresses (127.0.0.2, ...);
-- a path that no route matches gets API Gateway's 403 whatever its headers (Chalice's answer
-  dropped the connection when the Authorization header was not ASCII).
+- a path that no route matches, or a method its route does not have, gets what API Gateway
+  answers there as ``infra/resources.json`` configures it (its ``MISSING_AUTHENTICATION_TOKEN``
+  gateway response): a 404, JSON or HTML by the Accept header, whatever the other headers.
+  Chalice's own answer was API Gateway's default, a 403 "Missing Authentication Token" that
+  quotes the Authorization header back (and dropped the connection when it was not ASCII).
 
 Everything else (routing, the Lambda event, the environment of the stage) is Chalice's. Like
 ``chalice local``, it sends no API Gateway ``domainName``: the provider's base URL comes from
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import json
 import logging
 import os
 import sys
@@ -32,21 +37,45 @@ from chalice.cli.factory import CLIFactory
 ROOT = Path(__file__).resolve().parents[1]
 
 
-_NO_ROUTE = {"x-amzn-ErrorType": "MissingAuthenticationTokenException"}
+class NotFound(local.LocalGatewayException):
+    CODE = 404
+
+
+@functools.cache
+def gateway_not_found() -> dict[str, Any]:
+    """The deployment's answer to a path or method no route has (infra/resources.json)."""
+    template = json.loads((ROOT / "infra" / "resources.json").read_text())
+    return template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]
+
+
+def not_found(accept: str, https: bool) -> NotFound:
+    """API Gateway's choice of template: the Accept header's type (HTML for a browser), JSON
+    otherwise. Header values are quoted in the template, as API Gateway's static values are."""
+    response = gateway_not_found()
+    kind = "text/html" if "text/html" in accept else "application/json"
+    headers = {name: value.strip("'") for name, value in response["ResponseParameters"]["Headers"].items()}
+    if not https:  # RFC 6797 §7.2, as the app itself does (chalicelib/web/responses.py)
+        headers.pop("Strict-Transport-Security")
+    return NotFound({**headers, "Content-Type": kind}, response["ResponseTemplates"][kind].encode())
 
 
 class _Converter(local.LambdaEventConverter):
-    def __init__(self, base: local.LambdaEventConverter, source_ip: str) -> None:
+    def __init__(self, base: local.LambdaEventConverter, source_ip: str, routes: dict[str, Any]) -> None:
         self.__dict__.update(base.__dict__)
         self._source_ip = source_ip
+        self._routes = routes
 
-    def create_lambda_event(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def create_lambda_event(self, method: str, path: str, headers: dict[str, str], body: Any = None) -> dict[str, Any]:
         try:
-            event = super().create_lambda_event(*args, **kwargs)
+            event = super().create_lambda_event(method, path, headers, body)
         except ValueError:
-            # No route: API Gateway's 403. Chalice's own answer quotes the Authorization
-            # header with .encode("ascii"), and a non-ASCII one dropped the connection.
-            raise local.ForbiddenError(dict(_NO_ROUTE), b'{"message": "Missing Authentication Token"}') from None
+            event = None
+        # Chalice answers an OPTIONS preflight itself for the routes that allow CORS.
+        if event is None or (
+            method != "OPTIONS" and method not in self._routes[event["requestContext"]["resourcePath"]]
+        ):
+            accept = next((value for name, value in headers.items() if name.lower() == "accept"), "")
+            raise not_found(accept, (os.environ.get("PUBLIC_BASE_URL") or "").startswith("https://"))
         event["requestContext"]["identity"]["sourceIp"] = self._source_ip
         return event
 
@@ -62,7 +91,8 @@ class Handler(local.ChaliceRequestHandler):
 
     def __init__(self, request: Any, client_address: tuple[str, int], server: Any, app_object: Any, config: Any):
         self.local_gateway = local.LocalGateway(app_object, config)
-        self.local_gateway.event_converter = _Converter(self.local_gateway.event_converter, client_address[0])
+        converter = self.local_gateway.event_converter
+        self.local_gateway.event_converter = _Converter(converter, client_address[0], app_object.routes)
         local.BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
     def log_message(self, format: str, *args: Any) -> None:  # the app logs one line per request itself

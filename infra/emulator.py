@@ -3,6 +3,9 @@ KMS, Secrets Manager, SQS, ...) on 127.0.0.1, in a thread, counting every API ca
 
 The count is taken at the HTTP boundary, from the ``X-Amz-Target`` header each call
 carries, so it measures what the provider really sends, whatever library sent it.
+
+Its memory and its transactions' cost stay bounded (``infra/moto_bounds.py``): moto kept
+every model object it ever made, and copied the whole table for every transaction.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ class Emulator:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> Emulator:
+        from infra.moto_bounds import bound
+
+        bound()
         from moto.moto_server.threaded_moto_server import MotoRequestHandler
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server

@@ -5,10 +5,14 @@ SQS handlers; ``infra/consumer.py`` plays Lambda's part).
 
 The emulation keeps its state in memory, so every start seeds afresh; the demo's client
 secret and password are kept in ``.local/demo.json`` so they stay the same across restarts.
+The environment that reaches the emulation is written to ``.local/env``, where ``./oidc`` (the
+provisioning CLI, ``infra/devcli.py``) finds it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
@@ -19,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / ".local" / "demo.json"
+ENV_FILE = ROOT / ".local" / "env"
 HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "8000"))
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "4566"))
 STAGE = "dev"
@@ -84,14 +89,20 @@ def seed(base: str, credentials: dict[str, str]) -> None:
 def main() -> None:
     from infra.emulator import Emulator, emulated_environment
 
+    print(f"==> starting the AWS emulation on {HOST}:{EMULATOR_PORT}", flush=True)
     emulator = Emulator(port=EMULATOR_PORT).start()
     # The issuer's base: chalice local sends no API Gateway domainName, and the provider never
     # takes it from the Host header (set PUBLIC_BASE_URL yourself to serve another address).
     base = {"PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or f"http://{HOST}:{PORT}"}
-    env = {**os.environ, **emulated_environment(emulator.url), **stage_environment(), **DEV_ENVIRONMENT, **base}
+    dev = {**emulated_environment(emulator.url), **stage_environment(), **DEV_ENVIRONMENT, **base}
+    env = {**os.environ, **dev}
     os.environ.update(env)  # before chalicelib is imported: its settings are read once
+    ENV_FILE.parent.mkdir(exist_ok=True)
+    ENV_FILE.write_text(json.dumps(dev, indent=2, sort_keys=True))
     credentials = demo_credentials()
-    seed(env["PUBLIC_BASE_URL"], credentials)
+    print("==> seeding the demo tenant: table, queues, master secret, signing key, clients, user", flush=True)
+    with contextlib.redirect_stdout(io.StringIO()):  # each step's JSON; what matters is printed below
+        seed(env["PUBLIC_BASE_URL"], credentials)
     from infra.consumer import Consumer
 
     # The consumer's deliveries log their events here (the server process logs its own).
@@ -99,8 +110,8 @@ def main() -> None:
     consumer = Consumer().start()
     print(
         f"""
-AWS emulation:      {emulator.url} (DynamoDB, KMS, Secrets Manager, SQS; in memory)
-Discovery URL:      {env["PUBLIC_BASE_URL"]}/demo/.well-known/openid-configuration
+AWS emulation:       {emulator.url} (DynamoDB, KMS, Secrets Manager, SQS; in memory)
+Discovery URL:       {env["PUBLIC_BASE_URL"]}/demo/.well-known/openid-configuration
 Confidential client: client_id=demo-web  client_secret={credentials["client_secret"]}
                      redirect URIs: http://localhost:3000/callback, http://localhost:8080/callback,
                                     http://127.0.0.1:3000/callback, https://oidcdebugger.com/debug
@@ -110,6 +121,7 @@ Public client:       client_id=demo-native (PKCE required), redirect URI http://
 User:                alice / {credentials["password"]}
 Registration:        open (POST {env["PUBLIC_BASE_URL"]}/demo/register); session management on
 Back-channel logout: queued, delivered by a consumer thread; http to 127.0.0.1/localhost allowed
+Provisioning CLI:    ./oidc --help (its environment is in .local/env)
 """,
         flush=True,
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from chalicelib.admin import AdminError
+from chalicelib.admin import AdminError, cli_errors, cli_lists
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
@@ -27,7 +27,8 @@ def _print(value: Any) -> None:
 
 
 class _Group(click.Group):
-    """Admin refusals become a one-line message and exit status 2, not a traceback."""
+    """A one-line message on stderr instead of a traceback: an admin refusal exits with
+    status 2, a problem reaching AWS (unreachable, no credentials, no table) with 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -35,6 +36,12 @@ class _Group(click.Group):
         except AdminError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(2)
+        except Exception as error:
+            message = cli_errors.explain(error)
+            if message is None:
+                raise
+            click.echo(f"error: {message}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=_Group)
@@ -157,7 +164,7 @@ def registration_token(tenant_id: str, days: int, note: str | None) -> None:
 
 @cli.group()
 def keys() -> None:
-    """Signing keys: rotate, retire."""
+    """Signing keys: list, rotate, retire."""
 
 
 @keys.command("rotate")
@@ -343,6 +350,10 @@ def unlock_user(tenant_id: str, username: str) -> None:
     """Forget the user's failed sign-in attempts: every browser may try again at once."""
     cleared = user_admin.unlock(tenant_id, username)
     _print({"username": username, "status": "unlocked", "counters_cleared": cleared})
+
+
+users.add_command(cli_lists.list_users)
+keys.add_command(cli_lists.list_keys)
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:

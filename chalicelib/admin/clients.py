@@ -63,6 +63,8 @@ def create_client(
     elif client_secret:
         raise AdminError("public clients have no secret")
     values = {**FIELDS, **fields}
+    if registration_token is None and "response_types" not in fields and _machine_only(fields.get("grant_types")):
+        values["response_types"] = ()  # a machine client (client_credentials): no browser, no response type
     draft = Client(
         tenant_id=tenant_id,
         client_id=client_id,
@@ -138,6 +140,14 @@ def rotate_secret(tenant_id: str, client_id: str) -> tuple[Client, str]:
     client = retrying(attempt, f"client {client_id}")
     forget(tenant_id)
     return client, secret
+
+
+def _machine_only(grant_types: Any) -> bool:
+    """Whether an admin named grant types none of which uses the browser (client_credentials,
+    password): the default response type, code, would need authorization_code. Dynamic
+    registration keeps RFC 7591's default (code) instead."""
+    browser = {"authorization_code", "implicit"}
+    return isinstance(grant_types, (list, tuple)) and bool(grant_types) and not browser & set(grant_types)
 
 
 def get_client(tenant_id: str, client_id: str) -> Client:

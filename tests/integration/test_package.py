@@ -221,6 +221,11 @@ def _check_transport_security(api: dict) -> None:
         assert api["GatewayResponses"][kind]["ResponseParameters"]["Headers"] == {
             "Strict-Transport-Security": f"'{HSTS}'"
         }
+    # An unknown path or method: a 404 with a fixed body (JSON, or a page by Accept), not the
+    # default 403 that quotes the caller's Authorization header; the dev server serves the same.
+    not_found = api["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]
+    assert not_found["StatusCode"] == "404" and set(not_found["ResponseTemplates"]) == {"application/json", "text/html"}
+    assert not_found["ResponseParameters"]["Headers"]["Strict-Transport-Security"] == f"'{HSTS}'"
 
 
 def _as_deployed(resource: object, stage: str) -> object:

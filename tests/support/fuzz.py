@@ -88,11 +88,11 @@ ROUTES = (
     Route("DELETE", ADMIN + "/users/{x}", "none", admin=True),
     Route("POST", ADMIN + "/registration-tokens", "json", admin=True),
     Route("GET", "/health", "none"),
+    Route("GET", "/", "none"),
+    Route("GET", "/{t}", "none"),
     # Unknown paths and methods.
     Route("GET", "/{t}/nothing-here", "none", AUTHORIZE),
     Route("POST", "/nothing-here", "form", TOKEN),
-    Route("GET", "/", "none"),
-    Route("GET", "/{t}", "none"),
     Route("DELETE", "/{t}/token", "form", TOKEN),
     Route("PUT", "/{t}/authorize", "form", AUTHORIZE),
     Route("GET", "/admin/tenants", "none", admin=True),

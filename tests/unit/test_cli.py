@@ -56,3 +56,27 @@ def test_exists_ok_makes_seeding_idempotent():
         )[0] == 0  # fmt: skip
         assert run("users", "create", "demo", "alice", "--password", "pass-word-1", "--exists-ok")[0] == 0
     assert len(clients.list_clients("demo")) == 1
+
+
+def test_a_machine_client_needs_no_response_type(tenant):
+    code, output = run(
+        "clients", "create", "acme", "--name", "Reports", "--type", "confidential", "--grant-type", "client_credentials"
+    )  # fmt: skip
+    assert code == 0, output
+    client = clients.get_client("acme", json.loads(output)["client_id"])
+    assert (client.response_types, client.grant_types, client.redirect_uris) == ((), ("client_credentials",), ())
+    # Asking for a browser flow as well still needs its grant type and a redirect URI.
+    code, output = run(
+        "clients", "create", "acme", "--name", "Mixed", "--type", "confidential",
+        "--grant-type", "client_credentials", "--response-type", "code",
+    )  # fmt: skip
+    assert code == 2 and output == "error: the response types need the grant types authorization_code\n"
+
+
+def test_keys_list_and_users_list(tenant, user):
+    code, output = run("keys", "list", "acme")
+    (key,) = json.loads(output)
+    assert code == 0 and set(key) == {"kid", "alg", "backend", "status", "created_at"} and key["status"] == "active"
+    code, output = run("users", "list", "acme")
+    page = json.loads(output)
+    assert code == 0 and [u["username"] for u in page["users"]] == ["alice"] and page["next"] is None
