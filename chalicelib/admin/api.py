@@ -160,8 +160,10 @@ def client_view(client: Client) -> dict[str, Any]:
 
 
 def user_view(user: User) -> dict[str, Any]:
+    """The user as an admin sees it: not the epoch, an internal number that voids the user's
+    sessions and grants when it changes (chalicelib.store.users.may_act)."""
     view = asdict(user)
-    view.pop("tenant_id")
+    del view["tenant_id"], view["epoch"]
     return view
 
 
