@@ -96,14 +96,14 @@ def openapi() -> Response:
     """The admin API's description, with this deployment's base URL as its server. It needs
     no key: it holds nothing of any tenant's."""
     base = public_base(bp.current_request.context or {})
-    document = {**_document(), **({"servers": [{"url": base}]} if base else {})}
+    document = {**openapi_document(), **({"servers": [{"url": base}]} if base else {})}
     headers = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
     response = Response(body=json.dumps(document, separators=(",", ":")), status_code=200, headers=headers)
     return with_transport_security(response, base)
 
 
 @cache
-def _document() -> dict[str, Any]:
+def openapi_document() -> dict[str, Any]:
     """Read from the package on the first request for it: a cold start that serves the
     protocol never reads it."""
     return json.loads(resources.files("chalicelib.admin").joinpath("openapi.json").read_text("utf-8"))
