@@ -19,7 +19,6 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -106,6 +105,8 @@ def openapi() -> Response:
 def openapi_document() -> dict[str, Any]:
     """Read from the package on the first request for it: a cold start that serves the
     protocol never reads it."""
+    from importlib import resources
+
     return json.loads(resources.files("chalicelib.admin").joinpath("openapi.json").read_text("utf-8"))
 
 
