@@ -12,6 +12,7 @@ and is then refused if the item has changed since (PreconditionFailed).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict
 from typing import Any
 
@@ -181,7 +182,7 @@ def _fields(values: Mapping[str, Any]) -> dict[str, Any]:
     return dict(values)
 
 
-def _only(body: Mapping[str, Any], names: frozenset[str], what: str) -> None:
+def _only(body: Mapping[str, Any], names: AbstractSet[str], what: str) -> None:
     """Unknown fields are refused, not ignored: a misspelt field must not pass for done."""
     unknown = set(body) - names
     if unknown:
