@@ -35,15 +35,17 @@ REFUSALS = ["400", "401", "404", "409", "412", "415"]
 
 @dataclass(frozen=True)
 class Described:
-    """A tenant of its own, its admin key, and a client and a user for paths to name."""
+    """A tenant of its own, its admin key, and a client, a user and a signing key for paths
+    to name."""
 
     tenant: str
     key: str
     client_id: str
+    kid: str
 
     @property
     def path_parameters(self) -> dict[str, str]:
-        return {"tenant": self.tenant, "client_id": self.client_id, "username": "alice"}
+        return {"tenant": self.tenant, "client_id": self.client_id, "username": "alice", "kid": self.kid}
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ def described(provider) -> Described:
         tenant.id, name="Described", client_type="confidential", redirect_uris=[REDIRECT_URI]
     )
     user_admin.create_user(tenant.id, "alice", PASSWORD, {"email": "alice@example.com"})
-    return Described(tenant.id, key, client.client_id)
+    return Described(tenant.id, key, client.client_id, tenant.keys[0]["kid"])
 
 
 def load(provider: str, key: str):
