@@ -12,6 +12,7 @@ and is then refused if the item has changed since (PreconditionFailed).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict
 from typing import Any
 
@@ -33,6 +34,12 @@ Answer = tuple[int, dict[str, Any]]
 OPERATOR_SETTINGS = frozenset({"key_backend", "outbound_allowed_hosts"})
 CLIENT_SECRETS = ("secret_hash", "secret_ciphertext", "registration_token_hash")
 MAX_NOTE = 256
+# The fields each request body may have (a client's: admin.clients.FIELDS); the OpenAPI
+# document (chalicelib/admin/openapi.json) names the same, tests/unit/test_openapi.py checks.
+TENANT_CHANGE = frozenset({"settings"})
+NEW_USER = frozenset({"username", "password", "claims"})
+USER_CHANGE = frozenset({"claims", "active", "password"})
+NEW_REGISTRATION_TOKEN = frozenset({"days", "note"})
 
 
 def show_tenant(tenant_id: str) -> Answer:
@@ -40,7 +47,7 @@ def show_tenant(tenant_id: str) -> Answer:
 
 
 def configure_tenant(tenant_id: str, body: Mapping[str, Any], expected: int | None = None) -> Answer:
-    _only(body, {"settings"}, "a tenant's change")
+    _only(body, TENANT_CHANGE, "a tenant's change")
     changes = _object(body.get("settings"), "settings")
     if OPERATOR_SETTINGS & set(changes):
         raise AdminError(f"only the operator changes {', '.join(sorted(OPERATOR_SETTINGS & set(changes)))}")
@@ -88,7 +95,7 @@ def list_users(tenant_id: str, after: str | None) -> Answer:
 
 
 def create_user(tenant_id: str, body: Mapping[str, Any]) -> Answer:
-    _only(body, {"username", "password", "claims"}, "a user")
+    _only(body, NEW_USER, "a user")
     username, password = body.get("username"), _password(body.get("password"))
     if not isinstance(username, str):
         raise AdminError("username and password are strings")
@@ -104,7 +111,7 @@ def update_user(tenant_id: str, username: str, body: Mapping[str, Any], expected
     """Any of: claims (merged; null removes one), active, password. Every field is checked
     before the first write, so a refused change writes nothing; claims and active change in
     one conditional write; the password is the login's, which has no version."""
-    _only(body, {"claims", "active", "password"}, "a user")
+    _only(body, USER_CHANGE, "a user")
     password = _password(body["password"]) if "password" in body else None
     if password is not None:
         user_admin.check_password(password)
@@ -134,7 +141,7 @@ def delete_user(tenant_id: str, username: str, expected: int | None = None, acto
 
 
 def create_registration_token(tenant_id: str, body: Mapping[str, Any]) -> Answer:
-    _only(body, {"days", "note"}, "a registration token")
+    _only(body, NEW_REGISTRATION_TOKEN, "a registration token")
     days, note = body.get("days", 7), body.get("note")
     if type(days) is not int or not (note is None or (isinstance(note, str) and len(note) <= MAX_NOTE)):
         raise AdminError(f"days is a whole number and note a string of at most {MAX_NOTE} characters")
@@ -161,8 +168,10 @@ def client_view(client: Client) -> dict[str, Any]:
 
 
 def user_view(user: User) -> dict[str, Any]:
+    """The user as an admin sees it: not the epoch, an internal number that voids the user's
+    sessions and grants when it changes (chalicelib.store.users.may_act)."""
     view = asdict(user)
-    view.pop("tenant_id")
+    del view["tenant_id"], view["epoch"]
     return view
 
 
@@ -174,7 +183,7 @@ def _fields(values: Mapping[str, Any]) -> dict[str, Any]:
     return dict(values)
 
 
-def _only(body: Mapping[str, Any], names: set[str], what: str) -> None:
+def _only(body: Mapping[str, Any], names: AbstractSet[str], what: str) -> None:
     """Unknown fields are refused, not ignored: a misspelt field must not pass for done."""
     unknown = set(body) - names
     if unknown:

@@ -199,8 +199,19 @@ def _client_options(command: Any) -> Any:
         click.option("--response-type", "response_types", multiple=True, help="Default: code."),
         click.option("--grant-type", "grant_types", multiple=True, help="Default: what the response types need."),
         click.option("--scope", "scopes", multiple=True, help="Restrict the scopes this client may get."),
-        click.option("--jwt-alg", "id_token_signed_response_alg", help="ID token signing algorithm (RS256)."),
-        click.option("--auth-method", "token_endpoint_auth_method", help="client_secret_basic or client_secret_post."),
+        # Named after the admin API's fields too (the short names came first).
+        click.option(
+            "--jwt-alg",
+            "--id-token-signed-response-alg",
+            "id_token_signed_response_alg",
+            help="ID token algorithm (RS256).",
+        ),
+        click.option(
+            "--auth-method",
+            "--token-endpoint-auth-method",
+            "token_endpoint_auth_method",
+            help="client_secret_basic or client_secret_post.",
+        ),
         click.option("--require-consent/--no-require-consent", default=None, help="Confidential clients only."),
         click.option("--reuse-consent/--no-reuse-consent", default=None, help="Remember the user's consent."),
         click.option("--website-url"),
@@ -230,7 +241,7 @@ def _given(options: dict[str, Any]) -> dict[str, Any]:
 @clients.command("create")
 @click.argument("tenant_id")
 @click.option("--name", required=True)
-@click.option("--type", "client_type", type=click.Choice(["confidential", "public"]), required=True)
+@click.option("--type", "--client-type", "client_type", type=click.Choice(["confidential", "public"]), required=True)
 @_client_options
 @click.option("--client-id", help="Default: generated.")
 @click.option("--client-secret", help="Default: generated (256 bits).")
@@ -271,7 +282,7 @@ def rotate_client_secret(tenant_id: str, client_id: str) -> None:
 def list_clients(tenant_id: str) -> None:
     _print(
         [
-            {"client_id": c.client_id, "name": c.name, "type": c.client_type, "verified": c.verified}
+            {"client_id": c.client_id, "name": c.name, "client_type": c.client_type, "verified": c.verified}
             for c in client_admin.list_clients(tenant_id)
         ]
     )

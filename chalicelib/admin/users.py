@@ -169,8 +169,11 @@ def check_claims(claims: Mapping[str, Any], extra: set[str] | frozenset[str] = f
         if name in BOOLEAN_CLAIMS and not isinstance(value, bool):
             raise AdminError(f"{name} must be true or false")
         if name == "address":
+            # OIDC Core §5.1.1: every member of the address claim is a string.
             if not isinstance(value, Mapping) or set(value) - set(ADDRESS_FIELDS):
                 raise AdminError(f"address has the fields {', '.join(ADDRESS_FIELDS)}")
+            if not all(isinstance(part, str) for part in value.values()):
+                raise AdminError("the fields of address are strings")
         elif name not in BOOLEAN_CLAIMS and not isinstance(value, str):
             raise AdminError(f"{name} must be a string")
     return dict(claims)

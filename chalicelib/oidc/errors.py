@@ -213,6 +213,15 @@ class PreconditionFailed(OAuthError):
     redirectable = False
 
 
+class UnsupportedMediaType(OAuthError):
+    """RFC 9110 §15.5.16: the body is not in the media type the resource takes (the admin
+    API's JSON)."""
+
+    error = "invalid_request"
+    status = 415
+    redirectable = False
+
+
 class ServerError(OAuthError):
     """A tenant misconfiguration (say, no key for a client's algorithm): the operator's
     problem, not the client's."""

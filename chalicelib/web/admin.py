@@ -8,23 +8,36 @@ request: a cold start that serves the protocol never pays for it.
 A tenant, client or user is answered with its version as a strong ETag (``"3"``), and a
 PATCH or DELETE may carry it back in If-Match: if the item has changed since, the answer is
 412 and nothing is written, so a UI learns that its edit was based on a stale copy.
+
+The API is described by an OpenAPI 3.1 document at ``<base>/admin/openapi.json``
+(``chalicelib/admin/openapi.json``; ``tests/unit/test_openapi.py`` keeps it true).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import events
 from chalicelib.context import Context
-from chalicelib.oidc.errors import Conflict, InvalidRequest, InvalidToken, NotFound, PreconditionFailed
+from chalicelib.oidc.errors import (
+    Conflict,
+    InvalidRequest,
+    InvalidToken,
+    NotFound,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
 from chalicelib.oidc.params import json_object, single_values
 from chalicelib.oidc.results import Json
 from chalicelib.web.http import Incoming
-from chalicelib.web.routes import tenant_route
+from chalicelib.web.responses import with_transport_security
+from chalicelib.web.routes import public_base, tenant_route
 
 bp = Blueprint(__name__)
 BASE = "/admin/tenants/{tenant}"
@@ -70,11 +83,31 @@ def if_match(request: Incoming) -> int | None:
 
 def body(request: Incoming) -> dict[str, Any]:
     if request.json_body is None:
-        raise InvalidRequest("the request body must be application/json")
+        raise UnsupportedMediaType("the request body must be application/json")
     try:
         return json_object(request.json_body)
     except ValueError as error:
         raise InvalidRequest(str(error)) from None
+
+
+@bp.route("/admin/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    """The admin API's description, with this deployment's base URL as its server. It needs
+    no key: it holds nothing of any tenant's."""
+    base = public_base(bp.current_request.context or {})
+    document = {**openapi_document(), **({"servers": [{"url": base}]} if base else {})}
+    headers = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+    response = Response(body=json.dumps(document, separators=(",", ":")), status_code=200, headers=headers)
+    return with_transport_security(response, base)
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """Read from the package on the first request for it: a cold start that serves the
+    protocol never reads it."""
+    from importlib import resources
+
+    return json.loads(resources.files("chalicelib.admin").joinpath("openapi.json").read_text("utf-8"))
 
 
 @tenant_route(bp, BASE, ["GET", "PATCH"])

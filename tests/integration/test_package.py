@@ -38,6 +38,7 @@ def test_deployment_package(tmp_path):
     assert {
         "app.py",
         "chalicelib/web/pages.py",
+        "chalicelib/admin/openapi.json",  # the admin API's description, served at <base>/admin/openapi.json
         "jwt/__init__.py",
         "pynamodb/__init__.py",
         "argon2/__init__.py",

@@ -163,7 +163,7 @@ def test_an_admin_verifies_over_the_api_and_the_cli(http, tenant, stranger, admi
     result = CliRunner().invoke(cli, ["clients", "update", "acme", client_id, "--verified"], catch_exceptions=False)
     assert result.exit_code == 0
     listed = json.loads(CliRunner().invoke(cli, ["clients", "list", "acme"], catch_exceptions=False).output)
-    assert {"client_id": client_id, "name": "Stranger", "type": "confidential", "verified": True} in listed
+    assert {"client_id": client_id, "name": "Stranger", "client_type": "confidential", "verified": True} in listed
     status, error = admin("PATCH", f"/clients/{client_id}", {"verified": "yes"})
     assert status == 400 and error["error"] == "invalid_request"
 
