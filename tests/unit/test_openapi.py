@@ -175,7 +175,8 @@ def test_every_error_the_api_answers_is_described(document):
     from chalicelib.oidc import errors
 
     raised = (errors.InvalidRequest, errors.InvalidToken, errors.MissingToken, errors.NotFound, errors.Conflict,
-              errors.PreconditionFailed, errors.UnsupportedMediaType, errors.TemporarilyUnavailable)  # fmt: skip
+              errors.PreconditionFailed, errors.UnsupportedMediaType, errors.TemporarilyUnavailable,
+              errors.TenantDisabled)  # fmt: skip
     assert set(schema(document, "Error")["properties"]["error"]["enum"]) == {error.error for error in raised}
     statuses = {
         status
