@@ -19,7 +19,7 @@ from chalicelib.admin import AdminError, Missing
 from chalicelib.admin.optimistic import retrying
 from chalicelib.keys import rotation
 from chalicelib.keys.algorithms import ALGORITHMS
-from chalicelib.keys.keyring import ACTIVE, NEXT, RETIRED
+from chalicelib.keys.keyring import ACTIVE, RETIRED
 from chalicelib.settings import settings as deployment
 from chalicelib.store import rotation as schedule_store
 from chalicelib.store import tenants as store
@@ -99,11 +99,9 @@ def rotate_key(
         keys = current.keys
         if any(old["kid"] == key["kid"] for old in keys):
             return keys  # published by an earlier attempt whose answer was lost
-        if immediately or rotation.newest_active(keys, alg) is None:
-            return rotation.activate(rotation.publish(keys, key, now), key["kid"], now, policy(settings).retire_after)
-        if rotation.pending(keys, alg) is not None:
+        if not immediately and rotation.newest_active(keys, alg) is not None and rotation.pending(keys, alg):
             raise AdminError(f"a {alg} key was published to sign next meanwhile")
-        return rotation.publish(keys, key, now + settings.key_prepublish_seconds)
+        return _bring_in(keys, key, settings, now, immediately or rotation.newest_active(keys, alg) is None)
 
     updated = _publishing([key], lambda: change_keys(tenant_id, change, now))
     events.emit("key_rotated", tenant_id, actor=actor, kid=key["kid"], alg=alg, immediately=immediately)
@@ -119,7 +117,7 @@ def retire_key(tenant_id: str, kid: str, now: int | None = None, actor: str = "c
     def change(current: Tenant, settings: TenantSettings) -> Sequence[Mapping[str, Any]]:
         target = next((key for key in current.keys if key["kid"] == kid), None)
         if target is None:
-            raise Missing(f"tenant {tenant_id} has no key {kid}")
+            raise Missing(f"tenant {tenant_id} has no such key")
         if target["status"] == ACTIVE:
             raise AdminError("rotate before retiring: this key is active")
         if target["status"] == RETIRED:
@@ -147,10 +145,7 @@ def migrate_keys(
         for key in created:
             if any(old["kid"] == key["kid"] for old in keys):
                 continue  # published by an earlier attempt whose answer was lost
-            if immediately:
-                keys = rotation.activate(rotation.publish(keys, key, now), key["kid"], now, policy(settings).retire_after)
-            else:
-                keys = rotation.publish(keys, key, now + settings.key_prepublish_seconds)
+            keys = _bring_in(keys, key, settings, now, immediately)
         return keys
 
     updated = _publishing(created, lambda: change_keys(tenant_id, change, now, {"key_backend": backend}))
@@ -204,6 +199,16 @@ def parse_settings(values: Mapping[str, Any]) -> TenantSettings:
 def named(key: Mapping[str, Any]) -> str:
     """How an operator finds a key in AWS: its kid and its KMS key or secret."""
     return f"{key['kid']} ({key['backend']} {key['ref']})"
+
+
+def _bring_in(
+    keys: Sequence[Mapping[str, Any]], key: Mapping[str, Any], settings: TenantSettings, now: int, immediately: bool
+) -> list[Mapping[str, Any]]:
+    """``keys`` with ``key`` signing now (``immediately``), or published to sign after the
+    tenant's pre-publication time."""
+    if immediately:
+        return rotation.activate(rotation.publish(keys, key, now), key["kid"], now, policy(settings).retire_after)
+    return rotation.publish(keys, key, now + settings.key_prepublish_seconds)
 
 
 def _publishing(created: Sequence[Mapping[str, Any]], write: Callable[[], Tenant]) -> Tenant:

@@ -8,8 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib.admin import AdminError, Missing
-from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.admin import keys as key_admin
+from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.opaque import new_token
 from chalicelib.settings import settings as deployment
 from chalicelib.store import admin_keys
