@@ -85,22 +85,18 @@ def rotate_key(
     pre-publication time (the schedule activates it), so no RP's cached JWKS misses it; or,
     ``immediately``, signing at once (a compromised key). The key it replaces stays
     published until the tokens it signed have expired. An algorithm the tenant has no key
-    for yet gets one that signs at once: no token of it exists, nor any cached copy."""
+    for yet gets one that signs at once: no token of it exists, nor any cached copy. A next
+    key already published for ``alg`` (it never signed) is retired in the new one's favour."""
     now = int(now if now is not None else time.time())
     if alg not in ALGORITHMS:
         raise AdminError(f"unsupported algorithm {alg}; use one of {', '.join(ALGORITHMS)}")
-    tenant = read_tenant(tenant_id)
-    settings = parse_settings(tenant.settings)
-    if not immediately and rotation.pending(tenant.keys, alg) is not None:
-        raise AdminError(f"a {alg} key is already published to sign next: wait for it, or rotate immediately")
+    settings = parse_settings(read_tenant(tenant_id).settings)
     key = new_key(tenant_id, alg, backend or settings.key_backend, now)
 
     def change(current: Tenant, settings: TenantSettings) -> Sequence[Mapping[str, Any]]:
         keys = current.keys
         if any(old["kid"] == key["kid"] for old in keys):
             return keys  # published by an earlier attempt whose answer was lost
-        if not immediately and rotation.newest_active(keys, alg) is not None and rotation.pending(keys, alg):
-            raise AdminError(f"a {alg} key was published to sign next meanwhile")
         return _bring_in(keys, key, settings, now, immediately or rotation.newest_active(keys, alg) is None)
 
     updated = _publishing([key], lambda: change_keys(tenant_id, change, now))
