@@ -133,7 +133,14 @@ def migrate_keys(
     ``key_backend`` becomes ``backend``, so later rotations stay there."""
     now = int(now if now is not None else time.time())
     tenant = read_tenant(tenant_id)
-    algs = sorted({key["alg"] for key in tenant.keys if key["status"] == ACTIVE and key["backend"] != backend})
+    # Per algorithm, the key that signs next (a pending one) or now: on another backend, it
+    # is replaced by a new key on this one.
+    algs = sorted({key["alg"] for key in tenant.keys if key["status"] == ACTIVE})
+    algs = [
+        alg
+        for alg in algs
+        if (rotation.pending(tenant.keys, alg) or rotation.newest_active(tenant.keys, alg))["backend"] != backend
+    ]
     created = [new_key(tenant_id, alg, backend, now) for alg in algs]
 
     def change(current: Tenant, settings: TenantSettings) -> Sequence[Mapping[str, Any]]:

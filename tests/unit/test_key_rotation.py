@@ -141,6 +141,21 @@ def test_a_migration_between_backends_goes_unnoticed_and_decrypts_once(http, clo
     assert calls == ["GenerateDataKey", "Decrypt"]
 
 
+def test_a_migration_reversed_before_it_completes_ends_on_the_backend_asked_last(http, clock, relying_party):
+    tenant_admin.create_tenant("acme", "Acme", settings=SETTINGS)
+    drive = Drive(http, clock, relying_party, service())
+    drive.until(clock[0] + STEP)
+    (away,) = key_admin.migrate_keys("acme", "secretsmanager", now=clock[0])
+    drive.until(clock[0] + STEP)
+    (back,) = key_admin.migrate_keys("acme", "envelope", now=clock[0])  # the pending key never signed
+    assert key_admin.migrate_keys("acme", "envelope", now=clock[0]) == []  # nothing left to move
+    drive.until(clock[0] + 2 * HOUR + CLOCK_SKEW + STEP)
+    assert drive.failures == []
+    statuses = [(key["kid"], key["backend"], key["status"]) for key in key_admin.list_keys("acme")]
+    assert statuses[1:] == [(away["kid"], "secretsmanager", "retired"), (back["kid"], "envelope", "active")]
+    assert statuses[0][1:] == ("envelope", "retired")
+
+
 def test_a_forced_rotation_is_published_first_and_the_schedule_activates_it(http, clock, relying_party):
     tenant_admin.create_tenant("acme", "Acme", settings=SETTINGS)
     drive = Drive(http, clock, relying_party, service())
