@@ -209,3 +209,21 @@ def test_the_schedule_reads_only_what_is_due(aws, clock):
     assert [event for event, _, _ in done.steps] == ["key_published"] * 2
     assert not any(status == "next" for status in (k["status"] for k in key_admin.list_keys("t2")))
     assert "Scan" not in calls
+
+
+def test_the_scheduled_function_runs_the_rotation_as_lambda_invokes_it(tenant):
+    """The schedule's own Lambda function, invoked with a CloudWatch scheduled event."""
+    import time
+
+    from chalice.test import Client
+
+    from app import app
+
+    pending = key_admin.rotate_key("acme", now=int(time.time()) - 2 * DAY)  # due a day ago
+    with Client(app) as client:
+        event = client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        )
+        answer = client.lambda_.invoke("rotate_signing_keys", event)
+    assert answer.payload == {"tenants": 1, "steps": 1, "failed": 0}
+    assert {key["kid"]: key["status"] for key in key_admin.list_keys("acme")}[pending["kid"]] == "active"
