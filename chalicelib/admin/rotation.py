@@ -27,7 +27,10 @@ logger = logging.getLogger("oidc")
 # A tenant whose change failed (AWS down, a bad record) is tried again this much later,
 # so that it cannot hold the head of the schedule and starve the others.
 RETRY_AFTER = 900
-BATCH = 200
+BATCH = 100
+# Seconds a run works before leaving the rest to the next one (the function's timeout is
+# 300 s; a tenant takes a read, a key and a write: well under a second).
+BUDGET = 240.0
 
 
 @dataclass
@@ -40,20 +43,33 @@ class Run:
     failed: list[str] = field(default_factory=list)
 
 
-def run(now: int | None = None, limit: int = BATCH) -> Run:
-    """One scheduled run over at most ``limit`` due tenants (the rest wait for the next run)."""
+def run(now: int | None = None, limit: int = BATCH, budget: float = BUDGET) -> Run:
+    """One scheduled run: the due tenants, a page of ``limit`` at a time, until none is
+    left or ``budget`` seconds have passed (the rest wait for the next run)."""
     done = Run(now=int(now if now is not None else time.time()))
-    for hint in schedule_store.due_by(done.now, limit):
-        done.tenants += 1
-        try:
-            done.steps += [(event, hint.tenant_id, kid) for event, kid in advance(hint.tenant_id, done.now)]
-        except Exception:
-            logger.exception("key rotation of tenant %s failed; retried in %d s", hint.tenant_id, RETRY_AFTER)
-            done.failed.append(hint.tenant_id)
-            schedule_store.schedule(hint.tenant_id, done.now + RETRY_AFTER)
-        schedule_store.done(hint)
+    deadline = time.monotonic() + budget
+    while time.monotonic() < deadline:
+        hints = schedule_store.due_by(done.now, limit)
+        if not hints:
+            break
+        for hint in hints:
+            if time.monotonic() >= deadline:
+                break
+            _advance_one(done, hint)
     logger.info("key rotation run: %d tenants, %d steps, %d failed", done.tenants, len(done.steps), len(done.failed))
     return done
+
+
+def _advance_one(done: Run, hint: schedule_store.Due) -> None:
+    done.tenants += 1
+    try:
+        done.steps += [(event, hint.tenant_id, kid) for event, kid in advance(hint.tenant_id, done.now)]
+    except Exception:
+        logger.exception("key rotation of tenant %s failed; retried in %d s", hint.tenant_id, RETRY_AFTER)
+        done.failed.append(hint.tenant_id)
+        schedule_store.schedule(hint.tenant_id, done.now + RETRY_AFTER)
+    # Acted on (or moved on): its due time, if any is left, is a new hint written meanwhile.
+    schedule_store.done(hint)
 
 
 def advance(tenant_id: str, now: int) -> list[tuple[str, str]]:

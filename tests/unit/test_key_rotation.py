@@ -209,6 +209,14 @@ def test_the_schedule_reads_only_what_is_due(aws, clock):
     assert [event for event, _, _ in done.steps] == ["key_published"] * 2
     assert not any(status == "next" for status in (k["status"] for k in key_admin.list_keys("t2")))
     assert "Scan" not in calls
+    # Page after page within one run, two at a time: t0's and t1's next keys sign, t2, t3 and
+    # t4 publish theirs.
+    done = rotation.run(now=created + 5 * DAY, limit=2)
+    assert sorted((tenant, event) for event, tenant, _ in done.steps) == [
+        ("t0", "key_activated"), ("t1", "key_activated"),
+        ("t2", "key_published"), ("t3", "key_published"), ("t4", "key_published"),
+    ]  # fmt: skip
+    assert done.tenants == 5
 
 
 def test_the_scheduled_function_runs_the_rotation_as_lambda_invokes_it(tenant):
