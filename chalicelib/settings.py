@@ -39,7 +39,14 @@ class Settings:
     key_secret_prefix: str = "oidc/keys/"
     # How long a container trusts its cached copy of a tenant or client record.
     cache_ttl_seconds: float = 30.0
-    default_key_backend: str = "secretsmanager"
+    # Where a new tenant's signing keys live (a tenant's key_backend setting overrides it):
+    # "envelope" (sealed in the tenant record under the deployment's wrapping key: no AWS
+    # resource per tenant), "secretsmanager" (a secret per key) or "kms" (a KMS key per key).
+    default_key_backend: str = "envelope"
+    # KMS key (id, ARN or alias) that wraps the data keys of envelope-encrypted signing keys.
+    key_wrapping_key_id: str | None = None
+    # How many tenants' signers (decrypted keys) a container keeps, least recently used out.
+    signer_cache_size: int = 1000
     # Optional KMS key alias prefix for tenants on the KMS backend.
     kms_alias_prefix: str = "alias/oidc/"
     # KMS key (id, ARN or alias) that encrypts the client secrets HS256 needs back; without
@@ -67,6 +74,8 @@ class Settings:
             key_secret_prefix=env.get("KEY_SECRET_PREFIX", cls.key_secret_prefix),
             cache_ttl_seconds=float(env.get("CACHE_TTL_SECONDS", cls.cache_ttl_seconds)),
             default_key_backend=env.get("DEFAULT_KEY_BACKEND", cls.default_key_backend),
+            key_wrapping_key_id=env.get("KEY_WRAPPING_KEY_ID") or None,
+            signer_cache_size=max(1, int(env.get("SIGNER_CACHE_SIZE", cls.signer_cache_size))),
             kms_alias_prefix=env.get("KMS_ALIAS_PREFIX", cls.kms_alias_prefix),
             client_secret_key_id=env.get("CLIENT_SECRET_KEY_ID") or None,
             event_bus_name=env.get("EVENT_BUS_NAME") or None,

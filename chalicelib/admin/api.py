@@ -18,6 +18,7 @@ from typing import Any
 
 from chalicelib.admin import AdminError
 from chalicelib.admin import clients as client_admin
+from chalicelib.admin import keys as key_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
 from chalicelib.admin.optimistic import check_version
@@ -146,6 +147,25 @@ def create_registration_token(tenant_id: str, body: Mapping[str, Any]) -> Answer
     if type(days) is not int or not (note is None or (isinstance(note, str) and len(note) <= MAX_NOTE)):
         raise AdminError(f"days is a whole number and note a string of at most {MAX_NOTE} characters")
     return 201, {"initial_access_token": issue_initial_access_token(tenant_id, days, note), "days": days}
+
+
+def list_keys(tenant_id: str) -> Answer:
+    return 200, {"keys": key_admin.list_keys(tenant_id)}
+
+
+def rotate_key(tenant_id: str, body: Mapping[str, Any]) -> Answer:
+    """A forced rotation, as ``cli keys rotate`` (on the tenant's own key backend: where keys
+    live is the operator's choice)."""
+    _only(body, {"alg", "immediately"}, "a key rotation")
+    alg, immediately = body.get("alg", "RS256"), body.get("immediately", False)
+    if not isinstance(alg, str) or not isinstance(immediately, bool):
+        raise AdminError("alg is a string and immediately true or false")
+    return 201, key_admin.rotate_key(tenant_id, alg[:16], immediately=immediately, actor="api")
+
+
+def retire_key(tenant_id: str, kid: str) -> Answer:
+    key_admin.retire_key(tenant_id, kid, actor="api")
+    return 204, {}
 
 
 def tenant_view(tenant: Tenant) -> dict[str, Any]:

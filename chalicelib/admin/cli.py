@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from chalicelib.admin import AdminError, cli_errors, cli_lists
+from chalicelib.admin import AdminError, cli_errors, cli_keys, cli_lists
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
@@ -61,15 +61,17 @@ def cli() -> None:
     help="Also create the back-channel logout queue and its dead-letter queue (as --create-table).",
 )
 def setup(create_table: bool, create_queues: bool) -> None:
-    """Create the deployment's master secret and client-secret key (and optionally the table
-    and queues)."""
-    from chalicelib.keys import client_secrets
+    """Create the deployment's master secret, client-secret key and signing-key wrapping key
+    (and optionally the table and queues)."""
+    from chalicelib.keys import client_secrets, envelope
     from chalicelib.keys.master import create_master_secret
     from chalicelib.settings import settings
 
     result = {"master_secret": "created" if create_master_secret(settings.master_secret_id) else "exists"}
     if settings.client_secret_key_id and settings.client_secret_key_id.startswith("alias/"):
         result["client_secret_key"] = client_secrets.create_key(settings.client_secret_key_id)
+    if settings.key_wrapping_key_id and settings.key_wrapping_key_id.startswith("alias/"):
+        result["key_wrapping_key"] = envelope.create_wrapping_key(settings.key_wrapping_key_id)
     if create_table:
         from chalicelib.aws_session import session
         from infra.tables import create_table as create
@@ -92,7 +94,7 @@ def tenants() -> None:
 @tenants.command("create")
 @click.argument("tenant_id")
 @click.option("--name", required=True)
-@click.option("--key-backend", type=click.Choice(["secretsmanager", "kms"]))
+@click.option("--key-backend", type=click.Choice(["envelope", "secretsmanager", "kms"]))
 @click.option(
     "--setting", "settings", multiple=True, metavar="NAME=JSON", help="A tenant setting, e.g. token_expire=900."
 )
@@ -160,30 +162,6 @@ def registration_token(tenant_id: str, days: int, note: str | None) -> None:
     from chalicelib.admin.registration import issue_initial_access_token
 
     _print({"initial_access_token": issue_initial_access_token(tenant_id, days, note), "days": days})
-
-
-@cli.group()
-def keys() -> None:
-    """Signing keys: list, rotate, retire."""
-
-
-@keys.command("rotate")
-@click.argument("tenant_id")
-@click.option("--alg", default="RS256", show_default=True)
-@click.option("--backend", type=click.Choice(["secretsmanager", "kms"]))
-def rotate(tenant_id: str, alg: str, backend: str | None) -> None:
-    """Add a new active key; the old one stays in the JWKS as inactive."""
-    key = tenant_admin.rotate_key(tenant_id, alg, backend)
-    _print({"kid": key["kid"], "alg": key["alg"], "backend": key["backend"]})
-
-
-@keys.command("retire")
-@click.argument("tenant_id")
-@click.argument("kid")
-def retire(tenant_id: str, kid: str) -> None:
-    """Stop publishing an inactive key."""
-    tenant_admin.retire_key(tenant_id, kid)
-    _print({"kid": kid, "status": "retired"})
 
 
 @cli.group()
@@ -364,7 +342,6 @@ def unlock_user(tenant_id: str, username: str) -> None:
 
 
 users.add_command(cli_lists.list_users)
-keys.add_command(cli_lists.list_keys)
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -384,6 +361,7 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
 from chalicelib.admin import cli_tenants  # noqa: E402  (list, disable, enable, export, delete)
 
 cli_tenants.register(tenants, users)
+cli.add_command(cli_keys.keys)
 
 if __name__ == "__main__":
     cli()

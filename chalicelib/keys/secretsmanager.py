@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.keys import aws
-from chalicelib.keys.algorithms import algorithm
 from chalicelib.keys.jwk import public_jwk
+from chalicelib.keys.local import generate, sign_locally
 
 
 class SecretsManagerSigner:
@@ -29,34 +29,12 @@ def _load(secret_id: str) -> Any:
     return load_pem_private_key(pem.encode(), password=None)
 
 
-def sign_locally(private_key: Any, alg: str, data: bytes) -> bytes:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, padding
-
-    if alg == "RS256":
-        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-    if alg == "PS256":
-        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-        return private_key.sign(data, pss, hashes.SHA256())
-    if alg == "ES256":
-        from chalicelib.keys.kms import der_to_jose
-
-        der = private_key.sign(data, ec.ECDSA(hashes.SHA256()))
-        return der_to_jose(der, algorithm(alg).coordinate_size)
-    raise ValueError(f"unsupported signing algorithm: {alg}")
-
-
 def create_key(tenant_id: str, alg: str, secret_prefix: str, stage: str | None = None) -> dict[str, Any]:
     """Generate a private key, store its PEM as a new secret, return the key metadata. Access
     is scoped by the secret's name (the stage's prefix); the tags say whose key it is."""
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    spec = algorithm(alg)
-    if spec.key_type == "RSA":
-        private_key: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    else:
-        private_key = ec.generate_private_key(ec.SECP256R1())
+    private_key = generate(alg)
     jwk = public_jwk(private_key.public_key(), alg)
     pem = private_key.private_bytes(
         serialization.Encoding.PEM,

@@ -62,6 +62,6 @@ def _load(tenant_id: str) -> TenantConfig | None:
         id=tenant.id,
         name=tenant.name,
         settings=TenantSettings.from_stored(tenant.settings),
-        keyring=KeyRing(tenant.keys),
+        keyring=KeyRing(tenant.id, tenant.keys),
         disabled=tenant.status == tenant_store.DISABLED,
     )

@@ -49,11 +49,18 @@ BOUNDS = {
     # clients at once (at least one: "none" is client_registration "off").
     "registrations_per_source": (1, 100_000),
     "registration_quota": (1, 100_000),
+    # Signing keys rotate every so many days (0: only when an admin rotates them), each new
+    # key published this many seconds before it signs: more than the JWKS's advertised cache
+    # lifetime (chalicelib/keys/rotation.py, 300 s) plus a container's tenant cache (30 s),
+    # with room to spare, and at most a month.
+    "key_rotation_days": (0, 3650),
+    "key_prepublish_seconds": (1800, 30 * DAY),
 }
 CHOICES = {
     "client_registration": ("off", "token", "open"),
     "require_pkce": ("public", "all"),
-    "key_backend": ("secretsmanager", "kms"),
+    "key_backend": ("envelope", "secretsmanager", "kms"),
+    "key_algorithm": ("RS256", "PS256", "ES256"),
 }
 # Scopes and claims a tenant cannot redefine: the standard ones, and the JWT claims the
 # provider sets itself.
@@ -131,7 +138,14 @@ class TenantSettings:
     # RFC 7636 for "public" clients only, or for "all" clients (RFC 9700 §2.1.1).
     require_pkce: str = "public"
     allow_plain_pkce: bool = True
-    key_backend: str = "secretsmanager"
+    key_backend: str = "envelope"
+    # Key rotation (chalicelib/keys/rotation.py): every key_rotation_days (0: off), each new
+    # key published key_prepublish_seconds before it signs; key_algorithm is the algorithm
+    # the tenant always has a key for (its first key's; keys of other algorithms an admin
+    # added rotate too, in their own algorithm).
+    key_rotation_days: int = 90
+    key_prepublish_seconds: int = DAY
+    key_algorithm: str = "RS256"
     # Abuse limits on password guessing (chalicelib.limits.login), per window of this many
     # seconds: attempts from one source address (any account), attempts on one account from
     # browsers that never signed in to it (and the password grant), attempts from a browser
@@ -230,6 +244,8 @@ class TenantSettings:
         for name, allowed in CHOICES.items():
             if not isinstance(getattr(self, name), str) or getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(repr(choice) for choice in allowed)}")
+        if self.key_rotation_days and self.key_rotation_days * DAY <= self.key_prepublish_seconds:
+            raise ValueError("key_rotation_days must be longer than key_prepublish_seconds (or 0)")
 
 
 def _hosts(values: Any, name: str = "outbound_allowed_hosts", pattern: re.Pattern = _HOST) -> tuple[str, ...]:

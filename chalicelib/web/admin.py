@@ -175,6 +175,21 @@ def registration_tokens(ctx: Context, request: Incoming) -> Json:
     return answer(ctx, request, {"POST": lambda: api.create_registration_token(tenant_id, body(request))})
 
 
+@tenant_route(bp, BASE + "/keys", ["GET", "POST"])
+def keys(ctx: Context, request: Incoming) -> Json:
+    api, tenant_id = _api(), ctx.tenant.id
+    return answer(ctx, request, {
+        "GET": lambda: api.list_keys(tenant_id),
+        "POST": lambda: api.rotate_key(tenant_id, body(request)),
+    })  # fmt: skip
+
+
+@tenant_route(bp, BASE + "/keys/{kid}", ["DELETE"])
+def key(ctx: Context, request: Incoming) -> Json:
+    api, tenant_id, kid = _api(), ctx.tenant.id, request.path["kid"]
+    return answer(ctx, request, {"DELETE": lambda: api.retire_key(tenant_id, kid)})
+
+
 def _after(request: Incoming) -> str | None:
     """Where a page of users starts: the ``next`` of the previous page (a sub), which
     becomes part of a DynamoDB key (at most 1,024 bytes, or DynamoDB answers an error)."""

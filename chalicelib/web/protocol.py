@@ -11,6 +11,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.context import Context
+from chalicelib.keys.rotation import JWKS_MAX_AGE
 from chalicelib.oidc.endpoints import discovery
 from chalicelib.oidc.results import Json
 from chalicelib.web.http import Incoming
@@ -18,9 +19,10 @@ from chalicelib.web.routes import tenant_route
 
 bp = Blueprint(__name__)
 
-# Metadata and keys change rarely; RPs may cache them briefly (and refetch the JWKS when
-# they meet an unknown kid after a rotation).
-PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
+# Metadata and keys change rarely; RPs may cache them this long. A rotation publishes every
+# new key longer than this before it signs (chalicelib/keys/rotation.py), so an RP that
+# honours Cache-Control never meets an unknown kid, even one that never refetches for one.
+PUBLIC_CACHE = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
 
 
 @tenant_route(bp, "/{tenant}/.well-known/openid-configuration", ["GET"], cors=True)

@@ -36,6 +36,7 @@ EMULATOR = Emulator().start()
 os.environ.update({**emulated_environment(EMULATOR.url), **stage_environment("dev"), **DEV_ENVIRONMENT})
 
 from chalicelib.admin import clients as client_admin  # noqa: E402
+from chalicelib.admin import keys as key_admin  # noqa: E402
 from chalicelib.admin import tenants as tenant_admin  # noqa: E402
 from chalicelib.admin import users as user_admin  # noqa: E402
 from chalicelib.admin.cli import cli  # noqa: E402
@@ -121,9 +122,9 @@ def provider(consumer):
     log.close()
 
 
-@pytest.fixture(params=["secretsmanager", "kms"])
+@pytest.fixture(params=["envelope", "secretsmanager", "kms"])
 def tenant(request, provider):
-    """A fresh tenant on each key backend."""
+    """A fresh tenant on each key backend (envelope, the default, first)."""
     backend = request.param
     return tenant_admin.create_tenant(f"{backend[:3]}-{uuid.uuid4().hex[:10]}", "Interop", key_backend=backend)
 
@@ -278,7 +279,7 @@ def client_signing_with(tenant, alg: str):
     before the server first reads the tenant: the server caches tenants and their keys."""
     if alg == "PS256" and tenant.keys[0]["backend"] == "kms":
         pytest.skip("moto's KMS salts PSS signatures wrongly (see tests/unit/test_keys.py)")
-    tenant_admin.rotate_key(tenant.id, alg)
+    key_admin.rotate_key(tenant.id, alg, immediately=True)
     return client_admin.create_client(
         tenant.id, name=alg, client_type="confidential", redirect_uris=[REDIRECT_URI], id_token_signed_response_alg=alg
     )

@@ -72,10 +72,11 @@ def test_a_failed_redemption_leaves_neither_a_used_code_nor_a_grant(provider, is
 
 
 def test_signing_backend_failure_releases_the_code(provider, issuer, tenant, confidential_client, user):
-    """A cold signer: KMS Sign fails, or the PEM cannot be read from Secrets Manager."""
+    """A cold signer: KMS Sign fails, the PEM cannot be read from Secrets Manager, or the
+    envelope key's data key cannot be decrypted."""
     code = obtain_code(provider, issuer, confidential_client[0].client_id)
     backend = tenant.keys[0]["backend"]
-    EMULATOR.inject("kms:Sign" if backend == "kms" else "secretsmanager:GetSecretValue")
+    EMULATOR.inject({"kms": "kms:Sign", "envelope": "kms:Decrypt"}.get(backend, "secretsmanager:GetSecretValue"))
     assert_unavailable(redeem(issuer, confidential_client, code))
     EMULATOR.reset()
     assert redeem(issuer, confidential_client, code).status_code == 200

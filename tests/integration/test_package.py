@@ -114,6 +114,7 @@ def test_merged_cloudformation_template_is_valid(tmp_path):
     _check_backchannel_queue(resources, statements)
     for function, (role, name) in FUNCTIONS.items():
         _check_scoped_to_the_stage(resources, function, role, name)
+    _check_key_rotation(resources)
     _check_capacity(template)
     _check_transport_security(resources["RestAPI"]["Properties"])
 
@@ -154,6 +155,47 @@ FUNCTIONS = {
     "DeliverBackchannelLogout": ("DeliverBackchannelLogoutRole", "oidc-provider-${Stage}-deliver_backchannel_logout"),
 }
 ACCOUNT = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:"
+DEPLOYMENT_KEYS = ("ClientSecretKey", "SigningKeyWrappingKey")
+# Envelope keys are unwrapped (and wrapped, by the schedule) only with a context naming the
+# key's purpose and this stage (chalicelib/keys/envelope.py).
+WRAPPED_FOR_THE_STAGE = {
+    "StringEquals": {
+        "kms:EncryptionContext:purpose": "oidc-signing-key",
+        "kms:EncryptionContext:stage": {"Ref": "Stage"},
+    }
+}
+
+
+def _check_key_rotation(resources: dict) -> None:
+    """The scheduled rotation: its own function and role, one run at a time; it reads and
+    writes the table's items (no Scan), wraps new envelope keys for its stage only, and
+    creates Secrets Manager and KMS keys only under the stage's names and tags."""
+    function = resources["RotateSigningKeys"]["Properties"]
+    assert function["Handler"] == "chalicelib.web.schedule.rotate_signing_keys"
+    assert function["FunctionName"] == {"Fn::Sub": "oidc-provider-${Stage}-rotate_signing_keys"}
+    assert function["ReservedConcurrentExecutions"] == 1 and function["Timeout"] == 300
+    (event,) = function["Events"].values()
+    assert event["Type"] == "Schedule" and event["Properties"]["Schedule"] == "rate(10 minutes)"
+    variables = function["Environment"]["Variables"]
+    assert variables["TABLE_NAME"] == {"Ref": "OidcTable"} and variables["DEPLOYMENT_STAGE"] == {"Ref": "Stage"}
+    statements = resources["RotateSigningKeysRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    by_sid = {s["Sid"]: s for s in statements}
+    assert set(_actions(by_sid["TableItems"])) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+    }
+    wrap = by_sid["WrapEnvelopeSigningKeys"]
+    assert _actions(wrap) == ["kms:GenerateDataKey"] and wrap["Condition"] == WRAPPED_FOR_THE_STAGE
+    assert not any(
+        a in ("kms:Decrypt", "kms:Sign", "secretsmanager:GetSecretValue") for s in statements for a in _actions(s)
+    )
+    create = by_sid["CreateTenantKmsKeys"]
+    assert create["Condition"]["StringEquals"] == {"aws:RequestTag/oidc-stage": {"Ref": "Stage"}}
+    secrets = by_sid["CreateSigningSecrets"]["Resource"]
+    assert secrets == {"Fn::Sub": ACCOUNT % "secretsmanager" + "secret:oidc/${Stage}/keys/*"}
+    assert not [s for s in statements if s["Resource"] == "*" and "Condition" not in s]
 
 
 def _check_scoped_to_the_stage(resources: dict, function: str, role: str, name: str) -> None:
@@ -174,9 +216,12 @@ def _check_scoped_to_the_stage(resources: dict, function: str, role: str, name: 
         "StringEquals": {"aws:ResourceTag/oidc-stage": {"Ref": "Stage"}},
         "Null": {"aws:ResourceTag/oidc-tenant": "false"},
     }
-    for statement in statements:  # every other KMS permission is on the client-secret key alone
+    for statement in statements:  # every other KMS permission is on the deployment's own keys
         if statement is not sign and any(a.startswith("kms:") for a in _actions(statement)):
-            assert statement["Resource"] == {"Fn::GetAtt": ["ClientSecretKey", "Arn"]}
+            assert statement["Resource"] in ({"Fn::GetAtt": [key, "Arn"]} for key in DEPLOYMENT_KEYS)
+    unwrap = next(s for s in statements if s["Sid"] == "EnvelopeSigningKeys")
+    assert _actions(unwrap) == ["kms:Decrypt"] and unwrap["Condition"] == WRAPPED_FOR_THE_STAGE
+    assert properties["Environment"]["Variables"]["KEY_WRAPPING_KEY_ID"] == {"Fn::GetAtt": [DEPLOYMENT_KEYS[1], "Arn"]}
     secrets = [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
     stage_keys = {"Fn::Sub": ACCOUNT % "secretsmanager" + "secret:oidc/${Stage}/keys/*"}
     assert all(r in ({"Ref": "MasterSecret"}, stage_keys) for s in secrets for r in _resources(s))
@@ -261,7 +306,11 @@ def _resources(statement: dict) -> list:
 
 @pytest.mark.parametrize(
     ("role", "policy_file"),
-    [("ApiHandlerRole", "policy-{stage}.json"), ("DeliverBackchannelLogoutRole", "policy-{stage}-delivery.json")],
+    [
+        ("ApiHandlerRole", "policy-{stage}.json"),
+        ("DeliverBackchannelLogoutRole", "policy-{stage}-delivery.json"),
+        ("RotateSigningKeysRole", "policy-{stage}-rotation.json"),
+    ],
 )
 def test_chalice_deploy_policies_grant_what_the_stack_grants(role, policy_file):
     """`chalice deploy` uses .chalice/policy-<stage>.json (and the delivery function its own
@@ -274,20 +323,22 @@ def test_chalice_deploy_policies_grant_what_the_stack_grants(role, policy_file):
     for stage in ("dev", "prod"):
         settings = config["stages"][stage]
         if role != "ApiHandlerRole":
-            settings = settings["lambda_functions"]["deliver_backchannel_logout"]
+            function = {"DeliverBackchannelLogoutRole": "deliver_backchannel_logout"}.get(role, "rotate_signing_keys")
+            settings = settings["lambda_functions"][function]
         assert settings["iam_policy_file"] == policy_file.format(stage=stage)
         policy = json.loads((ROOT / ".chalice" / policy_file.format(stage=stage)).read_text())["Statement"]
         assert {s["Sid"]: set(_actions(s)) for s in policy} == expected
         # Scoped to the stage as the stack is: the same log groups (Chalice names the functions
         # as the template does), the same signing condition with the stage's value.
-        for sid in ("Logs", "TenantSigningKeysInKms"):
+        for sid in {"Logs", "TenantSigningKeysInKms"} & set(expected):
             deployed, stacked = (next(s for s in statements if s["Sid"] == sid) for statements in (policy, stack))
             assert deployed["Resource"] == _as_deployed(stacked["Resource"], stage)
             assert deployed.get("Condition", {}) == _as_deployed(stacked.get("Condition", {}), stage)
         master = [r for s in policy for r in _resources(s) if "/master" in r]
         assert master in ([], [f"arn:*:secretsmanager:*:*:secret:oidc/{stage}/master-??????"])  # the random suffix
         # Reserved concurrency: chalice deploy sets it per function.
-        assert isinstance(settings["reserved_concurrency"], int) and settings["reserved_concurrency"] >= 10
+        minimum = 1 if role == "RotateSigningKeysRole" else 10  # one rotation run at a time
+        assert isinstance(settings["reserved_concurrency"], int) and settings["reserved_concurrency"] >= minimum
     assert not any(action.endswith("Scan") for actions in expected.values() for action in actions)
 
 

@@ -17,6 +17,7 @@ os.environ.update(
     MASTER_SECRET_ID="oidc/unit/master",
     KEY_SECRET_PREFIX="oidc/unit/keys/",
     CLIENT_SECRET_KEY_ID="alias/oidc-unit/client-secrets",
+    KEY_WRAPPING_KEY_ID="alias/oidc-unit/signing-keys",
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",
     AWS_SESSION_TOKEN="testing",
@@ -32,7 +33,7 @@ from chalicelib import keys
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
-from chalicelib.keys import client_secrets
+from chalicelib.keys import client_secrets, envelope
 from chalicelib.keys.master import create_master_secret
 from chalicelib.settings import settings
 from chalicelib.tenancy.resolve import forget
@@ -51,6 +52,7 @@ def aws():
         create_queues(boto3.client("sqs"), settings.backchannel_queue)
         create_master_secret(os.environ["MASTER_SECRET_ID"])
         client_secrets.create_key(os.environ["CLIENT_SECRET_KEY_ID"])
+        envelope.create_wrapping_key(os.environ["KEY_WRAPPING_KEY_ID"])
         forget()
         keys.forget_cached_material()
         yield dynamodb

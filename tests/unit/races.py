@@ -26,9 +26,9 @@ def intruding(intruder: Callable[[], object], times: int = 1, skip: int = 0) -> 
     busy = False
     skipped = 0
 
-    def before_write(**_: object) -> None:
+    def before_write(params: dict, **_: object) -> None:
         nonlocal busy, skipped
-        if busy or len(done) >= times:
+        if busy or len(done) >= times or _schedule_hint(params):
             return
         if skipped < skip:
             skipped += 1
@@ -47,6 +47,18 @@ def intruding(intruder: Callable[[], object], times: int = 1, skip: int = 0) -> 
     finally:
         for name in names:
             events.unregister(name, before_write)
+
+
+def _schedule_hint(params: dict) -> bool:
+    """A note for the key-rotation schedule (chalicelib/store/rotation.py), written before
+    the change it announces: not the item the race is about."""
+    import json
+
+    from chalicelib.store.rotation import PK
+
+    request = json.loads(params.get("body") or b"{}")  # the serialized request, at before-call
+    item = request.get("Item") or request.get("Key") or {}
+    return item.get("pk", {}).get("S") == PK
 
 
 def always(intruder: Callable[[], object]):

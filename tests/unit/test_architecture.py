@@ -145,3 +145,17 @@ def test_observability_is_a_leaf_that_every_package_may_import():
         if re.search(r"observability(\.| import )throttles", path.read_text())
     }
     assert users == {"aws_session.py"}
+
+
+def test_the_rotation_schedule_is_written_by_the_key_services_alone():
+    """The schedule's hints (chalicelib/store/rotation.py) are written with the tenant's key
+    changes, by the admin key services and the scheduled run, and read by nothing else."""
+    users = set()
+    for path in sorted((ROOT / "chalicelib").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (
+                node.module == "chalicelib.store.rotation"
+                or (node.module == "chalicelib.store" and any(alias.name == "rotation" for alias in node.names))
+            ):
+                users.add(str(path.relative_to(ROOT / "chalicelib")))
+    assert users == {"admin/keys.py", "admin/rotation.py"}

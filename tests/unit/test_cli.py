@@ -18,7 +18,7 @@ def run(*args: str, input: str | None = None):
 def test_provisioning_a_tenant_end_to_end():
     code, output = run("tenants", "create", "shop", "--name", "Shop", "--setting", "token_expire=900")
     assert code == 0 and json.loads(output)["status"] == "created"
-    assert tenants.get_tenant("shop").settings == {"token_expire": 900, "key_backend": "secretsmanager"}
+    assert tenants.get_tenant("shop").settings == {"token_expire": 900, "key_backend": "envelope"}
 
     code, output = run(
         "clients", "create", "shop", "--name", "Shop web", "--type", "confidential",
@@ -40,6 +40,32 @@ def test_provisioning_a_tenant_end_to_end():
     code, output = run("keys", "rotate", "shop", "--alg", "ES256")
     assert code == 0 and json.loads(output)["alg"] == "ES256"
     assert {key["alg"] for key in tenants.get_tenant("shop").keys} == {"RS256", "ES256"}
+
+
+def test_keys_rotate_migrate_and_run_the_schedule_from_the_cli():
+    """An operator's rotation and migration: published first, signing once the schedule's
+    run comes after the pre-publication time; the old key retired once its tokens expired."""
+    run("tenants", "create", "shop", "--name", "Shop", "--setting", "key_prepublish_seconds=1800")
+    (first,) = json.loads(run("keys", "list", "shop")[1])
+    assert first["backend"] == "envelope" and first["status"] == "active"
+    code, output = run("keys", "migrate", "shop", "--to", "secretsmanager")
+    (new,) = json.loads(output)
+    assert code == 0 and new["status"] == "next" and new["backend"] == "secretsmanager"
+    later = new["activates_at"]
+    assert json.loads(run("keys", "run-schedule", "--at", str(later - 1))[1])["steps"] == []
+    steps = json.loads(run("keys", "run-schedule", "--at", str(later))[1])["steps"]
+    assert steps == [["key_activated", "shop", new["kid"]]]
+    retires = next(key for key in json.loads(run("keys", "list", "shop")[1]) if key["kid"] == first["kid"])[
+        "retires_at"
+    ]
+    assert json.loads(run("keys", "run-schedule", "--at", str(retires))[1])["steps"] == [
+        ["key_retired", "shop", first["kid"]]
+    ]
+    listed = json.loads(run("keys", "list", "shop")[1])
+    assert [(key["kid"], key["status"]) for key in listed] == [(first["kid"], "retired"), (new["kid"], "active")]
+    assert tenants.get_tenant("shop").settings["key_backend"] == "secretsmanager"
+    code, output = run("keys", "retire", "shop", new["kid"])
+    assert code == 2 and output.startswith("error: rotate before retiring")
 
 
 def test_refusals_are_one_line_and_exit_2():

@@ -296,7 +296,8 @@ def test_reuse_consent_off_asks_every_time(browser, tenant, user):
 
 def test_es256_client_and_claims_in_the_id_token(http, browser, tenant, user):
     from chalicelib.admin.clients import create_client
-    from chalicelib.admin.tenants import rotate_key, update_settings
+    from chalicelib.admin.keys import rotate_key
+    from chalicelib.admin.tenants import update_settings
 
     rotate_key(tenant.id, "ES256")
     update_settings(tenant.id, {"idtoken_include_claims": True})

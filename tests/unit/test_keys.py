@@ -1,5 +1,5 @@
-"""Signing keys on both backends, every algorithm: JWTs verify against the published JWK;
-rotation keeps old keys published; private keys never reach DynamoDB."""
+"""Signing keys on every backend, every algorithm: JWTs verify against the published JWK;
+rotation keeps old keys published; private keys never reach DynamoDB in the clear."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import json
 import jwt
 import pytest
 
+from chalicelib.admin import AdminError
+from chalicelib.admin import keys as key_admin
 from chalicelib.admin import tenants as tenant_admin
-from chalicelib.admin.tenants import AdminError
 from chalicelib.keys import jws
 from chalicelib.keys.keyring import KeyRing
 from chalicelib.keys.signer import signer_for
@@ -20,6 +21,9 @@ NOW = 1_800_000_000
 @pytest.mark.parametrize(
     ("backend", "alg"),
     [
+        ("envelope", "RS256"),
+        ("envelope", "PS256"),
+        ("envelope", "ES256"),
         ("secretsmanager", "RS256"),
         ("secretsmanager", "PS256"),
         ("secretsmanager", "ES256"),
@@ -30,9 +34,9 @@ NOW = 1_800_000_000
     ],
 )
 def test_signed_tokens_verify_with_the_published_key(backend, alg):
-    key = tenant_admin.new_key("acme", alg, backend)
+    key = key_admin.new_key("acme", alg, backend)
     claims = {"iss": "https://op.example/acme", "sub": "s", "iat": NOW, "exp": NOW + 60}
-    token = jws.encode(claims, signer_for(key), typ="at+jwt")
+    token = jws.encode(claims, signer_for("acme", key), typ="at+jwt")
     header = jwt.get_unverified_header(token)
     assert header == {"alg": alg, "kid": key["kid"], "typ": "at+jwt"}
     assert (
@@ -51,7 +55,7 @@ def test_signed_tokens_verify_with_the_published_key(backend, alg):
 
 
 def test_alg_none_and_unknown_kids_are_refused():
-    key = tenant_admin.new_key("acme", "RS256", "secretsmanager")
+    key = key_admin.new_key("acme", "RS256", "secretsmanager")
     ring = {key["kid"]: key["jwk"]}
     unsigned = jwt.encode(
         {"iss": "i", "sub": "s", "iat": NOW, "exp": NOW + 60},
@@ -69,35 +73,52 @@ def test_alg_none_and_unknown_kids_are_refused():
     assert jws.decode(hs, ring, issuer="i", typ="at+jwt", now=NOW) is None
 
 
-def test_rotation_publishes_old_keys_until_retired():
+def test_an_immediate_rotation_publishes_old_keys_until_retired():
     tenant = tenant_admin.create_tenant("acme", "Acme")
     first = tenant.keys[0]["kid"]
-    second = tenant_admin.rotate_key("acme")["kid"]
+    second = key_admin.rotate_key("acme", immediately=True)["kid"]
     stored = tenant_admin.get_tenant("acme")
-    ring = KeyRing(stored.keys)
+    ring = KeyRing("acme", stored.keys)
     assert [k["kid"] for k in ring.jwks()["keys"]] == [first, second]
     assert ring.signer("RS256").kid == second
     with pytest.raises(AdminError):
-        tenant_admin.retire_key("acme", second)
-    tenant_admin.retire_key("acme", first)
-    assert [k["kid"] for k in KeyRing(tenant_admin.get_tenant("acme").keys).jwks()["keys"]] == [second]
+        key_admin.retire_key("acme", second)
+    key_admin.retire_key("acme", first)
+    keys = tenant_admin.get_tenant("acme").keys
+    assert [k["kid"] for k in KeyRing("acme", keys).jwks()["keys"]] == [second]
+    # The retired key keeps no key material in the record, only what says what it was.
+    assert set(keys[0]) == {"kid", "alg", "backend", "ref", "status", "created_at", "retired_at"}
 
 
-def test_private_keys_are_never_stored_in_dynamodb(table_items):
+def test_private_keys_are_never_stored_in_dynamodb_in_the_clear(table_items):
+    from cryptography.hazmat.primitives import serialization
+
+    from chalicelib.keys import envelope
+
     tenant_admin.create_tenant("acme", "Acme")
+    tenant_admin.create_tenant("smco", "SM Co", key_backend="secretsmanager")
     tenant_admin.create_tenant("kmsco", "KMS Co", key_backend="kms")
-    tenant_admin.rotate_key("acme", "ES256")
+    key_admin.rotate_key("acme", "ES256")
     dump = json.dumps(table_items())
     assert "PRIVATE KEY" not in dump
+    sealed = 0
     for item in table_items():
         for key in json.loads(item.get("keys", {}).get("S", "[]")):
             assert set(key["jwk"]) <= {"kty", "n", "e", "crv", "x", "y", "kid", "alg", "use"}
+            if key["backend"] == "envelope":
+                private = envelope.open_key("acme", key, "unit")
+                der = private.private_bytes(
+                    serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+                assert der.hex() not in dump and der[-64:].hex() not in dump
+                sealed += 1
+    assert sealed == 2
 
 
 def test_kms_signer_sends_raw_messages_up_to_the_limit_then_digests(monkeypatch):
     from chalicelib.keys import kms
 
-    key = tenant_admin.new_key("acme", "RS256", "kms")
+    key = key_admin.new_key("acme", "RS256", "kms")
     sent = []
     real = kms.aws.client("kms")
 

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from chalicelib.admin import clients as client_admin
+from chalicelib.admin import keys as key_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin.cli import cli
 from chalicelib.admin.registration import issue_initial_access_token
@@ -196,7 +197,7 @@ def test_any_change_of_a_verified_clients_metadata_makes_it_unverified_again(htt
     grant types or scopes (RFC 7592 §2.2 replaces the whole metadata)."""
     client_id, token = stranger["client_id"], stranger["registration_access_token"]
     if change.get("id_token_signed_response_alg") == "ES256":
-        tenant_admin.rotate_key(tenant.id, "ES256")  # a key to sign with
+        key_admin.rotate_key(tenant.id, "ES256")  # a key to sign with
     admin("PATCH", f"/clients/{client_id}", {"verified": True})
     answer = send(http, "PUT", f"/acme/register/{client_id}", {**METADATA, "client_id": client_id, **change}, token)
     assert answer.status_code == 200, answer.body
