@@ -20,7 +20,7 @@ from chalicelib.admin import keys as key_admin
 from chalicelib.keys import rotation
 from chalicelib.store import rotation as schedule_store
 from chalicelib.store import tenants as store
-from chalicelib.store.tenants import Tenant
+from chalicelib.store.tenants import DELETING, Tenant
 from chalicelib.tenancy.settings import TenantSettings
 
 logger = logging.getLogger("oidc")
@@ -75,8 +75,8 @@ def _advance_one(done: Run, hint: schedule_store.Due) -> None:
 def advance(tenant_id: str, now: int) -> list[tuple[str, str]]:
     """Bring one tenant's keys up to ``now``; the steps taken, as (event, kid)."""
     tenant = store.get_tenant(tenant_id, consistent=True)
-    if tenant is None:
-        return []  # deleted meanwhile: its hint goes
+    if tenant is None or tenant.status == DELETING:
+        return []  # deleted (or being deleted) meanwhile: its hint goes, no new key is made
     settings = TenantSettings.from_stored(tenant.settings)
     advanced, _ = rotation.advance(tenant.keys, key_admin.policy(settings), now)
     # New keys are made before the conditional write (their AWS resource, if any, once).

@@ -235,3 +235,21 @@ def test_the_scheduled_function_runs_the_rotation_as_lambda_invokes_it(tenant):
         answer = client.lambda_.invoke("rotate_signing_keys", event)
     assert answer.payload == {"tenants": 1, "steps": 1, "failed": 0}
     assert {key["kid"]: key["status"] for key in key_admin.list_keys("acme")}[pending["kid"]] == "active"
+
+
+def test_a_tenant_being_deleted_gets_no_new_key(aws, clock):
+    """A deletion marks the tenant first: a rotation due meanwhile makes no key (on the
+    secretsmanager and kms backends, an AWS resource the deletion would then miss) and
+    writes nothing to the tenant; its hint goes."""
+    from chalicelib.store import lifecycle as lifecycle_store
+    from chalicelib.store import tenants as tenant_store
+    from chalicelib.store.tenants import DELETING
+
+    tenant_admin.create_tenant("gone", "Gone", settings={"key_rotation_days": 1, "key_prepublish_seconds": HOUR})
+    created = min(key["created_at"] for key in key_admin.list_keys("gone"))
+    marked = lifecycle_store.set_status(tenant_store.get_tenant("gone", consistent=True), DELETING, created)
+    assert marked is not None
+    done = rotation.run(now=created + 2 * DAY)
+    assert done.tenants == 1 and done.steps == [] and done.failed == []
+    assert tenant_store.get_tenant("gone", consistent=True) == marked
+    assert rotation.run(now=created + 3 * DAY).tenants == 0  # the hint is gone
