@@ -15,7 +15,7 @@ import logging  # noqa: E402
 
 from chalice import Chalice  # noqa: E402
 
-from chalicelib.web import admin, browser, health, protocol, queues  # noqa: E402
+from chalicelib.web import admin, browser, console, health, protocol, queues  # noqa: E402
 
 # One structured line per request and per event (logger "oidc"); library chatter stays out.
 logging.getLogger("oidc").setLevel(logging.INFO)
@@ -28,6 +28,7 @@ app.register_blueprint(protocol.bp)
 app.register_blueprint(browser.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(queues.bp)
+app.register_blueprint(console.bp)
 
 gc.freeze()
 gc.enable()

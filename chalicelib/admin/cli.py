@@ -359,5 +359,9 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
+from chalicelib.admin import cli_console  # noqa: E402  (registers `users update`)
+
+cli_console.register(users)
+
 if __name__ == "__main__":
     cli()
