@@ -18,7 +18,7 @@ from chalicelib.console import forms
 from chalicelib.console.audit import audited
 from chalicelib.console.session import Admin
 from chalicelib.context import Context
-from chalicelib.oidc.errors import InvalidPage
+from chalicelib.oidc.errors import InvalidPage, NotFound
 from chalicelib.oidc.interaction import public_sid
 from chalicelib.oidc.results import Result
 from chalicelib.store import console as store
@@ -33,6 +33,8 @@ FLAG_CLAIMS = ("email_verified", "phone_number_verified")
 
 def list_page(ctx: Context, admin: Admin, query: Mapping[str, str]) -> Result:
     after = query.get("after") or None
+    if after is not None and not (len(after) <= 256 and after.isprintable()):
+        raise NotFound("no such page of users")
     users, next_after = user_admin.list_users(ctx.tenant.id, after)
     return forms.page(ctx, admin, "users.html", SECTION, done=query.get("done"), users=users,
                       next_after=next_after, first=after is None)  # fmt: skip

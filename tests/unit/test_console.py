@@ -401,6 +401,43 @@ def test_console_pages_have_the_sign_in_pages_csp(console):
     assert response.headers["Cache-Control"] == "no-store" and response.headers["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.parametrize(
+    "path, status, words",
+    [
+        ("/user?username=" + "x" * 600, 404, b"no user"),
+        ("/user?username=%00", 404, b"no user"),
+        ("/client?client_id=" + "\u00e9" * 300, 404, b"no client"),
+        ("/users?after=" + "x" * 2000, 404, b"no such page of users"),
+        ("/users?after=%0a", 404, b"no such page of users"),
+    ],
+)
+def test_hostile_page_requests_get_a_4xx_page(console, path, status, words):
+    response = console.get(f"{CONSOLE}{path}")
+    assert response.status_code == status and words in response.body
+
+
+@pytest.mark.parametrize(
+    "action, button, values, words",
+    [
+        ("/user", "save", {"version": "abc"}, b"this form is incomplete"),
+        ("/user", "save", {"version": "9" * 40}, b"this form is incomplete"),
+        ("/user", "fly", {}, b"unknown action"),
+        ("/settings", None, {"version": ""}, b"this form is incomplete"),
+        ("/keys", "rotate", {"alg": "none"}, b"choose one of the algorithms offered"),
+        ("/keys", "retire", {"kid": "not-a-key"}, b"has no key not-a-key"),
+    ],
+)
+def test_hostile_forms_get_a_4xx_page_and_write_nothing(console, user, table_items, action, button, values, words):
+    page = console.get(f"{CONSOLE}{action}?username=alice" if action == "/user" else f"{CONSOLE}{action}")
+    form = form_of(page, action, "save" if action == "/user" else None)
+    before = table_items()
+    response = console.post(
+        form.action, {**form.submission(button), **values, **({"action": button} if button else {})}
+    )
+    assert response.status_code == 400 and words in response.body, response.body[-800:]
+    assert table_items() == before
+
+
 def _between(body: bytes, start: bytes, end: bytes) -> str:
     return body.split(start, 1)[1].split(end, 1)[0].decode()
 
