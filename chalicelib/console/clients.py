@@ -58,6 +58,12 @@ def change(ctx: Context, admin: Admin, form: Mapping[str, str]) -> Result:
     """The edit form's buttons: save, rotate the secret, delete."""
     client_id, expected = _client_id(form), forms.version(form)
     action = form.get("action")
+    if action == "delete" and not forms.confirmed(form):
+        current = client_admin.get_client(ctx.tenant.id, client_id)
+        check_version(current.version, expected, f"client {client_id}")
+        fields = {"client_id": client_id, "version": str(expected)}
+        return forms.confirm_delete(ctx, admin, SECTION, "client", current.name, fields,
+                                    "Its users will no longer be able to sign in to it.")  # fmt: skip
     if action == "delete":
         client_admin.delete_client(ctx.tenant.id, client_id, expected=expected)
         audited(ctx, admin, "admin_client_deleted", client_id=client_id)

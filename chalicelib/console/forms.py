@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from chalicelib.admin import AdminError
 from chalicelib.console import url
@@ -99,3 +100,17 @@ def done(ctx: Context, path: str, notice: str) -> Redirect:
     (never data the user typed: it travels in the URL)."""
     separator = "&" if "?" in path else "?"
     return Redirect(f"{url(ctx.issuer, path)}{separator}done={notice}")
+
+
+def confirm_delete(
+    ctx: Context, admin: Admin, section: str, what: str, name: str, fields: Mapping[str, str], consequence: str
+) -> Page:
+    """A delete button asks once more (no script needed): the form it shows posts the same
+    item and version, confirmed."""
+    back = url(ctx.issuer, f"/{what}?" + urlencode({next(iter(fields)): next(iter(fields.values()))}))
+    return page(ctx, admin, "confirm.html", section, what=what, name=name, fields=fields, consequence=consequence,
+                action=url(ctx.issuer, f"/{what}"), back=back)  # fmt: skip
+
+
+def confirmed(form: Mapping[str, str]) -> bool:
+    return form.get("confirm") == "yes"

@@ -28,6 +28,7 @@ from chalicelib import events
 from chalicelib.admin import AdminError
 from chalicelib.admin import clients as client_admin
 from chalicelib.console import PATH, session, url
+from chalicelib.console.audit import audited
 from chalicelib.context import Context
 from chalicelib.keys.master import tenant_key
 from chalicelib.oidc.errors import InvalidPage
@@ -88,7 +89,7 @@ def callback(ctx: Context, query: Mapping[str, str], cookies: Mapping[str, str])
         events.emit("console_refused", ctx.tenant.id, sub=claims["sub"])
         raise session.NotAdministrator()
     cookie = session.start(ctx, user)
-    events.emit("console_signed_in", ctx.tenant.id, actor=f"console:{user.sub}")
+    audited(ctx, session.Admin(ctx.tenant.id, user.sub, user.username, ""), "console_signed_in", username=user.username)
     return Redirect(url(ctx.issuer, "/"), cookies=(cookie, Cookie(FLOW_COOKIE, None, path=PATH)))
 
 

@@ -80,6 +80,10 @@ def change(ctx: Context, admin: Admin, form: Mapping[str, str]) -> Result:
     user = user_admin.get_user_by_username(ctx.tenant.id, username)
     if form.get("action") not in UNVERSIONED:
         check_version(user.version, expected, f"user {username}")
+    if form.get("action") == "delete" and not forms.confirmed(form):
+        fields = {"username": user.username, "version": str(expected)}
+        return forms.confirm_delete(ctx, admin, SECTION, "user", user.username, fields,
+                                    "Their sessions, grants and consents end with them.")  # fmt: skip
     try:
         notice = action(ctx, admin, user, form)
     except AdminError as error:

@@ -113,8 +113,10 @@ def logout(ctx: Context, admin: Admin, request: Incoming) -> Result:
     from urllib.parse import urlencode
 
     from chalicelib.console import session, signin
+    from chalicelib.console.audit import audited
 
     cleared = session.end(ctx, admin)
+    audited(ctx, admin, "console_signed_out", username=admin.username)
     query = urlencode({"client_id": signin.CLIENT_ID, "post_logout_redirect_uri": url(ctx.issuer, "/signed-out")})
     return Redirect(f"{ctx.url('end_session_endpoint')}?{query}", cookies=(cleared,))
 

@@ -212,10 +212,17 @@ def test_clients_are_created_edited_given_a_new_secret_and_deleted(console, tabl
     new_secret = _between(rotated.body, b'<p class="secret" id="client-secret">', b"</p>")
     assert new_secret != secret and client_admin.get_client("acme", client_id).secret_hash == digest(new_secret)
 
-    deleted = submit(console, console.get(f"{CONSOLE}/client?client_id={client_id}"), "/client", "delete")
+    confirm = submit(console, console.get(f"{CONSOLE}/client?client_id={client_id}"), "/client", "delete")
+    assert confirm.status_code == 200 and b"This cannot be undone." in confirm.body
+    assert client_admin.get_client("acme", client_id).name == "Shop 2"  # not yet
+    deleted = submit(console, confirm, "/client", "delete")
     assert deleted.headers["Location"] == f"{CONSOLE}/clients?done=client-deleted"
     assert not any(item["sk"]["S"] == f"client#{client_id}" for item in table_items())
-    events = [(item["event"]["S"], json.loads(item["fields"]["S"])["client_id"]) for item in audit(table_items)]
+    events = [
+        (item["event"]["S"], json.loads(item["fields"]["S"]).get("client_id"))
+        for item in audit(table_items)
+        if item["event"]["S"] != "console_signed_in"
+    ]
     assert sorted(events) == sorted(
         [(name, client_id) for name in ("admin_client_created", "admin_client_updated",
                                         "admin_client_secret_rotated", "admin_client_deleted")]
@@ -244,6 +251,31 @@ def test_a_stale_form_is_refused_with_changed_meanwhile(console, client, table_i
     assert table_items() == before
 
 
+def test_stale_user_settings_and_key_forms_are_refused(console, user, table_items):
+    user_page = console.get(f"{CONSOLE}/user?username=alice")
+    confirm = submit(console, user_page, "/user", "delete")
+    settings_page = console.get(f"{CONSOLE}/settings")
+    keys_page = console.get(f"{CONSOLE}/keys")
+    user_admin.update_user("acme", "alice", claims={"nickname": "Al"})
+    from chalicelib.admin.tenants import update_settings
+
+    update_settings("acme", {"token_expire": 900})
+    before = table_items()
+    for page, action, button, what in [
+        (user_page, "/user", "save", b"this user"),
+        (user_page, "/user", "disable", b"this user"),
+        (user_page, "/user", "password", b"this user"),
+        (confirm, "/user", "delete", b"this user"),
+        (settings_page, "/settings", None, b"this setting"),
+        (keys_page, "/keys", "rotate", b"this setting"),
+    ]:
+        response = submit(console, page, action, button, password=PASSWORD + "2")
+        assert response.status_code == 409 and b"Changed meanwhile" in response.body and what in response.body
+    assert table_items() == before
+    # What does not write the user is not refused for a change of its claims.
+    assert submit(console, user_page, "/user", "unlock").status_code == 302
+
+
 def test_the_console_client_cannot_be_edited_from_the_console(console, table_items):
     response = console.get(f"{CONSOLE}/client?client_id=console")
     assert response.status_code == 400 and b"managed by the console itself" in response.body
@@ -268,10 +300,12 @@ def test_users_are_created_edited_and_deleted(console, table_items):
     assert b"bob@example.com" in listing.body and b"root" in listing.body
 
     page = console.get(f"{CONSOLE}/user?username=bob")
-    assert submit(console, page, "/user", "delete").headers["Location"] == f"{CONSOLE}/users?done=user-deleted"
+    confirm = submit(console, page, "/user", "delete")
+    assert b"Delete user bob?" in confirm.body and user_admin.get_user_by_username("acme", "bob")
+    assert submit(console, confirm, "/user", "delete").headers["Location"] == f"{CONSOLE}/users?done=user-deleted"
     assert not any(item["sk"]["S"] == f"user#{bob.sub}" for item in table_items())
     events = [item["event"]["S"] for item in audit(table_items)]
-    assert sorted(events) == ["admin_user_created", "admin_user_deleted", "admin_user_updated"]
+    assert sorted(events) == ["admin_user_created", "admin_user_deleted", "admin_user_updated", "console_signed_in"]
 
 
 def test_password_unlock_disable_and_enable(console, user, client, http):
@@ -383,6 +417,7 @@ def test_signing_out_ends_the_console_session_then_the_tenant_session(console, t
     page = console.get(f"{CONSOLE}/users")
     response = submit(console, page, "/logout")
     assert "op_console" not in console.cookies and console_sessions(table_items) == []
+    assert [item["event"]["S"] for item in audit(table_items)] == ["console_signed_out", "console_signed_in"]
     location = urlsplit(response.headers["Location"])
     assert location.path == "/acme/end-session"
     assert parse_qs(location.query) == {"client_id": ["console"], "post_logout_redirect_uri": [f"{CONSOLE}/signed-out"]}
