@@ -78,7 +78,7 @@ def change(ctx: Context, admin: Admin, form: Mapping[str, str]) -> Result:
         fields = {"name": form.get("name", ""), **_fields(form, current.client_type)}
         client_admin.update_client(ctx.tenant.id, client_id, expected=expected, **fields)
     except AdminError as error:
-        if type(error) is not AdminError:  # Missing, PreconditionFailed, Conflict: the page for each
+        if forms.is_refusal(error):  # the item is gone or changed: the page for each
             raise
         return _form(ctx, admin, current, {**form, "version": str(expected)}, error=str(error), status=400)
     audited(ctx, admin, "admin_client_updated", client_id=client_id)

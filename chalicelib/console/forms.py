@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib.admin import AdminError
+from chalicelib.admin import AdminError, Conflict, Missing, PreconditionFailed
 from chalicelib.console import url
 from chalicelib.console.session import Admin
 from chalicelib.context import Context
@@ -36,6 +36,13 @@ NOTICES = {
     "key-rotated": "A new signing key is active; the previous one stays published until retired.",
     "key-retired": "The key is no longer published.",
 }
+
+
+def is_refusal(error: AdminError) -> bool:
+    """Whether an admin service refused for the item's state (gone, or changed since the
+    form was rendered), which gets a page of its own, rather than for what the form says,
+    which gets the form back with the reason."""
+    return isinstance(error, (Missing, PreconditionFailed, Conflict))
 
 
 def version(form: Mapping[str, str]) -> int:

@@ -53,7 +53,7 @@ def save_settings(ctx: Context, admin: Admin, form: Mapping[str, str]) -> Result
         try:
             tenant_admin.update_settings(ctx.tenant.id, changes, expected=expected)
         except AdminError as error:
-            if type(error) is not AdminError:
+            if forms.is_refusal(error):  # the item is gone or changed: the page for each
                 raise
             errors["form"] = str(error)
     if errors:

@@ -87,7 +87,7 @@ def change(ctx: Context, admin: Admin, form: Mapping[str, str]) -> Result:
     try:
         notice = action(ctx, admin, user, form)
     except AdminError as error:
-        if type(error) is not AdminError:  # Missing, PreconditionFailed, Conflict: the page for each
+        if forms.is_refusal(error):  # the item is gone or changed: the page for each
             raise
         return edit_page(ctx, admin, {"username": username}, error=str(error), status=400)
     if notice == "user-deleted":

@@ -128,6 +128,31 @@ def test_the_console_cookie_is_http_only_secure_lax_and_scoped_to_the_console(ht
     assert response.headers["Location"] == f"{CONSOLE}/"
 
 
+def test_a_tenant_client_of_its_own_named_console_is_never_taken_over(http, admin_user, table_items):
+    client_admin.create_client(
+        "acme", name="Our console", client_type="confidential", client_id="console",
+        redirect_uris=["https://ours.example/cb"],
+    )  # fmt: skip
+    before = table_items()
+    response = Browser(http).get(f"{CONSOLE}/signin")
+    assert response.status_code == 400 and b"has a client &#39;console&#39; of its own" in response.body
+    assert table_items() == before
+
+
+def test_the_console_client_follows_the_issuer(http, admin_user, monkeypatch):
+    """A deployment that moves (a new PUBLIC_BASE_URL) finds its console client's redirect
+    URI brought along at the next sign-in, by a versioned update."""
+    Browser(http).get(f"{CONSOLE}/signin")
+    from chalicelib.web import routes
+
+    monkeypatch.setattr(routes, "settings", dataclasses.replace(settings, public_base_url="https://id.example.test"))
+    moved = Browser(http, host="id.example.test").get("https://id.example.test/acme/console/signin")
+    assert moved.status_code == 302
+    assert client_admin.get_client("acme", "console").redirect_uris == (
+        "https://id.example.test/acme/console/callback",
+    )
+
+
 def test_a_user_who_is_not_an_administrator_gets_403(http, user, table_items):
     browser = Browser(http)
     page = sign_in(browser, "alice")
