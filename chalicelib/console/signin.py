@@ -42,7 +42,10 @@ from chalicelib.store.users import get_user
 CLIENT_ID = "console"
 FLOW_COOKIE = "op_console_flow"
 FLOW_LIFETIME = 600
-_FLOW = re.compile(r"([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})")
+_FLOW = re.compile(r"([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})\.([a-z]{0,16})")
+# The pages a sign-in may return to: the console's sections, named, never a URL (a redirect
+# to wherever a link said would be an open redirector).
+RETURNS = ("clients", "users", "settings", "keys", "events")
 EXPIRED = "this sign-in has expired or was started in another browser: open the console again"
 
 
@@ -54,8 +57,9 @@ def verifier(tenant_id: str, state: str) -> str:
     return b64url(hmac.new(tenant_key(tenant_id, "console-pkce"), state.encode(), hashlib.sha256).digest())
 
 
-def start(ctx: Context) -> Redirect:
-    """Send the browser to the tenant's authorization endpoint for the console client."""
+def start(ctx: Context, back: str | None = None) -> Redirect:
+    """Send the browser to the tenant's authorization endpoint for the console client; the
+    sign-in returns to the section ``back`` names (else the clients)."""
     ensure_client(ctx)
     state, nonce = new_token(), new_token()
     query = {
@@ -68,7 +72,8 @@ def start(ctx: Context) -> Redirect:
         "code_challenge": s256(verifier(ctx.tenant.id, state)),
         "code_challenge_method": "S256",
     }
-    flow = Cookie(FLOW_COOKIE, f"{state}.{nonce}", max_age=FLOW_LIFETIME, path=PATH)
+    section = back if back in RETURNS else ""
+    flow = Cookie(FLOW_COOKIE, f"{state}.{nonce}.{section}", max_age=FLOW_LIFETIME, path=PATH)
     return Redirect(f"{ctx.url('authorization_endpoint')}?{urlencode(query)}", cookies=(flow,))
 
 
@@ -90,7 +95,8 @@ def callback(ctx: Context, query: Mapping[str, str], cookies: Mapping[str, str])
         raise session.NotAdministrator()
     cookie = session.start(ctx, user)
     audited(ctx, session.Admin(ctx.tenant.id, user.sub, user.username, ""), "console_signed_in", username=user.username)
-    return Redirect(url(ctx.issuer, "/"), cookies=(cookie, Cookie(FLOW_COOKIE, None, path=PATH)))
+    back = flow.group(3) if flow.group(3) in RETURNS else "clients"
+    return Redirect(url(ctx.issuer, f"/{back}"), cookies=(cookie, Cookie(FLOW_COOKIE, None, path=PATH)))
 
 
 def _redeem(ctx: Context, code: str, state: str) -> str:

@@ -60,7 +60,7 @@ def save_settings(ctx: Context, admin: Admin, form: Mapping[str, str]) -> Result
         values = {name: form.get(name, "") for name in (*NUMBERS, *SELECTS, *BRANDING)}
         values.update({name: forms.checked(form, name) for name in FLAGS})
         return _settings_form(ctx, admin, tenant, values, errors, status=400)
-    audited(ctx, admin, "admin_tenant_updated", settings=",".join(sorted(changes)))
+    audited(ctx, admin, "admin_tenant_updated", settings=",".join(_changed(tenant, changes)) or "none")
     return forms.done(ctx, "/settings", "settings-saved")
 
 
@@ -91,6 +91,15 @@ def _changes(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
             errors[name] = str(error)
     changes["branding"] = branding
     return changes, errors
+
+
+def _changed(tenant: Tenant, changes: Mapping[str, Any]) -> list[str]:
+    """The names of the settings whose values the change alters (what the audit names)."""
+    before = _current(tenant)
+    changed = [name for name, value in changes.items() if name != "branding" and before.get(name) != value]
+    branding = changes.get("branding", {})
+    changed += [f"branding.{name}" for name in BRANDING if (branding.get(name) or "") != (before.get(name) or "")]
+    return sorted(changed)
 
 
 def _current(tenant: Tenant) -> dict[str, Any]:

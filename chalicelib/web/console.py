@@ -34,8 +34,10 @@ def console_page(path: str, methods: list[str]) -> Callable[[Handler], Handler]:
     per method, since only a POST must carry the CSRF token."""
 
     def decorator(handler: Handler) -> Handler:
+        section = path.strip("/")
+
         def view(ctx: Context, request: Incoming) -> Result:
-            return _as_admin(ctx, request, handler)
+            return _as_admin(ctx, request, handler, section)
 
         for method in methods:
             named = _named(view, f"console_{handler.__name__}_{method.lower()}")
@@ -53,13 +55,13 @@ def _named(view: Callable[[Context, Incoming], Result], name: str) -> Callable[[
     return named
 
 
-def _as_admin(ctx: Context, request: Incoming, handler: Handler) -> Result:
+def _as_admin(ctx: Context, request: Incoming, handler: Handler, section: str) -> Result:
     from chalicelib import admin as services
-    from chalicelib.console import forms, session
+    from chalicelib.console import forms, session, signin
 
     admin = session.current_admin(ctx, request.cookies)
     if admin is None:
-        return Redirect(url(ctx.issuer, "/signin"))
+        return Redirect(url(ctx.issuer, f"/signin?back={section}" if section in signin.RETURNS else "/signin"))
     try:
         return handler(ctx, admin, request)
     except services.Missing as error:
@@ -92,7 +94,7 @@ def console_home(ctx: Context, request: Incoming) -> Result:
 def console_signin(ctx: Context, request: Incoming) -> Result:
     from chalicelib.console import signin
 
-    return signin.start(ctx)
+    return signin.start(ctx, single_values(request.query).get("back"))
 
 
 @tenant_route(bp, f"/{{tenant}}{PATH}/callback", ["GET"], page=True)

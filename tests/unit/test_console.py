@@ -82,10 +82,11 @@ def console_sessions(table_items) -> list[dict]:
 
 def test_without_a_session_every_page_sends_the_browser_to_sign_in(http, tenant, table_items):
     browser = Browser(http)
-    for path in ("/clients", "/users", "/user?username=x", "/settings", "/keys", "/events", ""):
+    for path in ("/clients", "/users", "/settings", "/keys", "/events"):
         response = browser.get(f"{CONSOLE}{path}")
-        assert response.status_code == 302
-        assert response.headers["Location"] in (f"{CONSOLE}/signin", f"{CONSOLE}/clients")
+        assert response.status_code == 302 and response.headers["Location"] == f"{CONSOLE}/signin?back={path[1:]}"
+    for path in ("/user?username=x", "/client?client_id=x", "/new-user"):
+        assert browser.get(f"{CONSOLE}{path}").headers["Location"] == f"{CONSOLE}/signin"
     start = browser.get(f"{CONSOLE}/signin")
     location = urlsplit(start.headers["Location"])
     query = {name: values[0] for name, values in parse_qs(location.query).items()}
@@ -94,7 +95,7 @@ def test_without_a_session_every_page_sends_the_browser_to_sign_in(http, tenant,
     assert query["code_challenge_method"] == "S256" and query["state"] and query["nonce"]
     assert query["code_challenge"] != signin.verifier(tenant.id, query["state"])  # a challenge, never the verifier
     flow = browser.cookies[signin.FLOW_COOKIE]
-    assert flow == f"{query['state']}.{query['nonce']}"
+    assert flow == f"{query['state']}.{query['nonce']}."
     cookie = next(c for c in start.headers["Set-Cookie"] if c.startswith(signin.FLOW_COOKIE))
     assert "Path=/acme/console" in cookie and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
     # Only the console client was written: no session of any kind before a sign-in.
@@ -125,7 +126,7 @@ def test_the_console_cookie_is_http_only_secure_lax_and_scoped_to_the_console(ht
     [cookie] = [c for c in response.headers["Set-Cookie"] if c.startswith("op_console=")]
     attributes = {part.strip() for part in cookie.split(";")[1:]}
     assert attributes == {"Path=/acme/console", "HttpOnly", "SameSite=Lax", "Secure", "Max-Age=1800"}
-    assert response.headers["Location"] == f"{CONSOLE}/"
+    assert response.headers["Location"] == f"{CONSOLE}/clients"
 
 
 def test_a_tenant_client_of_its_own_named_console_is_never_taken_over(http, admin_user, table_items):
@@ -153,6 +154,17 @@ def test_the_console_client_follows_the_issuer(http, admin_user, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    "back, lands",
+    [("users", "/users"), ("events", "/events"), ("https://evil.example/", "/clients"), ("user", "/clients")],
+)
+def test_a_sign_in_returns_to_the_section_it_was_asked_for_and_nowhere_else(http, admin_user, back, lands):
+    browser = Browser(http)
+    page = browser.follow(browser.get(f"{CONSOLE}/signin", {"back": back}))
+    callback = browser.submit(page, "login", username="root", password=PASSWORD)
+    assert browser.get(callback.headers["Location"]).headers["Location"] == f"{CONSOLE}{lands}"
+
+
 def test_a_user_who_is_not_an_administrator_gets_403(http, user, table_items):
     browser = Browser(http)
     page = sign_in(browser, "alice")
@@ -166,15 +178,15 @@ def test_a_demoted_administrator_is_out_at_the_next_click(console, admin_user):
     assert console.get(f"{CONSOLE}/users").status_code == 403
     user_admin.update_user("acme", "root", admin=True)
     user_admin.set_password("acme", "root", PASSWORD + "!")  # a new epoch ends the session
-    assert console.get(f"{CONSOLE}/users").headers["Location"] == f"{CONSOLE}/signin"
+    assert console.get(f"{CONSOLE}/users").headers["Location"] == f"{CONSOLE}/signin?back=users"
 
 
 @pytest.mark.parametrize(
     "cookie, state",
     [
         (None, "x" * 43),  # no sign-in was started in this browser
-        ("a" * 43 + "." + "b" * 43, "c" * 43),  # another browser's state
-        ("a" * 43 + "." + "b" * 43, "a" * 42 + "é"),  # not even ASCII
+        ("a" * 43 + "." + "b" * 43 + ".", "c" * 43),  # another browser's state
+        ("a" * 43 + "." + "b" * 43 + ".", "a" * 42 + "é"),  # not even ASCII
     ],
 )
 def test_a_callback_that_is_not_this_browsers_is_refused(http, admin_user, table_items, cookie, state):
@@ -397,6 +409,8 @@ def test_settings_and_branding_are_saved(console, tenant):
     assert stored["branding"] == {"display_name": "Acme Corp", "primary_color": "#aa3300"}
     assert stored["token_expire"] == 1800 and stored["client_registration"] == "token"
     assert b"Acme Corp" in console.get(f"{CONSOLE}/settings").body
+    body = console.get(f"{CONSOLE}/events").body.decode()
+    assert "settings=<code>branding.display_name,branding.primary_color,client_registration,token_expire</code>" in body
 
 
 def test_wrong_settings_get_a_message_each_and_save_nothing(console, tenant, table_items):
@@ -450,7 +464,7 @@ def test_signing_out_ends_the_console_session_then_the_tenant_session(console, t
     assert confirm.status_code == 200
     done = console.follow(console.submit(confirm, "logout"))
     assert done.status_code == 200 and b"Signed out of the console" in done.body
-    assert console.get(f"{CONSOLE}/users").headers["Location"] == f"{CONSOLE}/signin"
+    assert console.get(f"{CONSOLE}/users").headers["Location"] == f"{CONSOLE}/signin?back=users"
 
 
 def test_console_pages_have_the_sign_in_pages_csp(console):
