@@ -80,6 +80,9 @@ def change(ctx: Context, admin: Admin, form: Mapping[str, str]) -> Result:
     user = user_admin.get_user_by_username(ctx.tenant.id, username)
     if form.get("action") not in UNVERSIONED:
         check_version(user.version, expected, f"user {username}")
+    if user.sub == admin.sub and _locks_out(form):
+        message = "you cannot disable, delete or demote yourself here: another administrator can"
+        return edit_page(ctx, admin, {"username": username}, error=message, status=400)
     if form.get("action") == "delete" and not forms.confirmed(form):
         fields = {"username": user.username, "version": str(expected)}
         return forms.confirm_delete(ctx, admin, SECTION, "user", user.username, fields,
@@ -160,6 +163,13 @@ ACTIONS: dict[str, Callable[[Context, Admin, User, Mapping[str, str]], str]] = {
     "revoke-session": _revoke_session,
     "revoke-consent": _revoke_consent,
 }
+
+
+def _locks_out(form: Mapping[str, str]) -> bool:
+    """Whether the change would shut its own author out of the console (no one would be
+    left to undo it when they are the tenant's only administrator)."""
+    action = form.get("action")
+    return action in ("disable", "delete") or (action == "save" and not forms.checked(form, "admin"))
 
 
 def _claims(form: Mapping[str, str], drop_empty: bool = False) -> dict[str, Any]:

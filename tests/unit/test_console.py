@@ -345,6 +345,19 @@ def test_users_are_created_edited_and_deleted(console, table_items):
     assert sorted(events) == ["admin_user_created", "admin_user_deleted", "admin_user_updated", "console_signed_in"]
 
 
+@pytest.mark.parametrize("button, untick", [("disable", False), ("delete", False), ("save", True)])
+def test_an_administrator_cannot_shut_themselves_out(console, admin_user, table_items, button, untick):
+    page = console.get(f"{CONSOLE}/user?username=root")
+    form = form_of(page, "/user", "save")
+    data = form.submission(button)
+    if untick:
+        data.pop("admin")
+    before = table_items()
+    response = console.post(form.action, data)
+    assert response.status_code == 400 and b"cannot disable, delete or demote yourself" in response.body
+    assert table_items() == before
+
+
 def test_password_unlock_disable_and_enable(console, user, client, http):
     alice = Browser(http)
     flows.obtain_code(alice, client[0].client_id)
