@@ -39,7 +39,7 @@ MAX_NOTE = 256
 # document (chalicelib/admin/openapi.json) names the same, tests/unit/test_openapi.py checks.
 TENANT_CHANGE = frozenset({"settings"})
 NEW_USER = frozenset({"username", "password", "claims"})
-USER_CHANGE = frozenset({"claims", "active", "password"})
+USER_CHANGE = frozenset({"claims", "active", "admin", "password"})
 NEW_REGISTRATION_TOKEN = frozenset({"days", "note"})
 
 
@@ -109,22 +109,23 @@ def show_user(tenant_id: str, username: str) -> Answer:
 
 
 def update_user(tenant_id: str, username: str, body: Mapping[str, Any], expected: int | None = None) -> Answer:
-    """Any of: claims (merged; null removes one), active, password. Every field is checked
-    before the first write, so a refused change writes nothing; claims and active change in
-    one conditional write; the password is the login's, which has no version."""
+    """Any of: claims (merged; null removes one), active, admin, password. Every field is
+    checked before the first write, so a refused change writes nothing; claims, active and
+    admin change in one conditional write; the password is the login's, which has no version."""
     _only(body, USER_CHANGE, "a user")
     password = _password(body["password"]) if "password" in body else None
     if password is not None:
         user_admin.check_password(password)
     claims = _object(body["claims"], "claims") if "claims" in body else None
     active = body.get("active")
-    if "active" in body and not isinstance(active, bool):
-        raise AdminError("active is true or false")
+    admin = body.get("admin")
+    if ("active" in body and not isinstance(active, bool)) or ("admin" in body and not isinstance(admin, bool)):
+        raise AdminError("active and admin are true or false")
     # Refused before anything is written when the user is gone or has changed since.
     user = user_admin.get_user_by_username(tenant_id, username)
     check_version(user.version, expected, f"user {username}")
-    if claims is not None or active is not None:
-        user = user_admin.update_user(tenant_id, username, claims=claims, active=active, expected=expected)
+    if claims is not None or active is not None or admin is not None:
+        user = user_admin.update_user(tenant_id, username, claims=claims, active=active, admin=admin, expected=expected)
     if password is not None:
         user_admin.set_password(tenant_id, username, password)
     return 200, user_view(user)

@@ -363,5 +363,9 @@ from chalicelib.admin import cli_tenants  # noqa: E402  (list, disable, enable, 
 cli_tenants.register(tenants, users)
 cli.add_command(cli_keys.keys)
 
+from chalicelib.admin import cli_console  # noqa: E402  (registers `users update`)
+
+cli_console.register(users)
+
 if __name__ == "__main__":
     cli()

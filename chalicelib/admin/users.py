@@ -86,13 +86,15 @@ def update_user(
     *,
     claims: Mapping[str, Any] | None = None,
     active: bool | None = None,
+    admin: bool | None = None,
     expected: int | None = None,
 ) -> User:
-    """Change some of a user's claims (a value of None removes the claim) and whether it is
-    active, in one write. The claims are merged into the user's as they are when written, so
-    a concurrent change of other claims is kept (retried; 409 if it keeps changing), and a
-    user deleted meanwhile stays deleted. A disabled user cannot log in, and its tokens stop
-    working at UserInfo and introspection. ``expected``: the version read (If-Match)."""
+    """Change some of a user's claims (a value of None removes the claim), whether it is
+    active and whether it administers the tenant (its console), in one write. The claims
+    are merged into the user's as they are when written, so a concurrent change of other
+    claims is kept (retried; 409 if it keeps changing), and a user deleted meanwhile stays
+    deleted. A disabled user cannot log in, and its tokens stop working at UserInfo and
+    introspection. ``expected``: the version read (If-Match)."""
     extra = _extra_claims(get_tenant(tenant_id).settings)
 
     def attempt() -> User | None:
@@ -102,7 +104,7 @@ def update_user(
         if claims is not None:
             merged = {name: value for name, value in {**user.claims, **claims}.items() if value is not None}
             merged = check_claims(merged, extra)
-        return store.update_user(user, claims=merged, active=active)
+        return store.update_user(user, claims=merged, active=active, admin=admin)
 
     return retrying(attempt, f"user {username}")
 

@@ -18,6 +18,8 @@ class Cookie:
     http_only: bool = True
     # Sent in third-party contexts too (SameSite=None; on https only, as browsers require).
     cross_site: bool = False
+    # A path under the tenant's (say "/console"): the cookie goes only to those pages.
+    path: str = ""
 
 
 @dataclass(frozen=True)

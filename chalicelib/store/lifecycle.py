@@ -19,6 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import settings
 from chalicelib.store.consents import PREFIX as CONSENT
+from chalicelib.store.console import CONSOLE_SESSION
 from chalicelib.store.directory import PK as DIRECTORY
 from chalicelib.store.directory import entry_item
 from chalicelib.store.grants import PREFIX as GRANT
@@ -32,7 +33,7 @@ BATCH = 25  # BatchWriteItem's limit
 PAGE = 500  # keys read per Query page
 # Items that name their user in ``sub`` but are keyed by something else (a credential's
 # digest, a grant id): found by a Query of their prefix filtered on ``sub``.
-USER_PREFIXES = (SESSION, GRANT)
+USER_PREFIXES = (SESSION, GRANT, CONSOLE_SESSION)
 
 
 def set_status(tenant: Tenant, status: str, now: int) -> Tenant | None:

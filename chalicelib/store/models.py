@@ -123,6 +123,8 @@ class UserItem(Item, discriminator="user"):
     version = VersionAttribute()
     # The user's epoch (see chalicelib.store.users.may_act); kept on the login item too.
     epoch = NumberAttribute(null=True)
+    # May sign in to the tenant's admin console (chalicelib.console).
+    admin = BooleanAttribute(null=True)
 
 
 class LoginItem(Item, discriminator="login"):
@@ -193,6 +195,24 @@ class ConsentItem(Item, discriminator="consent"):
     sub = UnicodeAttribute()
     scopes = ListAttribute(of=UnicodeAttribute, default=list)
     given_at = NumberAttribute()
+
+
+class ConsoleSessionItem(Item, discriminator="console-session"):
+    """A tenant admin's console session, keyed by the digest of its cookie's credential."""
+
+    sub = UnicodeAttribute()
+    username = UnicodeAttribute()
+    created_at = NumberAttribute()
+    epoch = NumberAttribute(null=True)  # the user's at the sign-in: a password change ends it
+
+
+class AuditItem(Item, discriminator="audit"):
+    """A recorded admin change (chalicelib.console.audit), newest first by its key; TTL'd."""
+
+    event = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    at = NumberAttribute()
+    fields = JSONAttribute(default=dict)
 
 
 # PynamoDB builds its client from a botocore session of its own per thread, which it gets

@@ -42,6 +42,8 @@ class User:
     # The profile item's version when this was read: writing it back requires the same one.
     version: int = 0
     epoch: int = 0
+    # May sign in to the tenant's admin console.
+    admin: bool = False
 
     def accepts(self, epoch: int) -> bool:
         """Whether a session, code, grant or token stamped with ``epoch`` may still act for
@@ -170,7 +172,12 @@ def _replace_hash(tenant_id: str, username: str, password_hash: str, condition: 
 
 
 def update_user(
-    user: User, *, claims: Mapping[str, Any] | None = None, active: bool | None = None, now: int | None = None
+    user: User,
+    *,
+    claims: Mapping[str, Any] | None = None,
+    active: bool | None = None,
+    admin: bool | None = None,
+    now: int | None = None,
 ) -> User | None:
     """Write back changes to a user read as ``user``: all its claims, and whether it is active.
     The user as stored now, or None (nothing written) if it changed since it was read or is
@@ -183,6 +190,8 @@ def update_user(
         actions += [UserItem.claims.set(dict(claims)), UserItem.updated_at.set(stamp)]
     if active is not None:
         actions.append(UserItem.active.set(active))
+    if admin is not None:
+        actions.append(UserItem.admin.set(admin) if admin else UserItem.admin.remove())
     if active is False:  # what the user's sessions and grants could do ends here (may_act)
         actions.append(UserItem.epoch.add(1))
     if not actions:
@@ -200,7 +209,9 @@ def update_user(
             return None
         raise
     epoch = user.epoch + (0 if active else 1)
-    changed = replace(user, active=active, version=user.version + 1, epoch=epoch)
+    changed = replace(
+        user, active=active, version=user.version + 1, epoch=epoch, admin=user.admin if admin is None else admin
+    )
     return changed if claims is None else replace(changed, claims=dict(claims), updated_at=stamp)
 
 
@@ -243,6 +254,7 @@ def _to_item(user: User) -> UserItem:
         created_at=user.created_at,
         updated_at=user.updated_at,
         epoch=user.epoch or None,
+        admin=user.admin or None,
     )
     return at_version(item, user.version)
 
@@ -258,4 +270,5 @@ def from_item(item: UserItem) -> User:
         updated_at=int(item.updated_at),
         version=version_of(item),
         epoch=int(item.epoch or 0),
+        admin=bool(item.admin),
     )

@@ -4,6 +4,7 @@ serves only JSON must not load jinja2)."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,16 @@ def _environment() -> Any:
             if not _environments:
                 import jinja2
 
-                _environments.append(
-                    jinja2.Environment(
-                        loader=jinja2.FileSystemLoader(TEMPLATES),
-                        autoescape=True,
-                        undefined=jinja2.StrictUndefined,
-                    )
+                environment = jinja2.Environment(
+                    loader=jinja2.FileSystemLoader(TEMPLATES),
+                    autoescape=True,
+                    undefined=jinja2.StrictUndefined,
                 )
+                environment.filters["datetime"] = _datetime
+                _environments.append(environment)
     return _environments[0]
+
+
+def _datetime(epoch: int) -> str:
+    """An epoch second as the console shows times: UTC, to the minute."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))

@@ -148,7 +148,7 @@ def _with_cookies(response: Response, cookies: tuple[Cookie, ...], state: PageSt
     https = issuer.scheme == "https"
     values = []
     for cookie in cookies:
-        attributes = f"Path={issuer.path or '/'}"
+        attributes = f"Path={(issuer.path + cookie.path) or '/'}"
         attributes += "; HttpOnly" if cookie.http_only else ""
         attributes += "; SameSite=None" if cookie.cross_site and https else "; SameSite=Lax"
         attributes += "; Secure" if https else ""

@@ -33,8 +33,8 @@ def test_deployment_package(tmp_path):
         [chalice, "package", "--stage", "prod", str(tmp_path)], cwd=ROOT, env=env, check=True, capture_output=True
     )
     names = set(zipfile.ZipFile(tmp_path / "deployment.zip").namelist())
-    templates = {f"templates/{path.name}" for path in (ROOT / "templates").glob("*.html")}
-    assert templates and templates <= names  # shipped through the vendor/ symlink
+    templates = {f"templates/{path.relative_to(ROOT / 'templates')}" for path in (ROOT / "templates").rglob("*.html")}
+    assert "templates/console/layout.html" in templates and templates <= names  # shipped through the vendor/ symlink
     assert {
         "app.py",
         "chalicelib/web/pages.py",

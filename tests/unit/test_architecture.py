@@ -89,6 +89,16 @@ def test_outbound_knows_no_protocol_and_is_used_by_the_protocol_and_admin():
     assert importing("chalicelib.outbound") <= {"outbound", "oidc", "admin"}
 
 
+def test_only_the_web_layer_reaches_the_console_and_the_console_knows_no_framework():
+    """``chalicelib/console`` (the tenant admin console's pages) is plain values in and out,
+    like the protocol's endpoints: only ``chalicelib/web`` routes to it, and it reaches the
+    store, the admin services and the protocol, never Chalice, PynamoDB or boto3."""
+    assert importing("chalicelib.console") <= {"web", "console"}
+    for path in modules("console"):
+        forbidden = {name for name in imports(path) if name.split(".")[0] in {"chalice", "boto3", "pynamodb"}}
+        assert not forbidden, f"{path.name} imports {forbidden}"
+
+
 def test_boto3_is_not_imported_at_runtime():
     """botocore is enough; boto3's import would lengthen every cold start."""
     assert importing("boto3") == set()

@@ -108,7 +108,16 @@ def test_the_export_has_settings_clients_and_users_and_no_secret(aws, tenant, cl
     assert sorted(c["client_id"] for c in exported["clients"]) == sorted([client[0].client_id, hs256.client_id])
     users = {user["username"]: user for user in exported["users"]}
     assert len(exported["users"]) == len(users) == 101 and users["alice"]["claims"]["email"] == "alice@example.com"
-    assert set(users["alice"]) == {"sub", "username", "claims", "active", "created_at", "updated_at", "version"}
+    assert set(users["alice"]) == {
+        "sub",
+        "username",
+        "claims",
+        "active",
+        "admin",
+        "created_at",
+        "updated_at",
+        "version",
+    }
     stored = [item[field]["S"] for item in table_items() for field in SECRET_FIELDS if field in item]
     assert len(stored) >= 104  # two secret hashes, a ciphertext, 101 password hashes
     leaked = [value for value in (*stored, client[1], hs_secret, PASSWORD) if value in output]
