@@ -84,6 +84,7 @@ def seed(base: str, credentials: dict[str, str]) -> None:
         "--claim", "name=Alice Example", "--claim", "given_name=Alice", "--claim", "family_name=Example",
         "--claim", "email=alice@example.com", "--claim", "email_verified=true", "--exists-ok",
     )  # fmt: skip
+    run("users", "update", "demo", "alice", "--admin")  # the demo's console is hers to try
 
 
 def main() -> None:
@@ -119,6 +120,7 @@ Confidential client: client_id=demo-web  client_secret={credentials["client_secr
                                     http://localhost:3000/ or http://localhost:8080/
 Public client:       client_id=demo-native (PKCE required), redirect URI http://127.0.0.1:<any port>/callback
 User:                alice / {credentials["password"]}
+Admin console:       {env["PUBLIC_BASE_URL"]}/demo/console (alice is the demo's administrator)
 Registration:        open (POST {env["PUBLIC_BASE_URL"]}/demo/register); session management on
 Back-channel logout: queued, delivered by a consumer thread; http to 127.0.0.1/localhost allowed
 Provisioning CLI:    ./oidc --help (its environment is in .local/env)
