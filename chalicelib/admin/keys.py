@@ -90,7 +90,9 @@ def rotate_key(
     now = int(now if now is not None else time.time())
     if alg not in ALGORITHMS:
         raise AdminError(f"unsupported algorithm {alg}; use one of {', '.join(ALGORITHMS)}")
-    settings = parse_settings(read_tenant(tenant_id).settings)
+    tenant = read_tenant(tenant_id)
+    _check_room(tenant, 1)  # before an AWS key is made that could not be published
+    settings = parse_settings(tenant.settings)
     key = new_key(tenant_id, alg, backend or settings.key_backend, now)
 
     def change(current: Tenant, settings: TenantSettings) -> Sequence[Mapping[str, Any]]:
@@ -141,6 +143,7 @@ def migrate_keys(
         for alg in algs
         if (rotation.pending(tenant.keys, alg) or rotation.newest_active(tenant.keys, alg))["backend"] != backend
     ]
+    _check_room(tenant, len(algs))
     created = [new_key(tenant_id, alg, backend, now) for alg in algs]
 
     def change(current: Tenant, settings: TenantSettings) -> Sequence[Mapping[str, Any]]:
@@ -167,7 +170,7 @@ def change_keys(tenant_id: str, change: Change, now: int, settings: Mapping[str,
         current = read_tenant(tenant_id)
         merged = {**current.settings, **(settings or {})}
         parsed = parse_settings(merged)
-        keys = tuple(dict(key) for key in change(current, parsed))
+        keys = tuple(dict(key) for key in rotation.prune(change(current, parsed)))
         due = rotation.due(keys, policy(parsed))
         if due is not None:  # what is overdue is done at the next run
             schedule_store.schedule(tenant_id, max(due, now + 1))
@@ -185,9 +188,23 @@ def schedule(tenant: Tenant) -> None:
         schedule_store.schedule(tenant.id, due)
 
 
+def _check_room(tenant: Tenant, adding: int) -> None:
+    """Refuse a change that would take the tenant over ``rotation.MAX_KEYS`` keys (its record
+    is read on every request, and DynamoDB refuses an item over 400 KB)."""
+    held = len(rotation.prune(tenant.keys))
+    if held + adding > rotation.MAX_KEYS:
+        raise AdminError(
+            f"tenant {tenant.id} holds {held} keys, at most {rotation.MAX_KEYS}: its retired KMS keys and secrets "
+            "stay listed until the tenant's deletion disposes of them; on the envelope backend (keys migrate --to "
+            "envelope) retired keys leave the record"
+        )
+
+
 def read_tenant(tenant_id: str) -> Tenant:
+    """The tenant, to change its keys: not one being deleted, whose keys the deletion has
+    already disposed of (a key added now would outlive it)."""
     tenant = store.get_tenant(tenant_id, consistent=True)
-    if tenant is None:
+    if tenant is None or tenant.status == store.DELETING:
         raise Missing(f"no tenant {tenant_id}")
     return tenant
 

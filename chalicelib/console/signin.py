@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from chalicelib import events
-from chalicelib.admin import AdminError
+from chalicelib.admin import AdminError, Conflict
 from chalicelib.admin import clients as client_admin
 from chalicelib.console import PATH, session, url
 from chalicelib.console.audit import audited
@@ -160,8 +160,20 @@ def ensure_client(ctx: Context) -> Client:
             existing = client_admin.get_client(ctx.tenant.id, CLIENT_ID)
     if existing.secret_hash != digest(secret):
         raise InvalidPage(f"this tenant has a client {CLIENT_ID!r} of its own: rename it to use the console")
+    # A deployment may answer on several names (a custom domain and execute-api's), each its
+    # own issuer: a sign-in on one adds its URIs and never takes another's away, so sign-ins
+    # on two names cannot undo each other. (The names are the deployment's, never a
+    # request's Host: chalicelib/tenancy/issuer.py.)
+    for name in ("redirect_uris", "post_logout_redirect_uris"):
+        present = tuple(getattr(existing, name))
+        wanted[name] = present + tuple(uri for uri in wanted[name] if uri not in present)
     if any(getattr(existing, name) != value for name, value in wanted.items()):
-        existing = client_admin.update_client(ctx.tenant.id, CLIENT_ID, expected=existing.version, **wanted)
+        try:
+            existing = client_admin.update_client(ctx.tenant.id, CLIENT_ID, expected=existing.version, **wanted)
+        except Conflict:
+            existing = client_admin.get_client(ctx.tenant.id, CLIENT_ID)  # brought up to date meanwhile
+        except AdminError as error:  # a deployment whose issuer no client may use (http, not local)
+            raise InvalidPage(f"the console cannot sign in here: {error}") from None
     return existing
 
 

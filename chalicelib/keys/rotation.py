@@ -28,6 +28,13 @@ JWKS_MAX_AGE = 300
 CLOCK_SKEW = 120
 # Fields that hold key material (sealed or referenced): a retired key keeps none of them.
 MATERIAL = ("jwk", "wrapped_key", "sealed_key")
+# A retired envelope key holds nothing (its material left the record when it retired): only
+# the newest few stay listed, as history, so the record (read on every request, at most
+# 400 KB) stays small however often a tenant rotates. A retired KMS or Secrets Manager key
+# keeps its reference, since its AWS resource is still the operator's to delete (a tenant's
+# deletion schedules them all), so those stay, and a tenant holds at most MAX_KEYS keys.
+RETIRED_KEPT = 5
+MAX_KEYS = 40
 
 Key = Mapping[str, Any]
 
@@ -108,6 +115,14 @@ def retire(key: Key, now: int) -> Key:
     """A key out of the JWKS, with no key material left in the record."""
     kept = {k: v for k, v in key.items() if k not in MATERIAL and k not in ("activates_at", "retires_at")}
     return {**kept, "status": RETIRED, "retired_at": now}
+
+
+def prune(keys: Sequence[Key]) -> list[Key]:
+    """``keys`` without the retired envelope keys beyond the newest ``RETIRED_KEPT``."""
+    retired = [key for key in keys if key["status"] == RETIRED and key.get("backend") == "envelope"]
+    newest_first = sorted(retired, key=lambda key: key.get("retired_at", 0), reverse=True)
+    dropped = {key["kid"] for key in newest_first[RETIRED_KEPT:]}
+    return [key for key in keys if key["kid"] not in dropped]
 
 
 def advance(keys: Sequence[Key], policy: Policy, now: int) -> tuple[list[Key], list[tuple[str, str]]]:

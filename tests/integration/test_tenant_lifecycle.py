@@ -15,6 +15,7 @@ import requests
 from click.testing import CliRunner
 
 from chalicelib.admin import clients as client_admin
+from chalicelib.admin import keys as key_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
 from chalicelib.admin.cli import cli
@@ -43,7 +44,7 @@ def in_use(provider):
     """A tenant with keys on both backends, a user, and tokens an RP holds."""
     tenant_id = f"gone-{uuid.uuid4().hex[:10]}"
     tenant_admin.create_tenant(tenant_id, "Short-lived", key_backend="kms")
-    tenant_admin.rotate_key(tenant_id, "ES256", "secretsmanager")
+    key_admin.rotate_key(tenant_id, "ES256", "secretsmanager")
     tenant_admin.update_settings(tenant_id, {"grant_type_password_enable": True})
     client, secret = client_admin.create_client(
         tenant_id, name="Legacy", client_type="confidential", response_types=[],

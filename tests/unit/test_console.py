@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chalicelib.admin import clients as client_admin
+from chalicelib.admin import keys as key_admin
 from chalicelib.admin import users as user_admin
 from chalicelib.console import signin
 from chalicelib.opaque import digest
@@ -141,17 +142,26 @@ def test_a_tenant_client_of_its_own_named_console_is_never_taken_over(http, admi
 
 
 def test_the_console_client_follows_the_issuer(http, admin_user, monkeypatch):
-    """A deployment that moves (a new PUBLIC_BASE_URL) finds its console client's redirect
-    URI brought along at the next sign-in, by a versioned update."""
+    """A deployment that answers on a new name (PUBLIC_BASE_URL, or API Gateway's domain
+    name) finds its console client's redirect URI added at the next sign-in, by a versioned
+    update, and the old name's kept: sign-ins on the two names never undo each other (a
+    stranger's request on one name cannot break an admin's sign-in on the other)."""
     Browser(http).get(f"{CONSOLE}/signin")
+    old = "https://op.example.test/acme/console/callback"
+    assert client_admin.get_client("acme", "console").redirect_uris == (old,)
     from chalicelib.web import routes
 
+    first = routes.settings
     monkeypatch.setattr(routes, "settings", dataclasses.replace(settings, public_base_url="https://id.example.test"))
     moved = Browser(http, host="id.example.test").get("https://id.example.test/acme/console/signin")
     assert moved.status_code == 302
-    assert client_admin.get_client("acme", "console").redirect_uris == (
-        "https://id.example.test/acme/console/callback",
-    )
+    both = (old, "https://id.example.test/acme/console/callback")
+    assert client_admin.get_client("acme", "console").redirect_uris == both
+    version = client_admin.get_client("acme", "console").version
+    monkeypatch.setattr(routes, "settings", first)
+    assert Browser(http).get(f"{CONSOLE}/signin").status_code == 302  # back on the first name
+    assert client_admin.get_client("acme", "console").redirect_uris == both
+    assert client_admin.get_client("acme", "console").version == version  # nothing written
 
 
 @pytest.mark.parametrize(
@@ -440,6 +450,9 @@ def test_wrong_settings_get_a_message_each_and_save_nothing(console, tenant, tab
 
 
 def test_keys_are_rotated_and_retired(console, tenant):
+    """A first key for a new algorithm signs at once; a new key for one the tenant signs
+    with is published first (next) and the old one keeps signing; retiring the next key
+    cancels the rotation, and an inactive key leaves the JWKS."""
     page = console.get(f"{CONSOLE}/keys")
     [old] = tenant.keys
     assert old["kid"].encode() in page.body
@@ -450,10 +463,19 @@ def test_keys_are_rotated_and_retired(console, tenant):
     assert keys == {"RS256": "active", "ES256": "active"}
     page = console.get(f"{CONSOLE}/keys")
     submit(console, page, "/keys", "rotate", alg="RS256")
+    [pending] = [key for key in get_tenant("acme").keys if key["status"] == "next"]
+    assert (
+        pending["alg"] == "RS256" and {k["kid"]: k["status"] for k in get_tenant("acme").keys}[old["kid"]] == "active"
+    )
     page = console.get(f"{CONSOLE}/keys")
+    assert b"Signs from" in page.body
     assert submit(console, page, "/keys", "retire").headers["Location"].endswith("done=key-retired")
     statuses = {key["kid"]: key["status"] for key in get_tenant("acme").keys}
-    assert statuses[old["kid"]] == "retired"
+    assert statuses[pending["kid"]] == "retired" and statuses[old["kid"]] == "active"
+    key_admin.rotate_key("acme", "RS256", immediately=True)  # the old RS256 key is now inactive
+    page = console.get(f"{CONSOLE}/keys")
+    assert submit(console, page, "/keys", "retire").headers["Location"].endswith("done=key-retired")
+    assert {key["kid"]: key["status"] for key in get_tenant("acme").keys}[old["kid"]] == "retired"
 
 
 def test_the_events_page_lists_console_changes_newest_first(console, table_items):
@@ -504,24 +526,26 @@ def test_hostile_page_requests_get_a_4xx_page(console, path, status, words):
 
 
 @pytest.mark.parametrize(
-    "action, button, values, words",
+    "action, button, values, status, words",
     [
-        ("/user", "save", {"version": "abc"}, b"this form is incomplete"),
-        ("/user", "save", {"version": "9" * 40}, b"this form is incomplete"),
-        ("/user", "fly", {}, b"unknown action"),
-        ("/settings", None, {"version": ""}, b"this form is incomplete"),
-        ("/keys", "rotate", {"alg": "none"}, b"choose one of the algorithms offered"),
-        ("/keys", "retire", {"kid": "not-a-key"}, b"has no key not-a-key"),
+        ("/user", "save", {"version": "abc"}, 400, b"this form is incomplete"),
+        ("/user", "save", {"version": "9" * 40}, 400, b"this form is incomplete"),
+        ("/user", "fly", {}, 400, b"unknown action"),
+        ("/settings", None, {"version": ""}, 400, b"this form is incomplete"),
+        ("/keys", "rotate", {"alg": "none"}, 400, b"choose one of the algorithms offered"),
+        ("/keys", "retire", {"kid": "not-a-key"}, 404, b"has no such key"),
     ],
 )
-def test_hostile_forms_get_a_4xx_page_and_write_nothing(console, user, table_items, action, button, values, words):
+def test_hostile_forms_get_a_4xx_page_and_write_nothing(
+    console, user, table_items, action, button, values, status, words
+):
     page = console.get(f"{CONSOLE}{action}?username=alice" if action == "/user" else f"{CONSOLE}{action}")
     form = form_of(page, action, "save" if action == "/user" else None)
     before = table_items()
     response = console.post(
         form.action, {**form.submission(button), **values, **({"action": button} if button else {})}
     )
-    assert response.status_code == 400 and words in response.body, response.body[-800:]
+    assert response.status_code == status and words in response.body, response.body[-800:]
     assert table_items() == before
 
 

@@ -14,7 +14,7 @@ from chalicelib.admin import clients as client_admin
 from chalicelib.admin import keys as key_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.keys import aws
-from chalicelib.keys.rotation import CLOCK_SKEW, JWKS_MAX_AGE
+from chalicelib.keys.rotation import CLOCK_SKEW, JWKS_MAX_AGE, RETIRED_KEPT
 from tests.support.browser import HOST
 from tests.support.jwks_rp import CachingRelyingParty
 from tests.unit.flows import basic, body, post_token
@@ -253,3 +253,56 @@ def test_a_tenant_being_deleted_gets_no_new_key(aws, clock):
     assert done.tenants == 1 and done.steps == [] and done.failed == []
     assert tenant_store.get_tenant("gone", consistent=True) == marked
     assert rotation.run(now=created + 3 * DAY).tenants == 0  # the hint is gone
+
+
+def test_the_tenant_record_stays_small_however_often_keys_rotate(aws, tenant):
+    """Retired envelope keys hold nothing: only the newest few stay listed, so forced
+    rotations (console, admin API) cannot grow the record towards DynamoDB's 400 KB."""
+    import time
+
+    for _ in range(3 * RETIRED_KEPT):
+        key_admin.rotate_key("acme", "ES256", immediately=True)
+    rotation.run(now=int(time.time()) + DAY)  # the rotated-out keys' tokens have expired
+    statuses = [key["status"] for key in key_admin.list_keys("acme")]
+    assert statuses.count("retired") == RETIRED_KEPT
+    assert sorted(set(statuses)) == ["active", "retired"] and len(statuses) == RETIRED_KEPT + 2
+
+
+def test_a_tenant_holds_at_most_max_keys_and_no_aws_key_is_made_beyond(aws, tenant, monkeypatch):
+    """On the kms backend a retired key keeps its reference (its AWS key is the operator's to
+    delete): the record's bound is enforced before a new AWS key is made."""
+    import chalicelib.keys.rotation as rotation_rules
+
+    monkeypatch.setattr(rotation_rules, "MAX_KEYS", 4)
+    for _ in range(3):
+        key_admin.rotate_key("acme", "ES256", "kms", immediately=True)
+    made = len(aws_kms_keys())
+    with pytest.raises(AdminError, match="holds 4 keys, at most 4"):
+        key_admin.rotate_key("acme", "ES256", "kms", immediately=True)
+    assert len(aws_kms_keys()) == made
+
+
+def test_no_key_is_added_to_a_tenant_being_deleted(aws, tenant):
+    """Its keys were disposed of when the deletion began: a rotation from a warm container
+    (console, admin API) is refused before any AWS key is made."""
+    from chalicelib.admin import Missing
+    from chalicelib.store import lifecycle as lifecycle_store
+    from chalicelib.store import tenants as tenant_store
+    from chalicelib.store.tenants import DELETING
+
+    lifecycle_store.set_status(tenant_store.get_tenant("acme", consistent=True), DELETING, 1)
+    made = len(aws_kms_keys())
+    for attempt in (
+        lambda: key_admin.rotate_key("acme", "ES256", "kms"),
+        lambda: key_admin.migrate_keys("acme", "kms"),
+        lambda: key_admin.retire_key("acme", "no-such-kid"),
+    ):
+        with pytest.raises(Missing):
+            attempt()
+    assert len(aws_kms_keys()) == made
+
+
+def aws_kms_keys() -> list:
+    import boto3
+
+    return boto3.client("kms").list_keys()["Keys"]

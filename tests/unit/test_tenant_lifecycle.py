@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from chalicelib.admin import clients as client_admin
+from chalicelib.admin import keys as key_admin
 from chalicelib.admin import lifecycle
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
@@ -103,7 +104,7 @@ def test_the_export_has_settings_clients_and_users_and_no_secret(aws, tenant, cl
     code, output = run("tenants", "export", "acme")
     exported = json.loads(output)
     assert code == 0 and exported["format"] == "oidc-tenant-export/1"
-    assert exported["tenant"]["settings"] == {"key_backend": "secretsmanager", "token_expire": 900}
+    assert exported["tenant"]["settings"] == {"key_backend": "envelope", "token_expire": 900}
     assert exported["tenant"]["status"] == "active" and exported["tenant"]["name"] == "Acme"
     assert sorted(c["client_id"] for c in exported["clients"]) == sorted([client[0].client_id, hs256.client_id])
     users = {user["username"]: user for user in exported["users"]}
@@ -143,10 +144,11 @@ def partition(aws, tenant_id: str) -> list[dict]:
 
 @pytest.fixture
 def two_tenants(http, browser, client, user):
-    """acme (Secrets Manager keys, and a KMS one) and globex, both in use."""
+    """acme (an envelope key, a KMS one and a Secrets Manager one) and globex, both in use."""
     from tests.support.browser import Browser
 
-    tenant_admin.rotate_key("acme", "ES256", "kms")
+    key_admin.rotate_key("acme", "ES256", "kms")
+    key_admin.rotate_key("acme", "PS256", "secretsmanager")
     tenant_admin.create_tenant("globex", "Globex")
     other, other_secret = client_admin.create_client(
         "globex", name="G", client_type="confidential", redirect_uris=client[0].redirect_uris
@@ -184,7 +186,7 @@ def test_deleting_a_tenant_removes_all_its_data_and_nothing_else(aws, http, two_
     caplog.set_level(logging.INFO, logger="oidc.events")
     other_client, other_tokens = two_tenants
     acme_keys, globex_keys = (tenant_admin.get_tenant(tenant_id).keys for tenant_id in ("acme", "globex"))
-    assert {key["backend"] for key in acme_keys} == {"secretsmanager", "kms"}
+    assert {key["backend"] for key in acme_keys} == {"envelope", "secretsmanager", "kms"}
     globex_before = partition(aws, "globex")
     kinds = {item["kind"]["S"] for item in partition(aws, "acme")}
     assert {"tenant", "client", "user", "login", "session", "consent", "grant", "admin-key", "limit"} <= kinds
@@ -197,9 +199,13 @@ def test_deleting_a_tenant_removes_all_its_data_and_nothing_else(aws, http, two_
     assert partition(aws, "acme") == []
     assert [t["id"] for t in lifecycle.list_tenants()["tenants"]] == ["globex"]
     assert partition(aws, "globex") == globex_before
-    assert [key_state(key) for key in acme_keys] == ["PendingDeletion", "PendingDeletion"]
-    assert result["keys"] == {key["kid"]: "scheduled in 7 days" for key in acme_keys}
-    assert [key_state(key) for key in globex_keys] == ["Enabled"]
+    # An envelope key's material was in the tenant record; the others are AWS resources.
+    assert [key_state(key) for key in acme_keys if key["backend"] != "envelope"] == ["PendingDeletion"] * 2
+    assert result["keys"] == {
+        key["kid"]: "nothing to do" if key["backend"] == "envelope" else "scheduled in 7 days" for key in acme_keys
+    }
+    assert [key["backend"] for key in globex_keys] == ["envelope"]
+    assert tenant_admin.get_tenant("globex").keys == globex_keys
     assert [alias for alias in boto3.client("kms").list_aliases()["Aliases"] if "acme" in alias["AliasName"]] == []
     assert http.get("/acme/.well-known/openid-configuration", headers=HOST).status_code == 404
     assert http.get("/globex/.well-known/openid-configuration", headers=HOST).status_code == 200
