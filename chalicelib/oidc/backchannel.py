@@ -77,7 +77,8 @@ def deliver(body: str, now: int) -> str:
     observability.bind(tenant=notice.tenant)  # the lines from here on are this tenant's
     tenant = resolve_tenant(notice.tenant)
     client = cached_client(notice.tenant, notice.client_id) if tenant is not None else None
-    if tenant is None or client is None or not client.backchannel_logout_uri:
+    # A disabled tenant's notices go too: its keys are withheld, so no RP could verify them.
+    if tenant is None or tenant.disabled or client is None or not client.backchannel_logout_uri:
         return _outcome(notice, "dropped")
     from chalicelib.oidc.endpoints.logout import logout_token
 

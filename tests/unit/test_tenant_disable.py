@@ -136,3 +136,22 @@ def test_a_warm_container_follows_within_the_cache_lifetime(http, tenant, monkey
 def test_an_unknown_tenant_is_refused(action):
     with pytest.raises(lifecycle.Missing, match="no tenant nope"):
         action("nope")
+
+
+def test_its_queued_back_channel_notices_are_dropped_unsent(aws, client, caplog, monkeypatch):
+    """A logout queued before the tenant was disabled is not delivered after: no logout
+    token is signed with a key the tenant no longer publishes."""
+    from chalicelib.admin import clients as client_admin
+    from chalicelib.oidc import backchannel
+
+    client_admin.update_client("acme", client[0].client_id, backchannel_logout_uri="https://rp.example/bc")
+    lifecycle.disable_tenant("acme")
+    resolve.forget("acme")
+    notice = backchannel.Notice("acme", "https://op.example.test/acme", client[0].client_id, "sub", "sid", 1)
+    caplog.set_level(logging.INFO, logger="oidc.events")
+
+    def no_lookup(*args: object, **kwargs: object) -> None:  # nothing here may reach a resolver
+        raise AssertionError("a delivery was attempted")
+
+    monkeypatch.setattr("socket.getaddrinfo", no_lookup)
+    assert backchannel.deliver(notice.to_json(), 2) == "dropped"
