@@ -31,3 +31,17 @@ def client(service: str) -> Any:
             )
             _clients[service] = aws_session.session().create_client(service, config=config)
         return _clients[service]
+
+
+def ensure_symmetric_key(alias: str, description: str) -> str:
+    """A deployment's symmetric KMS key under ``alias``, created unless it exists (operator
+    set-up and dev mode; a deployment's come from infra/resources.json); returns the alias."""
+    kms = client("kms")
+    try:
+        kms.describe_key(KeyId=alias)
+        return alias
+    except kms.exceptions.NotFoundException:
+        pass
+    key_id = kms.create_key(Description=description)["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return alias

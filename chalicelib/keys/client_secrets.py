@@ -64,15 +64,7 @@ class HmacSigner:
 def create_key(alias: str) -> str:
     """Create the deployment's symmetric key for client secrets (operator set-up); returns
     the alias. Idempotent."""
-    kms = aws.client("kms")
-    try:
-        kms.describe_key(KeyId=alias)
-        return alias
-    except kms.exceptions.NotFoundException:
-        pass
-    key_id = kms.create_key(Description="Encrypts OIDC client secrets that HS256 needs back")["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
-    return alias
+    return aws.ensure_symmetric_key(alias, "Encrypts OIDC client secrets that HS256 needs back")
 
 
 def forget() -> None:

@@ -92,15 +92,7 @@ def open_key(tenant_id: str, key: dict[str, Any], stage: str) -> Any:
 def create_wrapping_key(alias: str) -> str:
     """Create the deployment's key that wraps tenants' signing keys (operator set-up, dev
     mode; a deployment's comes from infra/resources.json); returns the alias. Idempotent."""
-    kms = aws.client("kms")
-    try:
-        kms.describe_key(KeyId=alias)
-        return alias
-    except kms.exceptions.NotFoundException:
-        pass
-    key_id = kms.create_key(Description="Wraps the data keys of OIDC tenants' signing keys")["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
-    return alias
+    return aws.ensure_symmetric_key(alias, "Wraps the data keys of OIDC tenants' signing keys")
 
 
 def _aad(context: dict[str, str]) -> bytes:

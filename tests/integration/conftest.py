@@ -12,6 +12,7 @@ reach loopback, but only to hosts a tenant lists in ``outbound_allowed_hosts``."
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
@@ -96,30 +98,41 @@ def consumer():
     running.stop()
 
 
+@contextlib.contextmanager
+def dev_server(name: str, **env: str) -> Iterator[str]:
+    """The provider as ``chalice local`` serves it (``python -m infra.devserver``) on a free
+    port, with ``env`` added (its issuer's base is its own address unless ``env`` says
+    otherwise, as infra/local.py sets it: the provider never takes it from the Host header);
+    yields its base URL. Its output goes to test-artifacts/<name>.log."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "infra.devserver", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / f"{name}.log").open("w") as log:
+        server = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, "PUBLIC_BASE_URL": base, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{base}/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"chalice local did not start; see {log.name}") from None
+                time.sleep(0.1)
+        try:
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def provider(consumer):
     """Base URL of the provider as ``chalice local`` serves it."""
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "chalice-local.log").open("w")
-    command = [sys.executable, "-m", "infra.devserver", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"]
-    base = f"http://127.0.0.1:{port}"
-    # The issuer's base, as infra/local.py sets it: the provider never takes it from the Host header.
-    env = {**os.environ, "PUBLIC_BASE_URL": base}
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{base}/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"chalice local did not start; see {log.name}") from None
-            time.sleep(0.1)
-    yield base
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
+    with dev_server("chalice-local") as base:
+        yield base
 
 
 @pytest.fixture(params=["envelope", "secretsmanager", "kms"])

@@ -11,10 +11,6 @@ whose cache runs on the same clock."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 
 import jwt
@@ -26,7 +22,7 @@ from chalicelib.admin import keys as key_admin
 from chalicelib.admin import rotation
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
-from tests.integration.conftest import ARTIFACTS, PASSWORD, REDIRECT_URI, ROOT, _free_port, node_sign_in
+from tests.integration.conftest import PASSWORD, REDIRECT_URI, dev_server, node_sign_in
 from tests.support.node_rp import NodeError
 from tests.support.user_agent import UserAgent
 
@@ -36,25 +32,9 @@ SETTINGS = {"key_rotation_days": 1, "key_prepublish_seconds": 1800, "token_expir
 
 @pytest.fixture(scope="module")
 def uncached_provider(consumer):
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PUBLIC_BASE_URL": base, "CACHE_TTL_SECONDS": "0"}
-    command = [sys.executable, "-m", "infra.devserver", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"]
-    ARTIFACTS.mkdir(exist_ok=True)
-    with (ARTIFACTS / "chalice-local-uncached.log").open("w") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the dev server did not start; see {log.name}") from None
-                time.sleep(0.1)
+    """A dev server that caches no tenant record: a rotation shows in its JWKS at once."""
+    with dev_server("chalice-local-uncached", CACHE_TTL_SECONDS="0") as base:
         yield base
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture
