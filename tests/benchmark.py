@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -75,6 +76,10 @@ os.environ.update(ENV)
 from chalice.test import Client  # noqa: E402
 
 from app import app  # noqa: E402
+
+# The app logs a line per request and event (chalicelib/observability): thousands here, and
+# the benchmark's output is its tables.
+logging.getLogger("oidc").setLevel(logging.WARNING)
 from chalicelib.accounts import passwords  # noqa: E402
 from chalicelib.admin import clients as client_admin  # noqa: E402
 from chalicelib.admin import tenants as tenant_admin  # noqa: E402
