@@ -22,6 +22,7 @@ from chalicelib.oidc.errors import InvalidPage, NotFound
 from chalicelib.oidc.interaction import public_sid
 from chalicelib.oidc.results import Result
 from chalicelib.store import console as store
+from chalicelib.store.models import valid_key_part
 from chalicelib.store.sessions import end_session
 from chalicelib.store.users import User
 
@@ -33,7 +34,7 @@ FLAG_CLAIMS = ("email_verified", "phone_number_verified")
 
 def list_page(ctx: Context, admin: Admin, query: Mapping[str, str]) -> Result:
     after = query.get("after") or None
-    if after is not None and not (len(after) <= 256 and after.isprintable()):
+    if after is not None and not valid_key_part(after):  # bytes, as DynamoDB counts a sort key
         raise NotFound("no such page of users")
     users, next_after = user_admin.list_users(ctx.tenant.id, after)
     return forms.page(ctx, admin, "users.html", SECTION, done=query.get("done"), users=users,

@@ -518,6 +518,7 @@ def test_console_pages_have_the_sign_in_pages_csp(console):
         ("/client?client_id=" + "\u00e9" * 300, 404, b"no client"),
         ("/users?after=" + "x" * 2000, 404, b"no such page of users"),
         ("/users?after=%0a", 404, b"no such page of users"),
+        ("/users?after=" + "%F0%9F%98%80" * 200, 404, b"no such page of users"),  # 800 bytes: over DynamoDB's
     ],
 )
 def test_hostile_page_requests_get_a_4xx_page(console, path, status, words):
