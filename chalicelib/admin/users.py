@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib import events, hooks
 from chalicelib.accounts.passwords import hash_password
-from chalicelib.admin import AdminError, Missing
+from chalicelib.admin import AdminError, Conflict, Missing
 from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.oidc.claims import ADDRESS_FIELDS
@@ -130,22 +130,34 @@ def unlock(tenant_id: str, username: str) -> int:
 
 
 def delete_user(tenant_id: str, username: str, *, expected: int | None = None, actor: str = "cli") -> int:
-    """Delete the user as read (Missing if there is none; see ``delete_client``), then what
+    """Delete the user as read (Missing if there is none; see ``delete_client``) with what
     it left: its sessions, grants (so its refresh tokens) and consents, and its account's
-    abuse-limit counters. The profile and login go first, in one write: from then on no new
-    session or grant can be made for the user, so the sweep after it misses nothing. How
-    many items went."""
+    abuse-limit counters. How many items went.
+
+    The user is disabled first (one write, which also ends every session and grant it has:
+    its epoch moves), so no new session or grant can be made for it while the rest is swept;
+    its profile and login go last, in one write. A deletion that stopped midway (a timeout)
+    left a disabled user, and running it again finishes it."""
     from chalicelib.limits import login as limits
     from chalicelib.store import lifecycle
 
-    def attempt() -> User | None:
+    def disable() -> User | None:
         user = get_user_by_username(tenant_id, username)
         check_version(user.version, expected, f"user {username}")
-        return user if store.delete_user(user) else None
+        return user if not user.active else store.update_user(user, active=False)
 
-    user = retrying(attempt, f"user {username}")
-    removed = 2 + lifecycle.delete_keys(lifecycle.user_keys(tenant_id, user.sub))
+    user = retrying(disable, f"user {username}")
+    removed = lifecycle.delete_keys(lifecycle.user_keys(tenant_id, user.sub))
     removed += limits.unlock(tenant_id, normalize_username(user.username))
+
+    def delete() -> User | None:
+        current = get_user_by_username(tenant_id, username)
+        if current.sub != user.sub or current.active:  # replaced or enabled again meanwhile
+            raise Conflict(f"user {username} changed while it was being deleted: try again")
+        return current if store.delete_user(current) else None
+
+    retrying(delete, f"user {username}")
+    removed += 2
     events.emit("user_deleted", tenant_id, actor=actor, sub=user.sub, items=removed)
     return removed
 

@@ -114,3 +114,27 @@ def test_deleting_a_user_leaves_other_tenants_alone(http, browser, client, user,
     user_admin.delete_user("acme", "alice")
     assert [item for item in table_items(limits=True) if item["pk"]["S"] == "globex"] == theirs
     assert user_admin.get_user_by_username("globex", "alice") == twin
+
+
+def test_a_deletion_that_stopped_midway_is_finished_by_running_it_again(
+    http, browser, client, user, table_items, monkeypatch
+):
+    """A Lambda timeout in the sweep leaves a disabled user (signing in refused, its session
+    dead) whose deletion a second run finishes, leaving nothing of it."""
+    from chalicelib.store import lifecycle
+
+    refresh_token = body(redeem(http, client, obtain_code(browser, client[0].client_id)))["refresh_token"]
+    assert mine(table_items(), user.sub, "alice")
+    swept = lifecycle.delete_keys
+
+    def timeout(keys):
+        raise TimeoutError("the function's time is up")
+
+    monkeypatch.setattr(lifecycle, "delete_keys", timeout)
+    with pytest.raises(TimeoutError):
+        user_admin.delete_user("acme", "alice")
+    assert user_admin.get_user_by_username("acme", "alice").active is False
+    assert refresh(http, client, refresh_token).status_code == 400  # ended by the disable
+    monkeypatch.setattr(lifecycle, "delete_keys", swept)
+    assert user_admin.delete_user("acme", "alice") >= 4
+    assert mine(table_items(), user.sub, "alice") == []
