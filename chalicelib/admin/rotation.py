@@ -95,7 +95,12 @@ def advance(tenant_id: str, now: int) -> list[tuple[str, str]]:
         return keys
 
     if wanted or advanced != list(tenant.keys):
-        key_admin.change_keys(tenant_id, change, now)
+        stored = key_admin.change_keys(tenant_id, change, now)
+        published = {key["kid"] for key in stored.keys}
+        for key in created.values():  # an admin's rotation won the race: this one is not needed
+            if key["kid"] not in published and key["backend"] != "envelope":
+                logger.warning("key rotation of tenant %s: %s was created but not published: delete it",
+                               tenant_id, key_admin.named(key))  # fmt: skip
     else:
         key_admin.schedule(tenant)  # a stale hint: note the real due time
     for event, kid in taken:

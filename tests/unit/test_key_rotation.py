@@ -306,3 +306,32 @@ def aws_kms_keys() -> list:
     import boto3
 
     return boto3.client("kms").list_keys()["Keys"]
+
+
+def test_a_key_the_schedule_made_in_vain_is_named_for_the_operator(tenant, monkeypatch, caplog):
+    """The schedule makes its new key before its conditional write; when an admin's rotation
+    wins the race, the schedule's (a KMS key here, a monthly cost) is not published, and the
+    log line names it for the operator to delete."""
+    import logging
+    import time
+
+    tenant_admin.update_settings("acme", {"key_backend": "kms"})
+    now = int(time.time()) + 90 * DAY  # a rotation is due
+    made = []
+    real = key_admin.new_key
+
+    def new_key(tenant_id, alg, backend, when=None):
+        key = real(tenant_id, alg, backend, when)
+        if not made:  # meanwhile an admin presses "Rotate key" in the console
+            made.append(key)
+            key_admin.rotate_key(tenant_id, alg, now=now, actor="console:x")
+        return key
+
+    monkeypatch.setattr(key_admin, "new_key", new_key)
+    caplog.set_level(logging.WARNING, logger="oidc")
+    rotation.advance("acme", now)
+    [orphan] = made
+    assert orphan["kid"] not in {key["kid"] for key in key_admin.list_keys("acme")}
+    assert any(
+        orphan["ref"] in record.getMessage() and "not published" in record.getMessage() for record in caplog.records
+    )
