@@ -33,7 +33,7 @@ NOTICES = {
     "session-revoked": "The session was ended.",
     "consent-revoked": "The consent was revoked: the application will ask again.",
     "settings-saved": "The settings were saved.",
-    "key-rotated": "A new signing key is active; the previous one stays published until retired.",
+    "key-rotated": "A new signing key is published; it signs from the time shown (at once for a new algorithm).",
     "key-retired": "The key is no longer published.",
 }
 
