@@ -154,18 +154,18 @@ def list_keys(tenant_id: str) -> Answer:
     return 200, {"keys": key_admin.list_keys(tenant_id)}
 
 
-def rotate_key(tenant_id: str, body: Mapping[str, Any]) -> Answer:
+def rotate_key(tenant_id: str, body: Mapping[str, Any], actor: str = "api") -> Answer:
     """A forced rotation, as ``cli keys rotate`` (on the tenant's own key backend: where keys
     live is the operator's choice)."""
     _only(body, {"alg", "immediately"}, "a key rotation")
     alg, immediately = body.get("alg", "RS256"), body.get("immediately", False)
     if not isinstance(alg, str) or not isinstance(immediately, bool):
         raise AdminError("alg is a string and immediately true or false")
-    return 201, key_admin.rotate_key(tenant_id, alg[:16], immediately=immediately, actor="api")
+    return 201, key_admin.rotate_key(tenant_id, alg[:16], immediately=immediately, actor=actor)
 
 
-def retire_key(tenant_id: str, kid: str) -> Answer:
-    key_admin.retire_key(tenant_id, kid, actor="api")
+def retire_key(tenant_id: str, kid: str, actor: str = "api") -> Answer:
+    key_admin.retire_key(tenant_id, kid, actor=actor)
     return 204, {}
 
 

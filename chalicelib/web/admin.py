@@ -180,14 +180,14 @@ def keys(ctx: Context, request: Incoming) -> Json:
     api, tenant_id = _api(), ctx.tenant.id
     return answer(ctx, request, {
         "GET": lambda: api.list_keys(tenant_id),
-        "POST": lambda: api.rotate_key(tenant_id, body(request)),
+        "POST": lambda: api.rotate_key(tenant_id, body(request), actor=_actor(request)),
     })  # fmt: skip
 
 
 @tenant_route(bp, BASE + "/keys/{kid}", ["DELETE"])
 def key(ctx: Context, request: Incoming) -> Json:
     api, tenant_id, kid = _api(), ctx.tenant.id, request.path["kid"]
-    return answer(ctx, request, {"DELETE": lambda: api.retire_key(tenant_id, kid)})
+    return answer(ctx, request, {"DELETE": lambda: api.retire_key(tenant_id, kid, actor=_actor(request))})
 
 
 def _after(request: Incoming) -> str | None:

@@ -5,11 +5,14 @@ and discovery advertise, which a rotation's pre-publication time must exceed."""
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.keys.rotation import JWKS_MAX_AGE
+from chalicelib.opaque import digest
+from chalicelib.store.admin_keys import KEY_ID
 from chalicelib.tenancy.settings import BOUNDS
 from tests.unit.test_admin_api import HOST, call
 
@@ -23,7 +26,8 @@ def jwks_kids(http) -> list[str]:
     return [key["kid"] for key in json.loads(http.get("/acme/jwks.json", headers={"host": HOST}).body)["keys"]]
 
 
-def test_a_forced_rotation_is_published_before_it_signs(http, key, tenant):
+def test_a_forced_rotation_is_published_before_it_signs(http, key, tenant, caplog):
+    caplog.set_level(logging.INFO, logger="oidc.events")
     (first,) = call(http, "GET", "/keys", key)[1]["keys"]
     assert first["status"] == "active" and first["backend"] == "envelope"
     assert not {"wrapped_key", "sealed_key", "ref", "jwk"} & set(first)  # nothing of the material
@@ -41,6 +45,11 @@ def test_a_forced_rotation_is_published_before_it_signs(http, key, tenant):
     statuses = {k["kid"]: k["status"] for k in call(http, "GET", "/keys", key)[1]["keys"]}
     assert statuses == {first["kid"]: "inactive", rotated["kid"]: "retired", now["kid"]: "active"}
     assert jwks_kids(http) == [first["kid"], now["kid"]]
+    changes = [json.loads(r.getMessage()) for r in caplog.records if '"key_r' in r.getMessage()]
+    actor = f"api-key:{digest(key)[:KEY_ID]}"  # the key's id, never the key
+    assert [(c["event"], c["actor"]) for c in changes] == [
+        ("key_rotated", actor), ("key_retired", actor), ("key_rotated", actor)
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
