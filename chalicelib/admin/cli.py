@@ -14,25 +14,26 @@ from typing import Any
 
 import click
 
+from chalicelib import events
 from chalicelib.admin import AdminError, cli_errors, cli_keys, cli_lists
 from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
+from chalicelib.admin.cli_output import echo_json
 
-
-def _print(value: Any) -> None:
-    if dataclasses.is_dataclass(value):
-        value = dataclasses.asdict(value)
-    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+_print = echo_json
 
 
 class _Group(click.Group):
     """A one-line message on stderr instead of a traceback: an admin refusal exits with
-    status 2, a problem reaching AWS (unreachable, no credentials, no table) with 1."""
+    status 2, a problem reaching AWS (unreachable, no credentials, no table) with 1. A
+    command is one request: its events are published when it ends, as a route's are."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            events.flush()
+            return result
         except AdminError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(2)

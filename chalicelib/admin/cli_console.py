@@ -18,7 +18,7 @@ def register(users: click.Group) -> None:
 @click.option("--active/--disabled", default=None, help="May sign in at all.")
 def update_user(tenant_id: str, username: str, admin: bool | None, active: bool | None) -> None:
     """Change whether a user administers the tenant (its console) or may sign in."""
-    from chalicelib.admin.cli import _print
+    from chalicelib.admin.cli_output import echo_json as _print
 
     if admin is None and active is None:
         raise click.UsageError("give --admin/--no-admin or --active/--disabled")

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-from typing import Any
 
 import click
 
 from chalicelib.admin import keys as key_admin
+from chalicelib.admin.cli_output import echo_json
 
 BACKENDS = click.Choice(list(key_admin.BACKENDS))
-
-
-def _print(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 @click.group()
@@ -26,7 +21,7 @@ def keys() -> None:
 @click.argument("tenant_id")
 def list_keys(tenant_id: str) -> None:
     """The tenant's keys: kid, algorithm, backend, status and its times."""
-    _print(key_admin.list_keys(tenant_id))
+    echo_json(key_admin.list_keys(tenant_id))
 
 
 @keys.command("rotate")
@@ -36,7 +31,7 @@ def list_keys(tenant_id: str) -> None:
 @click.option("--now", "immediately", is_flag=True, help="Sign with it at once (RPs' cached JWKS may miss it).")
 def rotate(tenant_id: str, alg: str, backend: str | None, immediately: bool) -> None:
     """A new key, published now and signing after the tenant's pre-publication time."""
-    _print(key_admin.rotate_key(tenant_id, alg, backend, immediately=immediately))
+    echo_json(key_admin.rotate_key(tenant_id, alg, backend, immediately=immediately))
 
 
 @keys.command("retire")
@@ -45,7 +40,7 @@ def rotate(tenant_id: str, alg: str, backend: str | None, immediately: bool) -> 
 def retire(tenant_id: str, kid: str) -> None:
     """Stop publishing a key that no longer signs (or a next key: cancels its rotation)."""
     key_admin.retire_key(tenant_id, kid)
-    _print({"kid": kid, "status": "retired"})
+    echo_json({"kid": kid, "status": "retired"})
 
 
 @keys.command("migrate")
@@ -55,7 +50,7 @@ def retire(tenant_id: str, kid: str) -> None:
 def migrate(tenant_id: str, backend: str, immediately: bool) -> None:
     """Move the tenant's keys to another backend with no signature gap: new keys are
     published, then sign; the old ones stay published until retired."""
-    _print(key_admin.migrate_keys(tenant_id, backend, immediately=immediately))
+    echo_json(key_admin.migrate_keys(tenant_id, backend, immediately=immediately))
 
 
 @keys.command("run-schedule")
@@ -64,4 +59,4 @@ def run_schedule(now: int | None) -> None:
     """One run of the scheduled rotation (the deployed schedule runs it every 10 minutes)."""
     from chalicelib.admin import rotation
 
-    _print(dataclasses.asdict(rotation.run(now)))
+    echo_json(dataclasses.asdict(rotation.run(now)))

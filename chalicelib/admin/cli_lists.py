@@ -6,12 +6,7 @@ from __future__ import annotations
 import click
 
 from chalicelib.admin import api
-
-
-def _echo(value: object) -> None:
-    import json
-
-    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+from chalicelib.admin.cli_output import echo_json
 
 
 @click.command("list")
@@ -21,4 +16,4 @@ def list_users(tenant_id: str, after: str | None) -> None:
     """A page of the tenant's users (up to 100), and `next`, the cursor of the next page
     (null on the last), as the admin API's GET /users answers."""
     _, page = api.list_users(tenant_id, after)
-    _echo(page)
+    echo_json(page)

@@ -3,13 +3,12 @@ backfill-directory`` and ``users delete``. Registered on cli.py's groups by ``re
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from chalicelib import events
 from chalicelib.admin import lifecycle
+from chalicelib.admin.cli_output import echo_json
 
 
 def register(tenants: click.Group, users: click.Group) -> None:
@@ -18,17 +17,12 @@ def register(tenants: click.Group, users: click.Group) -> None:
     users.add_command(delete_user)
 
 
-def _print(value: object) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
-    events.flush()  # a command is one request: publish its events as a route does
-
-
 @click.command("list")
 @click.option("--limit", default=100, show_default=True, help=f"Tenants per page (1 to {lifecycle.MAX_PAGE}).")
 @click.option("--after", metavar="TOKEN", help="The next value of the previous page.")
 def list_tenants(limit: int, after: str | None) -> None:
     """A page of tenants in id order, from the directory of tenants (one Query)."""
-    _print(lifecycle.list_tenants(limit, after))
+    echo_json(lifecycle.list_tenants(limit, after))
 
 
 @click.command("disable")
@@ -37,14 +31,14 @@ def disable(tenant_id: str) -> None:
     """Every endpoint of the tenant answers 403 tenant_disabled, and its tokens stop working,
     until it is enabled again (warm containers follow within CACHE_TTL_SECONDS)."""
     tenant = lifecycle.disable_tenant(tenant_id)
-    _print({"tenant": tenant.id, "status": tenant.status})
+    echo_json({"tenant": tenant.id, "status": tenant.status})
 
 
 @click.command("enable")
 @click.argument("tenant_id")
 def enable(tenant_id: str) -> None:
     tenant = lifecycle.enable_tenant(tenant_id)
-    _print({"tenant": tenant.id, "status": tenant.status})
+    echo_json({"tenant": tenant.id, "status": tenant.status})
 
 
 @click.command("export")
@@ -71,7 +65,7 @@ def delete(tenant_id: str, yes: bool, recovery_days: int) -> None:
     if it stops midway, run it again."""
     if not yes:
         click.confirm(f"Delete tenant {tenant_id} and all its clients, users, sessions and keys?", abort=True)
-    _print(lifecycle.delete_tenant(tenant_id, days=recovery_days))
+    echo_json(lifecycle.delete_tenant(tenant_id, days=recovery_days))
 
 
 @click.command("backfill-directory")
@@ -81,7 +75,7 @@ def backfill_directory() -> None:
     from chalicelib.store.directory import backfill
 
     scanned, added = backfill()
-    _print({"tenants": scanned, "added": added})
+    echo_json({"tenants": scanned, "added": added})
 
 
 @click.command("delete")
@@ -92,4 +86,4 @@ def delete_user(tenant_id: str, username: str) -> None:
     from chalicelib.admin import users
 
     removed = users.delete_user(tenant_id, username)
-    _print({"username": username, "status": "deleted", "items_deleted": removed})
+    echo_json({"username": username, "status": "deleted", "items_deleted": removed})

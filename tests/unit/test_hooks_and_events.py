@@ -60,6 +60,20 @@ def test_after_login_hook_may_send_the_user_elsewhere_first(browser, client, use
 
 
 def test_events_are_published_to_eventbridge(browser, client, user, monkeypatch):
+
+    published = bus_to_queue(monkeypatch)
+    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id)))
+    browser.submit(consent, "decline")
+    published = published()
+    kinds = {event["detail-type"] for event in published}
+    assert {"user_logged_in", "user_decline_consent"} <= kinds
+    declined = next(event for event in published if event["detail-type"] == "user_decline_consent")
+    assert declined["detail"]["tenant"] == "acme" and declined["detail"]["client_id"] == client[0].client_id
+
+
+def bus_to_queue(monkeypatch):
+    """The deployment's event bus (EVENT_BUS_NAME) routed to an SQS queue; returns what reads
+    the events published so far."""
     from chalicelib import events
 
     monkeypatch.setattr(events, "settings", dataclasses.replace(settings, event_bus_name="oidc-events"))
@@ -71,11 +85,21 @@ def test_events_are_published_to_eventbridge(browser, client, user, monkeypatch)
     bus.put_rule(Name="all", EventBusName="oidc-events", EventPattern=json.dumps({"source": ["oidc-provider"]}))
     bus.put_targets(Rule="all", EventBusName="oidc-events", Targets=[{"Id": "q", "Arn": arn}])
 
-    consent = log_in(browser, browser.follow(authorize(browser, client[0].client_id)))
-    browser.submit(consent, "decline")
-    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-    published = [json.loads(message["Body"]) for message in messages]
-    kinds = {event["detail-type"] for event in published}
-    assert {"user_logged_in", "user_decline_consent"} <= kinds
-    declined = next(event for event in published if event["detail-type"] == "user_decline_consent")
-    assert declined["detail"]["tenant"] == "acme" and declined["detail"]["client_id"] == client[0].client_id
+    def read() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(message["Body"]) for message in messages]
+
+    return read
+
+
+def test_a_cli_commands_events_are_published_when_it_ends(tenant, monkeypatch):
+    """A CLI command is one request: its events go to EventBridge when it ends (the CLI's
+    group flushes them, for every command), not only to the log."""
+    from click.testing import CliRunner
+
+    from chalicelib.admin.cli import cli
+
+    published = bus_to_queue(monkeypatch)
+    result = CliRunner().invoke(cli, ["tenants", "disable", "acme"])
+    assert result.exit_code == 0, result.output
+    assert [event["detail-type"] for event in published()] == ["tenant_disabled"]
