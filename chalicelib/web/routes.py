@@ -59,10 +59,16 @@ def tenant_route(
     return decorator
 
 
+def new_scope(request, get_response: Callable) -> Response:
+    """Chalice middleware for every HTTP request: a scope of its own (its id, no tenant yet),
+    so no line it logs carries the previous request's id or tenant, whatever route serves it."""
+    observability.bind(request_id=observability.request_id_of(request.context or {}, request.lambda_context))
+    return get_response(request)
+
+
 def handle(request, tenant_id: str, view: View, page: bool, csrf_protected: bool) -> Response:
     started = time.perf_counter()
-    request_id = observability.request_id_of(request.context or {}, request.lambda_context)
-    observability.bind(request_id=request_id, tenant=tenant_id[:64])
+    observability.bind(tenant=tenant_id[:64])
     state = PageState(None)
     base = None
     try:

@@ -230,3 +230,16 @@ def test_install_formats_the_runtimes_handler_or_adds_one_for_stdout(existing, c
     out = written.err if existing else written.out
     expected = {"level": "WARNING", "logger": "root-under-test", "request_id": "req-1", "tenant": "acme"}
     assert json.loads(out) == {**expected, "message": "multi\nline"}
+
+
+@pytest.mark.parametrize("path", ["/health", "/admin/openapi.json", "/"])
+def test_a_request_outside_any_tenant_starts_a_scope_of_its_own(http, tenant, path):
+    """Every HTTP request gets its own scope (Chalice middleware), not only the tenant routes:
+    on a warm container, a line logged by /health must not carry the previous request's id
+    or tenant."""
+    assert http.get("/acme/jwks.json", headers={"host": HOST}).status_code == 200
+    before = observability.current()
+    assert before is not None and before.tenant == "acme"
+    assert http.get(path, headers={"host": HOST}).status_code == 200
+    after = observability.current()
+    assert after is not None and after.tenant is None and after.request_id != before.request_id
