@@ -116,7 +116,11 @@ def create_tenant(
 @tenants.command("show")
 @click.argument("tenant_id")
 def show_tenant(tenant_id: str) -> None:
-    _print(tenant_admin.get_tenant(tenant_id))
+    """The tenant as the admin API shows it: its keys without their sealed material."""
+    from chalicelib.admin.keys import key_view
+
+    tenant = tenant_admin.get_tenant(tenant_id)
+    _print({**dataclasses.asdict(tenant), "keys": [key_view(key) for key in tenant.keys]})
 
 
 @tenants.command("configure")

@@ -106,3 +106,13 @@ def test_keys_list_and_users_list(tenant, user):
     code, output = run("users", "list", "acme")
     page = json.loads(output)
     assert code == 0 and [u["username"] for u in page["users"]] == ["alice"] and page["next"] is None
+
+
+def test_tenants_show_leaves_out_the_keys_sealed_material(tenant):
+    """What lands in a terminal, a CI log or a ticket: the keys' ids, algorithms, backends
+    and statuses, never their sealed private keys, wrapped data keys or AWS references."""
+    code, output = run("tenants", "show", "acme")
+    shown = json.loads(output)
+    assert code == 0 and shown["id"] == "acme" and [key["kid"] for key in shown["keys"]] == [tenant.keys[0]["kid"]]
+    assert set(shown["keys"][0]) <= {"kid", "alg", "backend", "status", "created_at", "activated_at"}
+    assert not any(key in output for key in ("sealed_key", "wrapped_key", '"ref"'))
