@@ -70,10 +70,11 @@ class _Converter(local.LambdaEventConverter):
             event = super().create_lambda_event(method, path, headers, body)
         except ValueError:
             event = None
-        # Chalice answers an OPTIONS preflight itself for the routes that allow CORS.
-        if event is None or (
-            method != "OPTIONS" and method not in self._routes[event["requestContext"]["resourcePath"]]
-        ):
+        # Chalice answers an OPTIONS preflight itself for the routes that allow CORS (as API
+        # Gateway does, with the OPTIONS method Chalice adds to those); any other route has none.
+        methods = self._routes[event["requestContext"]["resourcePath"]] if event is not None else {}
+        cors = any(route.cors for route in methods.values())
+        if event is None or (method not in methods and not (method == "OPTIONS" and cors)):
             accept = next((value for name, value in headers.items() if name.lower() == "accept"), "")
             raise not_found(accept, (os.environ.get("PUBLIC_BASE_URL") or "").startswith("https://"))
         event["requestContext"]["identity"]["sourceIp"] = self._source_ip

@@ -89,6 +89,7 @@ def test_an_unknown_tenant_is_a_404_page(provider):
         ("POST", "/a/b/c/d/e"),
         ("GET", "/{tenant}/token"),  # a route without this method
         ("DELETE", "/{tenant}/.well-known/openid-configuration"),
+        ("OPTIONS", "/{tenant}/login"),  # no CORS there: API Gateway has no OPTIONS method
         ("GET", "/admin"),
     ],
 )
@@ -115,6 +116,12 @@ def test_unknown_paths_are_a_json_404_that_echoes_nothing(provider, acme, method
     )
     assert "secret" not in answer.text and "Authorization" not in answer.text
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_cors_routes_preflight_is_still_answered(provider, acme):
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    answer = requests.options(f"{provider}/{acme.id}/token", headers=preflight, timeout=30)
+    assert answer.status_code == 200 and "POST" in answer.headers["Access-Control-Allow-Methods"]
 
 
 @pytest.mark.parametrize("accept", [BROWSER, "text/html"])
