@@ -28,7 +28,10 @@ def _environment() -> Any:
                     loader=jinja2.FileSystemLoader(TEMPLATES),
                     autoescape=True,
                     undefined=jinja2.StrictUndefined,
+                    extensions=["jinja2.ext.i18n"],
                 )
+                # Until the message catalogs land, every page renders its English message ids.
+                environment.install_null_translations(newstyle=True)
                 environment.filters["datetime"] = _datetime
                 _environments.append(environment)
     return _environments[0]
