@@ -63,6 +63,10 @@ class Settings:
     # tests, never in .chalice/config.json): outbound requests may use http and reach
     # loopback, but only to hosts a tenant lists in outbound_allowed_hosts.
     dev_mode: bool = False
+    # How the store reaches DynamoDB: "direct" (its JSON protocol over a urllib3 pool, signed by
+    # botocore: chalicelib/store/wire.py) or "botocore" (every call through botocore, which
+    # moto's in-process emulation of the unit tests needs).
+    dynamodb_client: str = "direct"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -82,7 +86,17 @@ class Settings:
             hooks_module=env.get("HOOKS_MODULE") or None,
             backchannel_queue=env.get("BACKCHANNEL_QUEUE") or cls.backchannel_queue,
             dev_mode=env.get("DEV_MODE", "").lower() == "true",
+            dynamodb_client=_choice("DYNAMODB_CLIENT", env.get("DYNAMODB_CLIENT") or cls.dynamodb_client),
         )
+
+
+DYNAMODB_CLIENTS = ("direct", "botocore")
+
+
+def _choice(name: str, value: str) -> str:
+    if value not in DYNAMODB_CLIENTS:
+        raise ValueError(f"{name} must be one of {', '.join(DYNAMODB_CLIENTS)}, not {value[:40]!r}")
+    return value
 
 
 def _public_base_url(value: str) -> str | None:

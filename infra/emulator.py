@@ -66,29 +66,21 @@ class Emulator:
         from infra.moto_bounds import bound
 
         bound()
-        from moto.moto_server.threaded_moto_server import MotoRequestHandler
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
-
-        class QuietHandler(MotoRequestHandler):
-            # Keep-alive, as AWS's endpoints: a client's calls reuse one connection instead of
-            # paying a TCP handshake (and its CPU) each, which would weigh on every figure.
-            protocol_version = "HTTP/1.1"
-
-            def log_request(self, *args: Any) -> None:  # one line per AWS call is noise here
-                pass
+        from waitress.server import create_server
 
         app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            self.host, self.port, self._counting(app), threaded=True, request_handler=QuietHandler
-        )
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # waitress rather than moto's own werkzeug server: werkzeug closes every connection
+        # after its answer, so each AWS call would pay a TCP handshake (and its CPU, in the
+        # caller's figures) that AWS's kept-alive endpoints do not; waitress keeps them alive.
+        self._server = create_server(self._counting(app), host=self.host, port=self.port, threads=8, ident="amazon.com")
+        self.port = self._server.effective_port
+        threading.Thread(target=self._server.run, daemon=True).start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            self._server.close()
 
     def reset(self) -> None:
         with self._lock:

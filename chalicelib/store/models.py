@@ -24,7 +24,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -43,6 +43,7 @@ from pynamodb.models import Model
 
 from chalicelib import aws_session
 from chalicelib.settings import settings
+from chalicelib.store import wire
 
 TTL_ATTRIBUTE = "ttl"
 
@@ -221,6 +222,29 @@ pynamodb_connection.get_session = aws_session.session
 # Create the shared table connection now (no network, no botocore client yet) so every
 # subclass finds it through the class hierarchy instead of making its own.
 Item._get_connection()
+
+
+def _botocore_client() -> Any:
+    """The DynamoDB client PynamoDB would build for ``Item``'s settings."""
+    from botocore.config import Config
+
+    meta = Item.Meta
+    config = Config(
+        parameter_validation=False,
+        connect_timeout=meta.connect_timeout_seconds,
+        read_timeout=meta.read_timeout_seconds,
+        retries={"total_max_attempts": 1 + meta.max_retry_attempts, "mode": "standard"},
+    )
+    return aws_session.session().create_client("dynamodb", config=config)
+
+
+if settings.dynamodb_client == "direct":
+    wire.install(
+        Item._get_connection().connection,
+        _botocore_client,
+        attempts=1 + Item.Meta.max_retry_attempts,
+        timeouts=(Item.Meta.connect_timeout_seconds, Item.Meta.read_timeout_seconds),
+    )
 
 
 def connection():

@@ -23,6 +23,9 @@ os.environ.update(
     AWS_SESSION_TOKEN="testing",
     AWS_DEFAULT_REGION="us-east-1",
     AWS_REGION="us-east-1",
+    # moto's in-process emulation intercepts botocore's HTTP sends: every DynamoDB call goes
+    # through botocore here (the integration suite drives the direct client over a socket).
+    DYNAMODB_CLIENT="botocore",
 )
 
 import boto3
