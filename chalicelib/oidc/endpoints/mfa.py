@@ -26,7 +26,6 @@ from chalicelib.oidc.second_factor import Pending
 from chalicelib.store.factors import list_factors
 
 WRONG = N_("That code is not right. Try again.")
-LIMITED = N_("Too many attempts. Try again in %(minutes)s minutes.")
 
 
 def mfa_page(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> Result:
@@ -46,7 +45,7 @@ def submit_mfa(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]
         wait = limits.admit(ctx.tenant.id, pending.sub, ctx.source, ctx.settings, ctx.now)
         if wait is not None:
             events.emit("mfa_limited", ctx.tenant.id, client_id=request.client.client_id)
-            error = {"message": LIMITED, "minutes": -(-wait // 60)}
+            error = {"minutes": -(-wait // 60)}  # the page words it (singular or plural)
             return _page(ctx, request, ticket, pending, error=error, status=429)
         code = form.get("code", "")
         if pending.secret is not None:
