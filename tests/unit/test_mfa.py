@@ -179,10 +179,19 @@ def test_second_step_form_needs_the_csrf_token(http, browser, client, user, cloc
     assert forged.status_code == 403
 
 
-def test_discovery_lists_acr_values(http, tenant):
+@pytest.mark.parametrize(
+    ("mfa_policy", "values"),
+    [
+        ("off", [acr.SINGLE_FACTOR]),
+        ("optional", [acr.SINGLE_FACTOR, acr.MULTI_FACTOR]),
+        ("required", list(acr.SUPPORTED)),
+    ],
+)
+def test_discovery_lists_the_acr_values_the_tenant_can_reach(http, tenant, mfa_policy, values):
+    policy(mfa_policy)
     response = http.get("/acme/.well-known/openid-configuration", headers={"host": "op.example.test"})
     document = json.loads(response.body)
-    assert document["acr_values_supported"] == [acr.SINGLE_FACTOR, acr.MULTI_FACTOR]
+    assert document["acr_values_supported"] == values
     assert {"acr", "amr"} <= set(document["claims_supported"])
 
 

@@ -50,7 +50,8 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "claims_supported": supported_claims(known),
         "code_challenge_methods_supported": methods,
         "prompt_values_supported": sorted(PROMPTS),
-        "acr_values_supported": list(acr.SUPPORTED),
+        # The multi-factor level only where the tenant has second factors to reach it with.
+        "acr_values_supported": list(acr.SUPPORTED) if ctx.settings.mfa_policy != "off" else [acr.SINGLE_FACTOR],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

@@ -18,7 +18,6 @@ from chalicelib.oidc.errors import InvalidGrant
 from chalicelib.oidc.grants import GrantType
 from chalicelib.oidc.grants.refresh_token import new_refresh_token
 from chalicelib.oidc.scopes import grantable, parse_scope, tenant_scopes
-from chalicelib.oidc.second_factor import second_factor_expected
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.opaque import new_id
 from chalicelib.store.clients import Client
@@ -40,6 +39,8 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
     if user is None or not user.accepts(account.epoch):
         events.emit("login_failed", ctx.tenant.id, client_id=client.client_id, grant_type="password")
         raise InvalidGrant("wrong username or password")
+    from chalicelib.oidc.second_factor import second_factor_expected  # this rare grant's own need
+
     if second_factor_expected(ctx, user.sub):
         # The grant has no step to ask for a second factor: a password alone must not do
         # here what it cannot do at the login page.
