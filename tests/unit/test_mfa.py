@@ -207,3 +207,42 @@ def test_password_grant_is_refused_when_a_second_factor_is_required(http, client
     data = {"grant_type": "password", "username": "alice", "password": PASSWORD, "scope": "openid"}
     response = post_token(http, data, basic(legacy[0].client_id, legacy[1]))
     assert response.status_code == 400 and json.loads(response.body)["error"] == "invalid_grant"
+
+
+def test_max_age_re_authenticates_with_both_factors(http, browser, client, user, clock):
+    policy("required")
+    secret, _, consent = enrol(browser, client, clock)
+    allow(browser, consent)
+    clock[0] += 120
+    page = browser.follow(authorize(browser, client[0].client_id, nonce="n", max_age="60"))
+    page = log_in(browser, page)
+    assert page.status_code == 200 and b"Two-step verification" in page.body
+    done = browser.follow(browser.submit(page, "verify", code=pyotp.TOTP(secret).at(clock[0])))
+    claims = id_token_of(http, client, done)
+    assert claims["auth_time"] == clock[0] and claims["acr"] == acr.MULTI_FACTOR
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("9" * 10_000, 400),  # past the boundary's field size: refused before the limits see it
+        ("9" * 500, 401),
+        ("١٢٣٤٥٦", 401),  # Arabic-Indic digits are not the app's digits
+        ("\x00\x01", 401),
+        ("12345678901234567890", 401),
+        ("-----", 401),
+        (" ", 401),
+    ],
+)
+def test_hostile_codes_are_refused_without_a_session(http, browser, client, user, clock, code, status):
+    from tests.support.browser import Browser
+
+    policy("required")
+    _, _, consent = enrol(browser, client, clock)
+    allow(browser, consent)
+    other = Browser(http)
+    page = start(other, client)
+    refused = other.submit(page, "verify", code=code)
+    assert refused.status_code == status
+    assert status != 401 or b"That code is not right" in refused.body
+    assert "op_session" not in other.cookies
