@@ -105,7 +105,7 @@ def enrol(tenant_id: str, sub: str, epoch: int, secret: str, code: str, now: int
     """Store the app whose ``secret`` the user was shown, if ``code`` is its code now (the
     user's app works), with new recovery codes. None if the code is wrong, or if the user
     has an app already (a second tab, a replay) or may no longer act."""
-    step = matching_step(secret, code.strip(), now)
+    step = matching_step(secret, normalize_code(code), now)  # "123 456" as some apps show it
     if step is None:
         return None
     codes = new_recovery_codes()

@@ -145,3 +145,9 @@ def test_deleting_a_user_deletes_its_factors(user, table_items):
     enrolled(user)
     user_admin.delete_user("acme", "alice")
     assert not [item for item in table_items() if item["sk"]["S"].startswith("factor#")]
+
+
+def test_an_app_code_typed_in_two_groups_confirms_enrolment(user):
+    secret, now = factors.new_secret(), int(time.time())
+    code = pyotp.TOTP(secret).at(now)
+    assert factors.enrol("acme", user.sub, user.epoch, secret, f" {code[:3]} {code[3:]} ", now) is not None
