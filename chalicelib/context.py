@@ -24,6 +24,7 @@ PATHS = {
     "registration_endpoint": "/register",
     "login": "/login",
     "consent": "/consent",
+    "mfa": "/mfa",
     "end_session_confirm": "/end-session/confirm",
 }
 

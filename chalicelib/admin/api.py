@@ -136,6 +136,11 @@ def unlock_user(tenant_id: str, username: str) -> Answer:
     return 200, {**user_view(user_admin.get_user_by_username(tenant_id, username)), "counters_cleared": cleared}
 
 
+def reset_second_factor(tenant_id: str, username: str, actor: str = "api") -> Answer:
+    removed = user_admin.reset_second_factor(tenant_id, username, actor=actor)
+    return 200, {**user_view(user_admin.get_user_by_username(tenant_id, username)), "factors_removed": removed}
+
+
 def delete_user(tenant_id: str, username: str, expected: int | None = None, actor: str = "api") -> Answer:
     """The user, its sessions, grants and consents (chalicelib.admin.users.delete_user)."""
     user_admin.delete_user(tenant_id, username, expected=expected, actor=actor)

@@ -346,6 +346,16 @@ def unlock_user(tenant_id: str, username: str) -> None:
     _print({"username": username, "status": "unlocked", "counters_cleared": cleared})
 
 
+@users.command("reset-second-factor")
+@click.argument("tenant_id")
+@click.argument("username")
+def reset_second_factor(tenant_id: str, username: str) -> None:
+    """Remove the user's authenticator app and recovery codes (a lost phone): they enrol a
+    new one at their next sign-in where the tenant requires it."""
+    removed = user_admin.reset_second_factor(tenant_id, username)
+    _print({"username": username, "status": "second factor reset", "factors_removed": removed})
+
+
 users.add_command(cli_lists.list_users)
 
 

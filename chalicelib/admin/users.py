@@ -129,6 +129,20 @@ def unlock(tenant_id: str, username: str) -> int:
     return limits.unlock(tenant_id, normalize_username(username))
 
 
+def reset_second_factor(tenant_id: str, username: str, *, actor: str = "cli") -> int:
+    """Remove the user's authenticator app and recovery codes (a lost phone): where the
+    tenant requires a second factor, the next sign-in enrols a new one. The count of codes
+    tried on the account is forgotten too. How many factors went."""
+    from chalicelib.limits import factors as limits
+    from chalicelib.store.factors import remove_factors
+
+    user = get_user_by_username(tenant_id, username)
+    removed = remove_factors(tenant_id, user.sub)
+    limits.unlock(tenant_id, user.sub)
+    events.emit("mfa_reset", tenant_id, actor=actor, sub=user.sub, factors_removed=removed)
+    return removed
+
+
 def delete_user(tenant_id: str, username: str, *, expected: int | None = None, actor: str = "cli") -> int:
     """Delete the user as read (Missing if there is none; see ``delete_client``) with what
     it left: its sessions, grants (so its refresh tokens) and consents, and its account's

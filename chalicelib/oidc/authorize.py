@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from chalicelib.context import Context
 from chalicelib.oidc import pkce, response_modes
+from chalicelib.oidc.acr import parse_acr_values
 from chalicelib.oidc.errors import (
     InvalidRequest,
     InvalidScope,
@@ -56,6 +57,7 @@ class AuthorizationRequest:
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     login_hint: str | None = None
+    acr_values: tuple[str, ...] = ()  # OIDC Core §3.1.2.1, in order of preference (chalicelib.oidc.acr)
 
     @property
     def client(self) -> Client:
@@ -119,6 +121,7 @@ def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) ->
         code_challenge=challenge,
         code_challenge_method=method,
         login_hint=params.get("login_hint"),
+        acr_values=_check_acr_values(params.get("acr_values")),
     )
 
 
@@ -150,6 +153,13 @@ def _check_prompt(value: str | None) -> frozenset[str]:
     if "none" in prompt and len(prompt) > 1:
         raise InvalidRequest("prompt=none cannot be combined with other values")
     return prompt
+
+
+def _check_acr_values(value: str | None) -> tuple[str, ...]:
+    try:
+        return parse_acr_values(value)
+    except ValueError as error:
+        raise InvalidRequest(str(error)) from None
 
 
 def _check_max_age(value: str | None) -> int | None:

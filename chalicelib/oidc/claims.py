@@ -40,7 +40,7 @@ def claims_for_scopes(
 
 
 def supported_claims(known: Mapping[str, Scope]) -> list[str]:
-    names = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid"]
+    names = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid", "acr", "amr"]
     for scope in known.values():
         names.extend(claim for claim in scope.claims if claim not in names)
     return names

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, fields, replace
 
 from chalicelib.keys import sealed
 from chalicelib.oidc import pkce
@@ -35,6 +35,7 @@ class AuthorizationCode:
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     epoch: int = 0  # the user's at the login (chalicelib.store.users.may_act)
+    amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176; chalicelib.oidc.acr)
 
 
 _TYPES = {f.name: f.type for f in fields(AuthorizationCode)}
@@ -52,7 +53,8 @@ def open_code(tenant_id: str, code: str) -> AuthorizationCode | None:
         return None
     try:
         values = json.loads(plaintext)
-        return AuthorizationCode(*values)
+        code = AuthorizationCode(*values)
+        return replace(code, amr=tuple(code.amr))  # JSON gives back a list
     except (ValueError, TypeError):  # sealed by another version of this module
         return None
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from chalicelib.context import Context
-from chalicelib.oidc import interaction, interstitial, response_modes, session_management
+from chalicelib.oidc import interaction, interstitial, response_modes, second_factor, session_management
 from chalicelib.oidc.authorize import AuthorizationRequest, resolve_target, validate_request
 from chalicelib.oidc.codes import AuthorizationCode, mint_code
 from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError
@@ -107,6 +107,11 @@ def proceed(
         if "none" in request.prompt:
             raise LoginRequired("the end user is not logged in")
         return Redirect(page_url(ctx, "login", interaction.seal(ctx, "login", {"p": request.params})))
+    if not fresh_login and second_factor.needs_step_up(ctx, request, login.session):
+        # acr_values asks for more than the session has (or the tenant requires more since).
+        if "none" in request.prompt:
+            raise LoginRequired("the request needs a second factor")
+        return second_factor.step_up(ctx, request, login.session)
     if needs_consent(request, consent):
         if "none" in request.prompt:
             raise ConsentRequired("the end user has not consented to this client")
@@ -149,6 +154,7 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
         sid=interaction.public_sid(session.key),
         nonce=request.nonce,
         epoch=session.epoch,
+        amr=session.amr,
     )
     values = front_channel_tokens(ctx, grant, request.response_type, code)
     values.update(session_management.response_values(ctx, client_id, request.target.redirect_uri, session.key))
@@ -174,6 +180,7 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
         code_challenge=request.code_challenge,
         code_challenge_method=request.code_challenge_method,
         epoch=session.epoch,
+        amr=session.amr,
     )
 
 
@@ -184,6 +191,7 @@ def consent_ticket(ctx: Context, request: AuthorizationRequest, session: Session
         "sub": session.sub,
         "at": session.auth_time,
         "ep": session.epoch,
+        "amr": list(session.amr),
     }
     return interaction.seal(ctx, "consent", payload)
 

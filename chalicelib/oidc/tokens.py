@@ -11,6 +11,7 @@ from chalicelib import hooks, observability
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets, jws
 from chalicelib.keys.signer import Signer
+from chalicelib.oidc.acr import acr_for
 from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import ServerError
 from chalicelib.opaque import b64url, new_id
@@ -36,6 +37,8 @@ class Grant:
     nonce: str | None = None
     # The user's epoch at the login behind it (chalicelib.store.users.may_act).
     epoch: int = 0
+    # How the user authenticated (RFC 8176): the ID token's amr, and its acr (chalicelib.oidc.acr).
+    amr: tuple[str, ...] = ()
 
 
 # The access token's private claim for the grant's user epoch: the token dies with it.
@@ -131,6 +134,8 @@ def mint_id_token(
     )
     if grant.sid is not None:
         payload["sid"] = grant.sid
+    if grant.amr:
+        payload.update(acr=acr_for(grant.amr), amr=list(grant.amr))
     if grant.nonce is not None:
         payload["nonce"] = grant.nonce
     if access_token is not None:

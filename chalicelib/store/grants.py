@@ -39,6 +39,7 @@ class RefreshGrant:
     created_at: int
     expires_at: int
     epoch: int = 0  # the user's at the login behind it (chalicelib.store.users.may_act)
+    amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176); () for none recorded
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def refresh_grant_update(tenant_id: str, grant: RefreshGrant, secret: str) -> tu
             GrantItem.auth_time.set(grant.auth_time),
             GrantItem.created_at.set(grant.created_at),
             GrantItem.epoch.set(grant.epoch),
+            *([GrantItem.amr.set(list(grant.amr))] if grant.amr else []),
             GrantItem.current.set(digest(secret)),
             GrantItem.ttl.set(at(grant.expires_at)),
         ],
@@ -247,4 +249,5 @@ def _from_item(item: GrantItem) -> RefreshGrant:
         created_at=int(item.created_at),
         expires_at=epoch(item.ttl),
         epoch=int(item.epoch or 0),
+        amr=tuple(item.amr or ()),
     )

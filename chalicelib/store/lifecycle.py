@@ -22,6 +22,7 @@ from chalicelib.store.consents import PREFIX as CONSENT
 from chalicelib.store.console import CONSOLE_SESSION
 from chalicelib.store.directory import PK as DIRECTORY
 from chalicelib.store.directory import entry_item
+from chalicelib.store.factors import PREFIX as FACTOR
 from chalicelib.store.grants import PREFIX as GRANT
 from chalicelib.store.models import DirectoryItem, TenantItem, connection
 from chalicelib.store.sessions import PREFIX as SESSION
@@ -81,9 +82,11 @@ def remove_tenant(tenant_id: str) -> bool:
 
 
 def user_keys(tenant_id: str, sub: str) -> list[Key]:
-    """The keys of the user's consents (keyed by sub), sessions and grants (keyed by a
-    digest or a grant id, so found by the Query of their kind filtered on ``sub``)."""
+    """The keys of the user's consents and second factors (keyed by sub), sessions and
+    grants (keyed by a digest or a grant id, so found by the Query of their kind filtered on
+    ``sub``)."""
     keys = [key for page in _pages(tenant_id, f"{CONSENT}{sub}#") for key in page]
+    keys += [key for page in _pages(tenant_id, f"{FACTOR}{sub}#") for key in page]
     for prefix in USER_PREFIXES:
         keys += [key for page in _pages(tenant_id, prefix, sub) for key in page]
     return keys

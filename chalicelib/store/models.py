@@ -145,6 +145,8 @@ class SessionItem(Item, discriminator="session"):
     # The clients this session signed in to: the ones to tell when it ends (logout).
     clients = UnicodeSetAttribute(null=True)
     epoch = NumberAttribute(null=True)  # the user's epoch at the login
+    # How the user authenticated (RFC 8176 amr values); None: a password, before it was kept.
+    amr = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class OneTimeItem(Item):
@@ -174,6 +176,7 @@ class GrantItem(Item, discriminator="grant"):
     previous = UnicodeAttribute(null=True)  # digest of the one it replaced: a replay of it is theft
     revoked_at = NumberAttribute(null=True)
     epoch = NumberAttribute(null=True)  # the user's epoch when the grant began
+    amr = ListAttribute(of=UnicodeAttribute, null=True)  # how the user authenticated (RFC 8176)
 
 
 class InitialAccessTokenItem(Item, discriminator="initial-access-token"):

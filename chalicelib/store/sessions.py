@@ -25,6 +25,7 @@ class Session:
     expires_at: int
     clients: frozenset[str] = field(default_factory=frozenset)
     epoch: int = 0  # the user's epoch at the login (chalicelib.store.users.may_act)
+    amr: tuple[str, ...] = ("pwd",)  # how the user authenticated (RFC 8176; chalicelib.oidc.acr)
 
 
 def session_item(session: Session) -> SessionItem:
@@ -36,6 +37,7 @@ def session_item(session: Session) -> SessionItem:
         created_at=session.created_at,
         clients=set(session.clients) or None,
         epoch=session.epoch or None,
+        amr=list(session.amr),
         ttl=at(session.expires_at),
     )
 
@@ -54,6 +56,7 @@ def from_item(item: SessionItem, now: int) -> Session | None:
         expires_at=expires_at,
         clients=frozenset(item.clients or ()),
         epoch=int(item.epoch or 0),
+        amr=tuple(item.amr or ("pwd",)),
     )
 
 

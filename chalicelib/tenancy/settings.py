@@ -55,12 +55,16 @@ BOUNDS = {
     # with room to spare, and at most a month.
     "key_rotation_days": (0, 3650),
     "key_prepublish_seconds": (1800, 30 * DAY),
+    # Second factors (mfa): codes tried per account and per source address in a login_window.
+    "mfa_attempts_per_account": (1, 1000),
+    "mfa_attempts_per_source": (1, 100_000),
 }
 CHOICES = {
     "client_registration": ("off", "token", "open"),
     "require_pkce": ("public", "all"),
     "key_backend": ("envelope", "secretsmanager", "kms"),
     "key_algorithm": ("RS256", "PS256", "ES256"),
+    "mfa_policy": ("off", "optional", "required"),
 }
 # Scopes and claims a tenant cannot redefine: the standard ones, and the JWT claims the
 # provider sets itself.
@@ -177,6 +181,13 @@ class TenantSettings:
     registration_redirect_hosts: tuple[str, ...] = ()
     registrations_per_source: int = 10
     registration_quota: int = 1000
+    # Second factors (mfa; chalicelib/accounts/factors.py): "off" (never asked), "optional"
+    # (asked of users who enrolled one, and enrolment offered when an RP asks for acr_values
+    # of multi-factor strength), "required" (every user enrols during sign-in). Codes tried
+    # per account and per source address in each login_window.
+    mfa_policy: str = "off"
+    mfa_attempts_per_account: int = 10
+    mfa_attempts_per_source: int = 100
     branding: Branding = field(default_factory=Branding)
     extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
 

@@ -169,6 +169,12 @@ def user_unlock(ctx: Context, request: Incoming) -> Json:
     return answer(ctx, request, {"POST": lambda: api.unlock_user(tenant_id, username)})
 
 
+@tenant_route(bp, BASE + "/users/{username}/reset-second-factor", ["POST"])
+def user_reset_second_factor(ctx: Context, request: Incoming) -> Json:
+    api, tenant_id, username = _api(), ctx.tenant.id, request.path["username"]
+    return answer(ctx, request, {"POST": lambda: api.reset_second_factor(tenant_id, username, actor=_actor(request))})
+
+
 @tenant_route(bp, BASE + "/registration-tokens", ["POST"])
 def registration_tokens(ctx: Context, request: Incoming) -> Json:
     api, tenant_id = _api(), ctx.tenant.id

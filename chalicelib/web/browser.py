@@ -51,6 +51,20 @@ def login_submit(ctx: Context, request: Incoming) -> Result:
     return submit_login(ctx, request.form_values(), request.cookies)
 
 
+@tenant_route(bp, "/{tenant}/mfa", ["GET"], page=True)
+def mfa(ctx: Context, request: Incoming) -> Result:
+    from chalicelib.oidc.endpoints.mfa import mfa_page
+
+    return mfa_page(ctx, single_values(request.query).get("ticket"), request.cookies)
+
+
+@tenant_route(bp, "/{tenant}/mfa", ["POST"], page=True, csrf_protected=True)
+def mfa_submit(ctx: Context, request: Incoming) -> Result:
+    from chalicelib.oidc.endpoints.mfa import submit_mfa
+
+    return submit_mfa(ctx, request.form_values(), request.cookies)
+
+
 @tenant_route(bp, "/{tenant}/consent", ["GET"], page=True)
 def consent(ctx: Context, request: Incoming) -> Result:
     from chalicelib.oidc.endpoints.consent import consent_page

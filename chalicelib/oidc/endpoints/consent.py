@@ -35,7 +35,14 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
             raise AccessDenied("the end user declined the request")
         # The session the ticket was issued to; the code is written only if it still exists.
         session = Session(
-            ctx.tenant.id, payload["key"], payload["sub"], payload["at"], payload["at"], 0, epoch=payload.get("ep", 0)
+            ctx.tenant.id,
+            payload["key"],
+            payload["sub"],
+            payload["at"],
+            payload["at"],
+            0,
+            epoch=payload.get("ep", 0),
+            amr=tuple(payload.get("amr") or ("pwd",)),
         )
         events.emit(
             "user_accept_consent", ctx.tenant.id, client_id=client_id, sub=payload["sub"], scope=list(request.scopes)

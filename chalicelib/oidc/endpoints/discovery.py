@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets
-from chalicelib.oidc import pkce, response_modes, session_management
+from chalicelib.oidc import acr, pkce, response_modes, session_management
 from chalicelib.oidc.authorize import PROMPTS, RESPONSE_TYPES
 from chalicelib.oidc.claims import supported_claims
 from chalicelib.oidc.client_auth import METHODS
@@ -50,6 +50,8 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "claims_supported": supported_claims(known),
         "code_challenge_methods_supported": methods,
         "prompt_values_supported": sorted(PROMPTS),
+        # The multi-factor level only where the tenant has second factors to reach it with.
+        "acr_values_supported": list(acr.SUPPORTED) if ctx.settings.mfa_policy != "off" else [acr.SINGLE_FACTOR],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

@@ -9,7 +9,7 @@ from chalicelib import events, hooks
 from chalicelib.accounts import authenticate as accounts
 from chalicelib.accounts import devices
 from chalicelib.context import Context
-from chalicelib.oidc import flow, interaction
+from chalicelib.oidc import acr, flow, interaction, second_factor
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied
 from chalicelib.oidc.response_modes import origin
@@ -43,33 +43,52 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
         if isinstance(checked, Page):
             return checked
         account, trusted = checked
-        events.emit("user_logged_in", ctx.tenant.id, client_id=request.client.client_id, sub=account.sub)
-        # A new credential at every login: a session cookie planted before it (fixation) or
-        # left from an earlier login names a session that this login replaces.
-        credential = new_token()
-        session = Session(
-            tenant_id=ctx.tenant.id,
-            key=session_key(credential),
-            sub=account.sub,
-            auth_time=ctx.now,
-            created_at=ctx.now,
-            expires_at=ctx.now + ctx.settings.session_expire,
-            epoch=account.epoch,
-        )
-        previous = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
-        login = flow.Login(session, new=True, replaces=previous[0] if previous else None, credential=credential)
-        detour = hooks.call("after_login", None, ctx.tenant.id, account.sub, request.client.client_id)
-        if detour is not None:
-            # OIDC_AFTER_USERLOGIN_HOOK: the user is logged in, and goes where the hook says;
-            # the hook's page brings them back to the authorization endpoint.
-            authorizations.commit(ctx.tenant.id, now=ctx.now, new_session=session, ended_session=login.replaces)
-            return Redirect(detour, cookies=(*flow.session_cookies(ctx, login), *trusted))
-        consent = None
-        if request.client.reuse_consent and "consent" not in request.prompt:
-            consent = get_consent(ctx.tenant.id, account.sub, request.client.client_id, ctx.now)
-        return with_cookies(flow.proceed(ctx, request, login, consent, fresh_login=True), trusted)
+        decided = second_factor.second_step(ctx, request, account.sub, acr.PASSWORD_AMR)
+        if decided is not None:
+            # The password is right; the session waits for the second factor (or enrolment).
+            pending = second_factor.new_pending(ctx, account.sub, account.epoch, account.username, acr.PASSWORD_AMR)
+            return second_factor.redirect(ctx, request, decided[0], pending, trusted)
+        return with_cookies(start_session(ctx, request, account.sub, account.epoch, acr.PASSWORD_AMR, cookies), trusted)
 
     return flow.run(ctx, payload["p"], step)
+
+
+def start_session(
+    ctx: Context,
+    request: AuthorizationRequest,
+    sub: str,
+    epoch: int,
+    amr: tuple[str, ...],
+    cookies: Mapping[str, str],
+) -> Result:
+    """The user is authenticated (``amr`` says how): a new OP session, then on to consent
+    or the client."""
+    events.emit("user_logged_in", ctx.tenant.id, client_id=request.client.client_id, sub=sub, amr=list(amr))
+    # A new credential at every login: a session cookie planted before it (fixation) or
+    # left from an earlier login names a session that this login replaces.
+    credential = new_token()
+    session = Session(
+        tenant_id=ctx.tenant.id,
+        key=session_key(credential),
+        sub=sub,
+        auth_time=ctx.now,
+        created_at=ctx.now,
+        expires_at=ctx.now + ctx.settings.session_expire,
+        epoch=epoch,
+        amr=amr,
+    )
+    previous = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
+    login = flow.Login(session, new=True, replaces=previous[0] if previous else None, credential=credential)
+    detour = hooks.call("after_login", None, ctx.tenant.id, sub, request.client.client_id)
+    if detour is not None:
+        # OIDC_AFTER_USERLOGIN_HOOK: the user is logged in, and goes where the hook says;
+        # the hook's page brings them back to the authorization endpoint.
+        authorizations.commit(ctx.tenant.id, now=ctx.now, new_session=session, ended_session=login.replaces)
+        return Redirect(detour, cookies=flow.session_cookies(ctx, login))
+    consent = None
+    if request.client.reuse_consent and "consent" not in request.prompt:
+        consent = get_consent(ctx.tenant.id, sub, request.client.client_id, ctx.now)
+    return flow.proceed(ctx, request, login, consent, fresh_login=True)
 
 
 def _check_password(

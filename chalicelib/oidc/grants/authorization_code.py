@@ -40,6 +40,7 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         sid=code.sid,
         nonce=code.nonce,
         epoch=code.epoch,
+        amr=code.amr,
     )
     refresh = new_refresh_token(ctx, grant, code.sid)
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib import events
 from chalicelib.accounts import authenticate as accounts
 from chalicelib.context import Context
+from chalicelib.oidc.acr import PASSWORD_AMR
 from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import InvalidGrant
 from chalicelib.oidc.grants import GrantType
@@ -38,8 +39,17 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
     if user is None or not user.accepts(account.epoch):
         events.emit("login_failed", ctx.tenant.id, client_id=client.client_id, grant_type="password")
         raise InvalidGrant("wrong username or password")
+    from chalicelib.oidc.second_factor import second_factor_expected  # this rare grant's own need
+
+    if second_factor_expected(ctx, user.sub):
+        # The grant has no step to ask for a second factor: a password alone must not do
+        # here what it cannot do at the login page.
+        events.emit("login_failed", ctx.tenant.id, client_id=client.client_id, grant_type="password", reason="mfa")
+        raise InvalidGrant("this account signs in with a second factor: use the authorization code flow")
     events.emit("user_logged_in", ctx.tenant.id, client_id=client.client_id, sub=user.sub, grant_type="password")
-    grant = Grant(client=client, sub=user.sub, scopes=scopes, auth_time=ctx.now, gid=new_id(), epoch=user.epoch)
+    grant = Grant(
+        client=client, sub=user.sub, scopes=scopes, auth_time=ctx.now, gid=new_id(), epoch=user.epoch, amr=PASSWORD_AMR
+    )
     refresh = new_refresh_token(ctx, grant, None)  # no browser session stands behind it
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
     if refresh is not None:

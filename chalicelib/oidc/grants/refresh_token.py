@@ -57,6 +57,7 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
         gid=rotated.gid,
         sid=rotated.sid,
         epoch=rotated.epoch,
+        amr=rotated.amr,
     )
 
     def undo() -> None:
@@ -94,6 +95,7 @@ def new_refresh_token(ctx: Context, grant: Grant, sid: str | None) -> PendingRef
         created_at=ctx.now,
         expires_at=ctx.now + ctx.settings.refresh_token_expire,
         epoch=grant.epoch,
+        amr=grant.amr,
     )
     secret = new_token()
     return PendingRefreshToken(refresh_token(grant.gid, secret), record, secret)
