@@ -293,3 +293,15 @@ def test_every_message_names_the_tenant_and_holds_its_link(template):
         template, tenant="Acme & Co", link="https://x/l", username="u", minutes=15, email="e"
     )
     assert "Acme & Co" in subject and "https://x/l" in text and text.endswith("Acme & Co\n")
+
+
+def test_a_sender_ses_has_not_verified_is_refused_for_good(http, tenant, user, consumer, caplog):
+    """SES's MessageRejected is final: the job ends (an event says so) instead of coming back."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="oidc.events")
+    tenant_admin.update_settings(tenant.id, {"mail_sender": "no-reply@unverified.example.org"})
+    forgot(Browser(http), "alice")
+    assert consumer.drain() == 1 and consumer.outcomes == {"handled": 1} and sent() == []
+    lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "oidc.events"]
+    assert {"event": "mail_refused", "mail": "reset", "reason": "MessageRejected"}.items() <= lines[-1].items()
