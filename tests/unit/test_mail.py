@@ -305,3 +305,23 @@ def test_a_sender_ses_has_not_verified_is_refused_for_good(http, tenant, user, c
     assert consumer.drain() == 1 and consumer.outcomes == {"handled": 1} and sent() == []
     lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "oidc.events"]
     assert {"event": "mail_refused", "mail": "reset", "reason": "MessageRejected"}.items() <= lines[-1].items()
+
+
+@pytest.mark.parametrize("path", ["password/reset", "email/verify", "signup/confirm"])
+def test_every_link_form_is_limited_per_source(http, mail, path):
+    """Guessed tokens cost the guesser: each link's form counts its source before the token."""
+    tenant_admin.update_settings("acme", {"signup_enable": True, "mail_requests_per_source": 2})
+    browser = Browser(http)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(f"{BASE}/acme/password/forgot").body.decode())
+    form = {"csrf_token": csrf.group(1), "token": "A" * 43, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    statuses = [browser.post(f"{BASE}/acme/{path}", form).status_code for _ in range(3)]
+    assert statuses == [400, 400, 429]
+
+
+def test_asking_for_a_verification_link_is_limited_per_account(http, mail, client, consumer):
+    tenant_admin.update_settings("acme", {"mail_requests_per_account": 1})
+    user_admin.create_user("acme", "alice", PASSWORD, {"email": "alice@example.com"})
+    browser = sign_in(http, client)
+    page = browser.get(f"{BASE}/acme/email")
+    assert [browser.submit(page).status_code for _ in range(2)] == [200, 429]
+    assert consumer.drain() == 1
