@@ -325,3 +325,18 @@ def test_asking_for_a_verification_link_is_limited_per_account(http, mail, clien
     page = browser.get(f"{BASE}/acme/email")
     assert [browser.submit(page).status_code for _ in range(2)] == [200, 429]
     assert consumer.drain() == 1
+
+
+def test_a_reset_lifts_the_lockout_strangers_caused(http, mail, user, client, consumer):
+    tenant_admin.update_settings("acme", {"login_attempts_per_account": 2, "login_free_failures": 10})
+    stranger = Browser(http)
+    for _ in range(2):
+        log_in(stranger, stranger.follow(authorize(stranger, client[0].client_id)), password="a wrong guess")
+    owner = Browser(http)
+    locked = log_in(owner, owner.follow(authorize(owner, client[0].client_id)), password=PASSWORD)
+    assert locked.status_code == 429
+    forgot(owner, "alice")
+    consumer.drain()
+    owner.submit(owner.get(link_of(sent()[0])[0]), password=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    signed_in = log_in(owner, owner.follow(authorize(owner, client[0].client_id)), password=NEW_PASSWORD)
+    assert signed_in.status_code == 200 and "Allow" in signed_in.body.decode()

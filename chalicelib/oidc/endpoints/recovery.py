@@ -5,7 +5,8 @@ The forgot form answers the same words, with the same work (the limits' one writ
 queued job), whatever was typed: whether the account exists, has an address, is disabled, is
 decided by the queue's consumer (``chalicelib.mail.jobs``), off the request. The new password
 follows the project's rule; setting it moves the user to a new epoch (``users.may_act``), so
-every session, consent page, code, grant and access token from before it ends.
+every session, consent page, code, grant and access token from before it ends, and lifts the
+account's lockout (strangers' failed guesses no longer keep its owner out).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from chalicelib import events
 from chalicelib.accounts import passwords
 from chalicelib.context import Context
 from chalicelib.i18n import N_
+from chalicelib.limits import login as login_limits
 from chalicelib.limits import mail as limits
 from chalicelib.mail import jobs
 from chalicelib.oidc.mailpages import LIMITED, invalid_link, link_form, minutes, notice, single
@@ -75,6 +77,9 @@ def submit_reset(ctx: Context, form: Mapping[str, str]) -> Page:
         return invalid_link(ctx.url("forgot_password"))
     if not users.set_password_hash(user, passwords.hash_password(password)):
         return invalid_link(ctx.url("forgot_password"))
+    # Whoever holds the mailbox chose this password: strangers' guesses that locked the
+    # account must not keep its owner out now (the source's counters stay).
+    login_limits.unlock(ctx.tenant.id, users.normalize_username(user.username))
     events.emit("password_reset", ctx.tenant.id, sub=user.sub)
     return notice(N_("Password changed"), N_("Your new password is set, and every earlier sign-in has ended. "
                                              "Go back to the application and sign in with it."))  # fmt: skip
