@@ -26,6 +26,13 @@ PATHS = {
     "consent": "/consent",
     "mfa": "/mfa",
     "end_session_confirm": "/end-session/confirm",
+    # The pages reached by mail (chalicelib/oidc/endpoints/recovery.py, verification.py, signup.py).
+    "forgot_password": "/password/forgot",
+    "reset_password": "/password/reset",
+    "email": "/email",
+    "verify_email": "/email/verify",
+    "signup": "/signup",
+    "signup_confirm": "/signup/confirm",
 }
 
 

@@ -59,6 +59,9 @@ class Settings:
     # SQS queue (its name) that logout puts back-channel notifications on; a consumer
     # delivers them (chalicelib/web/queues.py on Lambda, infra/consumer.py locally).
     backchannel_queue: str = "oidc-backchannel"
+    # The sender of tenants' mail (chalicelib/mail) when a tenant names none of its own: an
+    # address of a domain verified in SES. None: tenants without a mail_sender send no mail.
+    mail_sender: str | None = None
     # Local development only (DEV_MODE=true, set by infra/local.py and the integration
     # tests, never in .chalice/config.json): outbound requests may use http and reach
     # loopback, but only to hosts a tenant lists in outbound_allowed_hosts.
@@ -85,6 +88,7 @@ class Settings:
             event_bus_name=env.get("EVENT_BUS_NAME") or None,
             hooks_module=env.get("HOOKS_MODULE") or None,
             backchannel_queue=env.get("BACKCHANNEL_QUEUE") or cls.backchannel_queue,
+            mail_sender=env.get("MAIL_SENDER") or None,
             dev_mode=env.get("DEV_MODE", "").lower() == "true",
             dynamodb_client=_choice("DYNAMODB_CLIENT", env.get("DYNAMODB_CLIENT") or cls.dynamodb_client),
         )

@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from infra import mailpage
+
 # X-Amz-Target prefixes (botocore speaks SQS's JSON protocol: "AmazonSQS.SendMessageBatch").
 SERVICES = {
     "DynamoDB_20120810": "dynamodb",
@@ -137,7 +139,12 @@ class Emulator:
         return wsgi
 
     def _control(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        """``GET /_emulator/calls`` and ``POST /_emulator/reset``, for a benchmark in another process."""
+        """``GET /_emulator/calls`` and ``POST /_emulator/reset``, for a benchmark in another
+        process; ``GET /_emulator/mail``, the local mail page (``infra/mailpage.py``)."""
+        if environ["PATH_INFO"] == mailpage.PATH:
+            status, headers, page = mailpage.response()
+            start_response(status, headers)
+            return [page]
         if environ["PATH_INFO"] == "/_emulator/reset" and environ["REQUEST_METHOD"] == "POST":
             self.reset()
         body = json.dumps(self.snapshot()).encode()

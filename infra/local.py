@@ -30,6 +30,8 @@ STAGE = "dev"
 # Local development: outbound requests (back-channel logout) may use http and reach this
 # machine, for hosts a tenant lists in outbound_allowed_hosts. Never set on a deployment.
 DEV_ENVIRONMENT = {"DEV_MODE": "true"}
+# The demo tenant's mail comes from here (moto's SES keeps it: see the local mail page).
+DEMO_SENDER = "no-reply@example.com"
 
 
 def stage_environment(stage: str = STAGE) -> dict[str, str]:
@@ -60,7 +62,9 @@ def seed(base: str, credentials: dict[str, str]) -> None:
         "tenants", "create", "demo", "--name", "Demo", "--exists-ok",
         "--setting", "session_management_enable=true", "--setting", 'client_registration="open"',
         "--setting", 'outbound_allowed_hosts=["127.0.0.1", "localhost"]',
+        "--setting", f'mail_sender="{DEMO_SENDER}"', "--setting", "signup_enable=true",
     )  # fmt: skip
+    verify_sender_domain(DEMO_SENDER.partition("@")[2])
     web_uris = [
         "http://localhost:3000/callback",
         "http://localhost:8080/callback",
@@ -87,7 +91,22 @@ def seed(base: str, credentials: dict[str, str]) -> None:
     run("users", "update", "demo", "alice", "--admin")  # the demo's console is hers to try
 
 
+def verify_sender_domain(domain: str) -> None:
+    """The demo's mail comes from an address of ``domain``, an identity SES must have verified
+    (on AWS, by DNS records; moto's SES takes it as it is created)."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.keys import aws
+
+    try:
+        aws.client("sesv2").create_email_identity(EmailIdentity=domain)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "AlreadyExistsException":
+            raise
+
+
 def main() -> None:
+    from infra import mailpage
     from infra.emulator import Emulator, emulated_environment
 
     print(f"==> starting the AWS emulation on {HOST}:{EMULATOR_PORT}", flush=True)
@@ -111,7 +130,7 @@ def main() -> None:
     consumer = Consumer().start()
     print(
         f"""
-AWS emulation:       {emulator.url} (DynamoDB, KMS, Secrets Manager, SQS; in memory)
+AWS emulation:       {emulator.url} (DynamoDB, KMS, Secrets Manager, SQS, SES; in memory)
 Discovery URL:       {env["PUBLIC_BASE_URL"]}/demo/.well-known/openid-configuration
 Confidential client: client_id=demo-web  client_secret={credentials["client_secret"]}
                      redirect URIs: http://localhost:3000/callback, http://localhost:8080/callback,
@@ -123,6 +142,8 @@ User:                alice / {credentials["password"]}
 Admin console:       {env["PUBLIC_BASE_URL"]}/demo/console (alice is the demo's administrator)
 Registration:        open (POST {env["PUBLIC_BASE_URL"]}/demo/register); session management on
 Back-channel logout: queued, delivered by a consumer thread; http to 127.0.0.1/localhost allowed
+Local mail:          {emulator.url}{mailpage.PATH} (what the demo sent: password resets, sign-ups)
+Sign-up:             on for the demo ({env["PUBLIC_BASE_URL"]}/demo/signup); forgot password on its login page
 Provisioning CLI:    ./oidc --help (its environment is in .local/env)
 """,
         flush=True,

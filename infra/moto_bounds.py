@@ -45,7 +45,12 @@ def _untrack_models() -> None:
 
 
 def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
-    return object.__new__(cls)
+    from infra.mailpage import MESSAGE_KINDS
+
+    instance = object.__new__(cls)
+    if cls.__module__ == "moto.ses.models" and cls.__name__ in MESSAGE_KINDS:
+        cls.instances_tracked.append(instance)  # type: ignore[attr-defined]
+    return instance
 
 
 def _rollback_by_item() -> None:

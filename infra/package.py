@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "vendor"
 DATA = VENDOR / "botocore-data"  # one of the places chalicelib.aws_session looks
 # The services the app calls (events: EventBridge, when EVENT_BUS_NAME is set; sqs: the
-# back-channel logout queue), then those
+# back-channel logout and mail queue; sesv2: the tenants' mail), then those
 # botocore's credential providers may call for an operator's profile (assume-role and web
 # identity: sts; IAM Identity Center: sso and sso-oidc; ``aws login``: signin).
-SERVICES = ("dynamodb", "kms", "secretsmanager", "events", "sqs", "sts", "sso", "sso-oidc", "signin")
+SERVICES = ("dynamodb", "kms", "secretsmanager", "events", "sqs", "sesv2", "sts", "sso", "sso-oidc", "signin")
 
 
 def prune_botocore_data(target: Path, services: Iterable[str] = SERVICES) -> None:

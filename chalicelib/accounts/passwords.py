@@ -9,6 +9,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+# The project's password rule (admin-set, reset and sign-up passwords alike): at least 8
+# characters (NIST SP 800-63B §5.1.1.2), at most 1024 (argon2 hashes anything, but a form
+# field of megabytes is no password).
+MIN_LENGTH = 8
+MAX_LENGTH = 1024
 TIME_COST = 2
 MEMORY_COST_KIB = 19 * 1024
 PARALLELISM = 1

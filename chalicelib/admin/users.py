@@ -6,20 +6,20 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib import events, hooks
+from chalicelib import events
+from chalicelib.accounts import subs
+from chalicelib.accounts.passwords import MIN_LENGTH as MIN_PASSWORD
 from chalicelib.accounts.passwords import hash_password
 from chalicelib.admin import AdminError, Conflict, Missing
 from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.oidc.claims import ADDRESS_FIELDS
 from chalicelib.oidc.scopes import STANDARD_SCOPES
-from chalicelib.opaque import new_id
 from chalicelib.store import users as store
 from chalicelib.store.users import User, normalize_username
 
 CLAIMS = {claim for scope in STANDARD_SCOPES.values() for claim in scope.claims} - {"updated_at"}
 BOOLEAN_CLAIMS = {"email_verified", "phone_number_verified"}
-MIN_PASSWORD = 8
 
 
 def create_user(tenant_id: str, username: str, password: str, claims: Mapping[str, Any] | None = None) -> User:
@@ -45,14 +45,10 @@ def create_user(tenant_id: str, username: str, password: str, claims: Mapping[st
 
 
 def _new_sub(tenant_id: str, username: str) -> str:
-    """A fresh opaque sub, or the deployment's OIDC_IDTOKEN_SUB_GENERATOR's. A sub is a key
-    part and is never reassigned, so the hook's value must be unique and stable."""
-    sub = hooks.call("generate_sub", None, tenant_id, username)
-    if sub is None:
-        return new_id()
-    if not isinstance(sub, str) or not 1 <= len(sub) <= 255 or not sub.isprintable() or "#" in sub:
-        raise AdminError("the generate_sub hook must return 1 to 255 printable characters, without #")
-    return sub
+    try:
+        return subs.new_sub(tenant_id, username)
+    except ValueError as error:
+        raise AdminError(str(error)) from None
 
 
 def get_user_by_username(tenant_id: str, username: str) -> User:

@@ -58,7 +58,25 @@ BOUNDS = {
     # Second factors (mfa): codes tried per account and per source address in a login_window.
     "mfa_attempts_per_account": (1, 1000),
     "mfa_attempts_per_source": (1, 100_000),
+    # Email (chalicelib/mail): a reset link lives 5 minutes to an hour (OWASP Forgot Password
+    # Cheat Sheet: short-lived), a verification link 10 minutes to a week; the requests that
+    # send mail are counted per source and per account within mail_window.
+    "reset_link_expire": (300, 3600),
+    "verify_link_expire": (600, 7 * DAY),
+    "mail_window": (60, DAY),
+    "mail_requests_per_source": (1, 100_000),
+    "mail_requests_per_account": (1, 100),
 }
+# An email address as a sender or a sign-up gives it: one @, a dot-atom local part, a domain
+# of DNS labels. Stricter than RFC 5322 on purpose (no quoted parts, comments or IP literals).
+EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+# The claims self-service sign-up may ask for besides the email address: strings a person
+# types (chalicelib.oidc.claims has every standard claim; verified flags and the address's
+# structure are not theirs to type).
+SIGNUP_CLAIMS = ("name", "given_name", "family_name", "middle_name", "nickname", "phone_number", "birthdate", "locale")
 CHOICES = {
     "client_registration": ("off", "token", "open"),
     "require_pkce": ("public", "all"),
@@ -188,6 +206,20 @@ class TenantSettings:
     mfa_policy: str = "off"
     mfa_attempts_per_account: int = 10
     mfa_attempts_per_source: int = 100
+    # Email, sign-up and recovery (chalicelib/mail, chalicelib/oidc/endpoints/recovery.py):
+    # the sender of the tenant's mail (an address or domain verified in SES; None: the
+    # deployment's MAIL_SENDER), how long reset and verification links live (seconds),
+    # self-service sign-up (off by default) and the claims it asks for besides the email,
+    # and the abuse limits on every form that sends mail: per source address and per
+    # account (the address or username typed), per mail_window seconds.
+    mail_sender: str | None = None
+    reset_link_expire: int = 900
+    verify_link_expire: int = DAY
+    signup_enable: bool = False
+    signup_claims: tuple[str, ...] = ("name",)
+    mail_window: int = 3600
+    mail_requests_per_source: int = 20
+    mail_requests_per_account: int = 3
     branding: Branding = field(default_factory=Branding)
     extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
 
@@ -235,6 +267,8 @@ class TenantSettings:
             )
         if "registration_grant_types" in values:
             values["registration_grant_types"] = _grant_types(values["registration_grant_types"])
+        if "signup_claims" in values:
+            values["signup_claims"] = _signup_claims(values["signup_claims"])
         settings = cls(**values)
         settings.validate()
         return settings
@@ -255,6 +289,9 @@ class TenantSettings:
         for name, allowed in CHOICES.items():
             if not isinstance(getattr(self, name), str) or getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(repr(choice) for choice in allowed)}")
+        sender = self.mail_sender
+        if sender is not None and (not isinstance(sender, str) or len(sender) > 254 or not EMAIL.fullmatch(sender)):
+            raise ValueError("mail_sender must be an email address (name@example.com)")
         if self.key_rotation_days and self.key_rotation_days * DAY <= self.key_prepublish_seconds:
             raise ValueError("key_rotation_days must be longer than key_prepublish_seconds (or 0)")
 
@@ -274,6 +311,12 @@ def _grant_types(values: Any) -> tuple[str, ...]:
     unknown = [value for value in values if value not in GRANT_TYPES]
     if unknown:
         raise ValueError(f"registration_grant_types are among {', '.join(GRANT_TYPES)}")
+    return tuple(dict.fromkeys(values))
+
+
+def _signup_claims(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, (list, tuple)) or not all(value in SIGNUP_CLAIMS for value in values):
+        raise ValueError(f"signup_claims are among {', '.join(SIGNUP_CLAIMS)}")
     return tuple(dict.fromkeys(values))
 
 

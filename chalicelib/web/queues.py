@@ -1,4 +1,5 @@
-"""Lambda functions fed by SQS: back-channel logout delivery.
+"""Lambda functions fed by SQS: back-channel logout delivery, and the tenants' mail (its
+jobs share the queue: ``chalicelib.mail.jobs``).
 
 Chalice deploys each ``on_sqs_message`` handler as its own function, subscribed to the
 queue. One message per invocation (``batch_size=1``): an exception returns exactly that
@@ -33,12 +34,16 @@ logs.install()
     queue=settings.backchannel_queue, batch_size=1, name="deliver_backchannel_logout", maximum_concurrency=10
 )
 def deliver_backchannel_logout(event: Any) -> None:
+    from chalicelib.mail import jobs
     from chalicelib.oidc import backchannel
 
     observability.bind(request_id=observability.request_id_of({}, event.context))
     try:
         for record in event:
-            backchannel.deliver(record.body, int(time.time()))
+            if jobs.is_job(record.body):
+                jobs.deliver(record.body, int(time.time()))
+            else:
+                backchannel.deliver(record.body, int(time.time()))
     finally:
         events.flush()
         metrics.flush()

@@ -23,6 +23,9 @@ _LOCATION = re.compile(r"[\x21-\x7e]+")
 # RFC 6797: browsers that once reached the provider over https never try http again, for a
 # year, on its host and the hosts below it (the provider should have a host name of its own).
 HSTS = "max-age=31536000; includeSubDomains"
+# The tenant's pages that pages link to or post to.
+PAGE_URLS = ("login", "consent", "end_session_confirm", "forgot_password", "reset_password", "email", "verify_email",
+             "signup", "signup_confirm")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ def page_response(page: Page, state: PageState) -> Response:
         "csp_nonce": nonce,
         "csrf_field": csrf.FIELD,
         "csrf_token": csrf.token_for(ctx.tenant.id, state.csrf_secret) if ctx and state.csrf_secret else "",
-        "urls": {name: ctx.url(name) for name in ("login", "consent", "end_session_confirm")} if ctx else {},
+        "urls": {name: ctx.url(name) for name in PAGE_URLS} if ctx else {},
+        "signup_enabled": bool(ctx and ctx.settings.signup_enable),
     }
     https = ctx is not None and ctx.issuer.startswith("https://")
     headers = {

@@ -145,8 +145,12 @@ def _check_backchannel_queue(resources: dict, api_statements: list[dict]) -> Non
     assert set(_actions(consume)) == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
     assert consume["Resource"] == queue_arn
     actions = {action for s in role for action in _actions(s)}
-    assert not {action for action in actions if action.startswith("dynamodb:")} - {"dynamodb:GetItem"}
+    # Reads, and a mail job's one write: its link's token (a conditional PutItem).
+    table_actions = {action for action in actions if action.startswith("dynamodb:")}
+    assert not table_actions - {"dynamodb:GetItem", "dynamodb:PutItem"}
     assert "sqs:SendMessage" not in actions and "kms:Encrypt" not in actions
+    mail = next(s for s in role if s["Sid"] == "SendTenantMail")
+    assert _actions(mail) == ["ses:SendEmail"] and mail["Resource"] == {"Fn::Sub": ACCOUNT % "ses" + "identity/*"}
 
 
 # Each function, its role, and its name (the same as `chalice deploy` gives it): the name

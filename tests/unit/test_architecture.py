@@ -85,14 +85,32 @@ def test_only_outbound_opens_connections_of_its_own():
 
 def test_outbound_knows_no_protocol_and_is_used_by_the_protocol_and_admin():
     """outbound takes plain values (a URL, a policy) and reaches only the deployment settings
-    and the AWS clients (its queue); the protocol (delivery) and admin (registration checks)
-    use it."""
+    and the AWS clients (its queue); the protocol (delivery), admin (registration checks)
+    and mail (its jobs share the queue) use it."""
     for path in modules("outbound"):
         ours = {name for name in imports(path) if name.startswith("chalicelib")}
         assert ours <= {"chalicelib", "chalicelib.settings", "chalicelib.keys", "chalicelib.keys.aws"} | {
             name for name in ours if name.startswith("chalicelib.outbound")
         }, f"{path} imports {ours}"
-    assert importing("chalicelib.outbound") <= {"outbound", "oidc", "admin"}
+    assert importing("chalicelib.outbound") <= {"outbound", "oidc", "admin", "mail"}
+
+
+def test_mail_is_sent_by_the_mail_package_alone_and_reached_by_the_pages_and_the_queue():
+    """``chalicelib/mail`` is the only code that calls SES; the protocol's pages (which queue
+    jobs) and the queue's consumer (which delivers them) reach it; it reaches no page and no
+    framework, and the protocol never sends mail itself."""
+    senders = {
+        str(path.relative_to(ROOT / "chalicelib"))
+        for path in (ROOT / "chalicelib").rglob("*.py")
+        if re.search(r"[\"']sesv2?[\"']", path.read_text())
+    }
+    assert senders == {"mail/ses.py"}
+    assert importing("chalicelib.mail") <= {"mail", "oidc", "web"}
+    for path in modules("mail"):
+        upward = {
+            name for name in imports(path) if name.startswith(("chalicelib.oidc", "chalicelib.web", "chalicelib.admin"))
+        }
+        assert not upward, f"{path} imports {upward}"
 
 
 def test_only_the_web_layer_reaches_the_console_and_the_console_knows_no_framework():

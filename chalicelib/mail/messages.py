@@ -1,0 +1,45 @@
+"""The tenant's messages: text templates (``templates/mail/*.txt``) rendered with jinja2's
+i18n extension, so every sentence is a message id the catalogs translate, like the pages'.
+
+A template's first line is ``Subject: ...``; the rest is the body. The tenant's display name
+(its branding, else its name) signs every message, so a user knows who is writing.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
+_lock = threading.Lock()
+_environments: list[Any] = []
+
+
+def render(template: str, **context: Any) -> tuple[str, str]:
+    """(subject, text body) of ``template`` with ``context``."""
+    text = _environment().get_template(template).render(**context)
+    first, _, body = text.partition("\n")
+    if not first.startswith("Subject: "):
+        raise ValueError(f"{template} must start with a Subject: line")
+    return first[len("Subject: ") :].strip(), body.strip() + "\n"
+
+
+def _environment() -> Any:
+    if not _environments:
+        with _lock:
+            if not _environments:
+                import jinja2
+
+                # Text mail: nothing is HTML, so nothing is escaped (a display name with "&"
+                # stays "&"); every value is the tenant's or the provider's own.
+                environment = jinja2.Environment(
+                    loader=jinja2.FileSystemLoader(TEMPLATES),
+                    autoescape=False,  # noqa: S701 (text/plain, never HTML)
+                    undefined=jinja2.StrictUndefined,
+                    extensions=["jinja2.ext.i18n"],
+                    keep_trailing_newline=True,
+                )
+                environment.install_null_translations(newstyle=True)
+                _environments.append(environment)
+    return _environments[0]
