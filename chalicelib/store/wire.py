@@ -91,6 +91,13 @@ class Wire:
     def meta(self) -> Any:
         return self._parts()[0].meta
 
+    def __getattr__(self, name: str) -> Any:
+        """botocore's operation methods (``query``, ``batch_write_item``, ...), for the store's
+        code that calls the client itself: off the hot path, they go through botocore."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._parts()[0], name)
+
     def _parts(self) -> tuple[Any, Any, str]:
         if self._ready is None:
             with self._lock:

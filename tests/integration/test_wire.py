@@ -83,3 +83,15 @@ def test_a_dead_endpoint_fails_fast_with_botocores_error():
     with pytest.raises(EndpointConnectionError):
         dead._make_api_call("GetItem", {"TableName": settings.table_name, "Key": {"pk": {"S": "x"}, "sk": {"S": "y"}}})
     assert time.monotonic() - started < 2
+
+
+def test_the_store_may_call_botocores_methods_through_it():
+    """Paged sweeps (chalicelib/store/lifecycle.py) call the client's operation methods."""
+    item = record("f")
+    item.save()
+    page = models.connection().client.query(
+        TableName=settings.table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": item.pk}},
+    )
+    assert [row["sk"]["S"] for row in page["Items"]] == [item.sk]
