@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.context import Context
+from chalicelib.i18n import LANGUAGES
 from chalicelib.keys import client_secrets
 from chalicelib.oidc import pkce, response_modes, session_management
 from chalicelib.oidc.authorize import PROMPTS, RESPONSE_TYPES
@@ -50,6 +51,9 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "claims_supported": supported_claims(known),
         "code_challenge_methods_supported": methods,
         "prompt_values_supported": sorted(PROMPTS),
+        # OIDC Core §3.1.2.1: the pages' languages (chalicelib/i18n). No claim has language
+        # variants, so claims_locales is accepted and claims_locales_supported not claimed.
+        "ui_locales_supported": list(LANGUAGES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
