@@ -31,7 +31,11 @@ NUMBERS = {
     "session_expire": "Sign-in session lifetime (seconds)",
     "skip_consent_expire": "Remembered consent lifetime (days)",
 }
-SELECTS = {"require_pkce": "PKCE required for", "client_registration": "Dynamic client registration"}
+SELECTS = {
+    "require_pkce": "PKCE required for",
+    "client_registration": "Dynamic client registration",
+    "default_language": "Sign-in pages' language (when the browser asks for none of them)",
+}
 FLAGS = {
     "session_management_enable": "Session management (check-session iframe)",
     "grant_type_password_enable": "Resource owner password grant",
