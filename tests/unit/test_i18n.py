@@ -135,3 +135,16 @@ def test_discovery_lists_the_page_languages(http, tenant):
     document = json.loads(response.body)
     assert document["ui_locales_supported"] == ["en", "de", "fr"]
     assert "claims_locales_supported" not in document
+
+
+def test_the_logout_pages_take_ui_locales_from_the_logout_request(http, client, user):
+    """RP-Initiated Logout 1.0 §2: ui_locales at the end-session endpoint."""
+    browser = Browser(http, headers={"accept-language": "de"})
+    login = browser.follow(authorize(browser, client[0].client_id))
+    browser.follow(browser.submit(login, "login", username="alice", password=PASSWORD))
+    page = browser.get(f"http://{HOST}/acme/end-session", {"client_id": client[0].client_id, "ui_locales": "fr"})
+    assert page.status_code == 200 and page_language(page) == "fr" and "<h1>Se déconnecter ?</h1>" in page.body.decode()
+    signed_out = browser.submit(page, "logout")
+    assert page_language(signed_out) == "fr" and "Vous êtes déconnecté" in signed_out.body.decode()
+    page = browser.get(f"http://{HOST}/acme/end-session", {"client_id": client[0].client_id})
+    assert page_language(page) == "de"  # signed out: no confirmation, the browser's language

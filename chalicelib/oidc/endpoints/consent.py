@@ -61,8 +61,9 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
 
 
 def _switch_account(ctx: Context, request: AuthorizationRequest, payload: dict[str, Any]) -> Result:
-    """ "Not you?": this browser's session ends (as at logout: its clients are told by the
-    back channel) and the same authorization request starts again at the login page."""
+    """The consent page's "Not you?": this browser's session ends (as at logout: its clients
+    are told by the back channel) and the same authorization request starts again at the
+    login page."""
     from chalicelib.oidc.endpoints.logout import notify_back_channel
 
     ended = end_session(ctx.tenant.id, payload["key"], ctx.now)
