@@ -7,8 +7,11 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.admin import tenants as tenant_admin
+from chalicelib.i18n import LANGUAGES
 from chalicelib.i18n.negotiate import negotiate, parse_accept_language, parse_locales
 from chalicelib.tenancy.settings import TenantSettings
 from infra import catalogs
@@ -51,6 +54,13 @@ def test_locale_lists(value, tags):
 )
 def test_accept_language(header, ranges):
     assert parse_accept_language(header) == ranges
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300), st.text(max_size=300))
+def test_negotiation_never_fails_whatever_the_client_sends(ui_locales, accept):
+    """Both inputs are the client's: any string gives one of the provider's languages."""
+    assert negotiate(parse_locales(ui_locales), accept, "fr") in LANGUAGES
 
 
 @pytest.mark.parametrize(
