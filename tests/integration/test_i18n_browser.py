@@ -110,7 +110,7 @@ def test_a_french_browser_gets_french_pages_and_not_you_signs_in_someone_else(ch
     page.get_by_role("button", name="Autoriser").wait_for()
     assert "Connecté en tant que alice." in page.locator("#not-you").inner_text()
     shoot(page, "consent-fr")
-    page.get_by_role("button", name="Ce n’est pas vous ? Se connecter avec un autre compte").click()
+    page.get_by_role("button", name="Ce n’est pas vous ? Utiliser un autre compte").click()
     # The same request, from the start: the login page, with no session left in this browser.
     page.get_by_label("Nom d’utilisateur").wait_for()
     assert not [c for c in context.cookies() if c["name"] == "op_session"]

@@ -111,7 +111,7 @@ def test_login_and_consent_name_the_tenant_and_the_client_in_readable_colours(br
     assert brand(consent) == (LOGO, "Acme Identity")
     text = consent.body.decode()
     assert "<h1>Acme Books</h1>" in text and f'<img src="{CLIENT_LOGO}" alt="">' in text
-    assert "Signed in as <strong>alice</strong>." in text and "Not you? Sign in as someone else" in text
+    assert "Signed in as <strong>alice</strong>." in text and "Not you? Use another account" in text
 
 
 def test_error_logout_and_tenant_pages_name_the_tenant(http, browser, branded):
