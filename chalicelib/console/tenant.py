@@ -35,6 +35,7 @@ SELECTS = {
     "require_pkce": "PKCE required for",
     "client_registration": "Dynamic client registration",
     "mfa_policy": "Second factor (authenticator app)",
+    "default_language": "Sign-in pages' language (when the browser asks for none of them)",
 }
 FLAGS = {
     "session_management_enable": "Session management (check-session iframe)",

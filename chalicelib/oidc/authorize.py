@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chalicelib.context import Context
+from chalicelib.i18n import N_
+from chalicelib.i18n.negotiate import parse_locales
 from chalicelib.oidc import pkce, response_modes
 from chalicelib.oidc.acr import parse_acr_values
 from chalicelib.oidc.errors import (
@@ -58,6 +60,10 @@ class AuthorizationRequest:
     code_challenge_method: str | None = None
     login_hint: str | None = None
     acr_values: tuple[str, ...] = ()  # OIDC Core §3.1.2.1, in order of preference (chalicelib.oidc.acr)
+    # OIDC Core §3.1.2.1: the end user's preferred languages for the pages (ui_locales) and
+    # for claims (claims_locales; accepted, though no claim here has language variants).
+    ui_locales: tuple[str, ...] = ()
+    claims_locales: tuple[str, ...] = ()
 
     @property
     def client(self) -> Client:
@@ -75,10 +81,10 @@ def normalize_response_type(value: str) -> str:
 def resolve_target(ctx: Context, params: Mapping[str, str]) -> Target:
     client_id = params.get("client_id")
     if client_id is None:
-        raise UnknownClient("client_id is required")
+        raise UnknownClient(N_("client_id is required"))
     client = ctx.client(client_id)
     if client is None:
-        raise UnknownClient("unknown client_id")
+        raise UnknownClient(N_("unknown client_id"))
     response_type = normalize_response_type(params.get("response_type", ""))
     # RFC 8252 §7.3's port variance is for the code flow (with PKCE, required of public clients).
     redirect_uri = match_redirect_uri(client, params.get("redirect_uri"), any_loopback_port=response_type == "code")
@@ -122,6 +128,8 @@ def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) ->
         code_challenge_method=method,
         login_hint=params.get("login_hint"),
         acr_values=_check_acr_values(params.get("acr_values")),
+        ui_locales=parse_locales(params.get("ui_locales")),
+        claims_locales=parse_locales(params.get("claims_locales")),
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from chalicelib.context import Context
+from chalicelib.i18n.negotiate import parse_locales
 from chalicelib.oidc import interaction, interstitial, response_modes, second_factor, session_management
 from chalicelib.oidc.authorize import AuthorizationRequest, resolve_target, validate_request
 from chalicelib.oidc.codes import AuthorizationCode, mint_code
@@ -40,13 +41,21 @@ def run(
     (``shown_destination``: the consent page)."""
     target = resolve_target(ctx, params)
     try:
-        return step(validate_request(ctx, target, params))
+        return in_languages(step(validate_request(ctx, target, params)), params)
     except OAuthError as error:
         if not error.redirectable:
             raise
         if not target.client.verified and not shown_destination:
-            return interstitial.error_interstitial(target, error, ctx.issuer)
+            return in_languages(interstitial.error_interstitial(target, error, ctx.issuer), params)
         return response_modes.respond_error(target, error, ctx.issuer)
+
+
+def in_languages(result: Result, params: Mapping[str, str]) -> Result:
+    """A page of this authorization in the languages its request asked for (OIDC Core
+    §3.1.2.1 ui_locales; the login and consent tickets carry the parameter along)."""
+    if not isinstance(result, Page) or result.ui_locales:
+        return result
+    return replace(result, ui_locales=parse_locales(params.get("ui_locales")))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from chalicelib.context import Context
+from chalicelib.i18n import N_
 from chalicelib.keys.master import tenant_key
 from chalicelib.oidc.errors import InvalidPage
 from chalicelib.opaque import b64url, b64url_decode, digest
@@ -23,6 +24,7 @@ from chalicelib.store.sessions import session_key
 
 SESSION_COOKIE = "op_session"
 _SESSION_COOKIE = re.compile(r"([A-Za-z0-9_-]{32,64})\.([A-Za-z0-9_-]{1,400})")
+EXPIRED = N_("this page has expired: start again from the application")
 _TICKET = re.compile(r"([A-Za-z0-9_-]{1,16384})\.([A-Za-z0-9_-]{43})")
 
 
@@ -36,11 +38,11 @@ def unseal(ctx: Context, use: str, ticket: str | None) -> dict[str, Any]:
     step, or older than the tenant's interaction lifetime."""
     match = _TICKET.fullmatch(ticket or "")
     if match is None or not hmac.compare_digest(match.group(2), _mac(ctx, match.group(1))):
-        raise InvalidPage("this page has expired: start again from the application")
+        raise InvalidPage(EXPIRED)
     payload = json.loads(b64url_decode(match.group(1)))
     age = ctx.now - payload.get("iat", 0)
     if payload.get("use") != use or not 0 <= age <= ctx.settings.interaction_expire:
-        raise InvalidPage("this page has expired: start again from the application")
+        raise InvalidPage(EXPIRED)
     return payload
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from chalicelib.i18n import N_
 from chalicelib.oidc.errors import InvalidRedirectUri
 from chalicelib.store.clients import Client
 
@@ -23,7 +24,7 @@ def match_redirect_uri(client: Client, requested: str | None, any_loopback_port:
     if requested is None:
         if len(client.redirect_uris) == 1 and _is_valid(client.redirect_uris[0]):
             return client.redirect_uris[0]
-        raise InvalidRedirectUri("redirect_uri is required")
+        raise InvalidRedirectUri(N_("redirect_uri is required"))
     if requested in client.redirect_uris and _is_valid(requested):
         return requested
     if (
@@ -34,7 +35,7 @@ def match_redirect_uri(client: Client, requested: str | None, any_loopback_port:
         in {_without_loopback_port(uri) for uri in client.redirect_uris if _is_loopback(uri) and _is_valid(uri)}
     ):
         return requested
-    raise InvalidRedirectUri("redirect_uri is not registered for this client")
+    raise InvalidRedirectUri(N_("redirect_uri is not registered for this client"))
 
 
 def check_registrable(uri: object, client_type: str) -> str:

@@ -42,6 +42,9 @@ class Page:
     frame_targets: tuple[str, ...] = ()
     # Whether other sites may frame this page (only the session-management iframe).
     frameable: bool = False
+    # The end user's preferred languages, from the authorization or logout request that
+    # led here (OIDC Core §3.1.2.1 ui_locales): they come before the browser's.
+    ui_locales: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

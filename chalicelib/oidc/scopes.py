@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chalicelib.i18n import N_
 from chalicelib.oidc.errors import InvalidScope
 from chalicelib.tenancy.settings import TenantSettings
 
@@ -21,11 +22,11 @@ class Scope:
 STANDARD_SCOPES = {
     scope.name: scope
     for scope in (
-        Scope("openid", "Sign you in", "Confirm your identity with this provider."),
+        Scope("openid", N_("Sign you in"), N_("Confirm your identity with this provider.")),
         Scope(
             "profile",
-            "Basic profile",
-            "Your name, username, picture, gender, birth date, time zone and locale.",
+            N_("Basic profile"),
+            N_("Your name, username, picture, gender, birth date, time zone and locale."),
             (
                 "name",
                 "family_name",
@@ -43,14 +44,14 @@ STANDARD_SCOPES = {
                 "updated_at",
             ),
         ),
-        Scope("email", "Email", "Your email address and whether it is verified.", ("email", "email_verified")),
+        Scope("email", N_("Email"), N_("Your email address and whether it is verified."), ("email", "email_verified")),
         Scope(
             "phone",
-            "Phone number",
-            "Your phone number and whether it is verified.",
+            N_("Phone number"),
+            N_("Your phone number and whether it is verified."),
             ("phone_number", "phone_number_verified"),
         ),
-        Scope("address", "Address", "Your postal address.", ("address",)),
+        Scope("address", N_("Address"), N_("Your postal address."), ("address",)),
     )
 }
 

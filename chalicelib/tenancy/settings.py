@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from chalicelib.tenancy import contrast
+
 DAY = 86400
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _NAME = re.compile(r"[a-z][a-z0-9_:.-]{0,63}")
@@ -83,6 +86,7 @@ CHOICES = {
     "key_backend": ("envelope", "secretsmanager", "kms"),
     "key_algorithm": ("RS256", "PS256", "ES256"),
     "mfa_policy": ("off", "optional", "required"),
+    "default_language": LANGUAGES,
 }
 # Scopes and claims a tenant cannot redefine: the standard ones, and the JWT claims the
 # provider sets itself.
@@ -122,10 +126,25 @@ class Branding:
         # These values reach a stylesheet and an <img>; anything else is refused at write.
         if not isinstance(self.primary_color, str) or _COLOR.fullmatch(self.primary_color) is None:
             raise ValueError("primary_color must look like #1f5fbf")
+        if contrast.text_on(self.primary_color) is None:
+            raise ValueError(
+                f"primary_color {self.primary_color} is unreadable: neither white nor near-black text on it reaches "
+                f"WCAG AA's {contrast.AA}:1 contrast (pick a lighter or darker colour)"
+            )
         if self.display_name is not None and not _text(self.display_name, 1, 64):
             raise ValueError("display_name has 1 to 64 characters")
         if self.logo_uri is not None and not _http_uri(self.logo_uri):
             raise ValueError("logo_uri must be an http(s) URL (strict RFC 3986 syntax)")
+
+    @property
+    def on_primary(self) -> str:
+        """The text colour on the primary colour (buttons)."""
+        return contrast.text_on(self.primary_color) or contrast.NEAR_BLACK
+
+    @property
+    def ink(self) -> str:
+        """The primary colour as text on white (links, secondary buttons, focus outlines)."""
+        return contrast.ink(self.primary_color)
 
     @classmethod
     def from_mapping(cls, values: Any) -> Branding:
@@ -221,6 +240,9 @@ class TenantSettings:
     mail_requests_per_source: int = 20
     mail_requests_per_account: int = 3
     branding: Branding = field(default_factory=Branding)
+    # Languages (chalicelib/i18n): the pages' language when neither the authorization
+    # request's ui_locales nor the browser's Accept-Language names one the provider has.
+    default_language: str = DEFAULT_LANGUAGE
     extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
 
     @classmethod

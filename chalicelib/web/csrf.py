@@ -12,6 +12,7 @@ import hmac
 import re
 from collections.abc import Mapping
 
+from chalicelib.i18n import N_
 from chalicelib.keys.master import tenant_key
 from chalicelib.oidc.errors import InvalidPage
 from chalicelib.opaque import b64url, new_token
@@ -47,4 +48,4 @@ class CsrfFailure(InvalidPage):
     status = 403
 
     def __init__(self) -> None:
-        super().__init__("this form has expired or was not sent from this site: go back and try again")
+        super().__init__(N_("this form has expired or was not sent from this site: go back and try again"))

@@ -19,8 +19,10 @@ bp = Blueprint(__name__)
 
 @bp.route("/", methods=["GET"])
 def home() -> Response:
-    base = public_base(bp.current_request.context or {})
-    response = page_response(Page("home.html", {"base": base or ""}), PageState(None))
+    request = bp.current_request
+    base = public_base(request.context or {})
+    state = PageState(None, accept_language=(request.headers or {}).get("accept-language"))
+    response = page_response(Page("home.html", {"base": base or ""}), state)
     return with_transport_security(response, base)
 
 

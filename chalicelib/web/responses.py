@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from chalice import Response
 
 from chalicelib.context import Context
+from chalicelib.i18n import DEFAULT_LANGUAGE
 from chalicelib.oidc.errors import InvalidRedirectUri, OAuthError
 from chalicelib.oidc.results import Cookie, Json, Page, Redirect, Result
 from chalicelib.opaque import new_id
@@ -35,6 +36,18 @@ class PageState:
     ctx: Context | None
     csrf_secret: str | None = None
     csrf_is_new: bool = False
+    # The browser's Accept-Language header, as received (chalicelib.i18n.negotiate reads it).
+    accept_language: str | None = None
+
+    def language(self, page: Page) -> str:
+        """The page's language: its authorization request's ui_locales, the browser's
+        preference, or the tenant's default."""
+        from chalicelib.i18n.negotiate import negotiate
+
+        if page.template.startswith("console/"):
+            return DEFAULT_LANGUAGE  # the admin console is in English only, so far
+        default = self.ctx.settings.default_language if self.ctx else DEFAULT_LANGUAGE
+        return negotiate(page.ui_locales, self.accept_language, default)
 
 
 def to_response(result: Result, state: PageState) -> Response:
@@ -76,7 +89,9 @@ def page_response(page: Page, state: PageState) -> Response:
     nonce = new_id()
     context: dict[str, Any] = {
         **page.context,
-        "tenant_name": ctx.tenant.name if ctx else "Sign in",
+        "tenant_name": ctx.tenant.name if ctx else "",
+        # The tenant as its pages name it: its display name, else its name.
+        "brand_name": (ctx.settings.branding.display_name or ctx.tenant.name) if ctx else "",
         "branding": ctx.settings.branding if ctx else Branding(),
         "csp_nonce": nonce,
         "csrf_field": csrf.FIELD,
@@ -89,7 +104,8 @@ def page_response(page: Page, state: PageState) -> Response:
         "Content-Type": "text/html; charset=utf-8",
         **security_headers(nonce, page.form_target, https, page.frame_targets, page.frameable),
     }
-    response = Response(body=render(page.template, context), status_code=page.status, headers=headers)
+    body = render(page.template, context, state.language(page))
+    response = Response(body=body, status_code=page.status, headers=headers)
     cookies = page.cookies
     if state.csrf_is_new and state.csrf_secret:
         cookies = (*cookies, Cookie(csrf.COOKIE, state.csrf_secret))

@@ -16,6 +16,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import events, observability
 from chalicelib.context import Context
+from chalicelib.i18n import N_
 from chalicelib.observability import metrics
 from chalicelib.oidc.errors import NotFound, OAuthError, ServerError, TemporarilyUnavailable, TenantDisabled
 from chalicelib.oidc.results import Result
@@ -74,13 +75,15 @@ def handle(request, tenant_id: str, view: View, page: bool, csrf_protected: bool
     try:
         base = public_base(request.context or {})
         if base is None:
-            raise ServerError("the provider does not know its public URL")
+            raise ServerError(N_("the provider does not know its public URL"))
         values = incoming(request)
+        languages = values.headers.get("accept-language")
+        state = PageState(None, accept_language=languages)
         ctx = build_context(tenant_id, values, base)
-        state = PageState(ctx)
+        state = PageState(ctx, accept_language=languages)
         if page:
             secret, is_new = csrf.browser_secret(values.cookies)
-            state = PageState(ctx, secret, is_new)
+            state = PageState(ctx, secret, is_new, languages)
             if csrf_protected and not csrf.is_valid(ctx.tenant.id, values.cookies.get(csrf.COOKIE), _field(values)):
                 raise csrf.CsrfFailure()
         response = to_response(view(ctx, values), state)
@@ -88,10 +91,10 @@ def handle(request, tenant_id: str, view: View, page: bool, csrf_protected: bool
         response = render_error(error, page, state)
     except (StoreError, BotoCoreError, ClientError) as error:
         log.warning("aws unavailable: %r", error)
-        response = render_error(TemporarilyUnavailable("try again in a moment"), page, state)
+        response = render_error(TemporarilyUnavailable(N_("try again in a moment")), page, state)
     except Exception:
         log.exception("unhandled error")
-        response = render_error(ServerError("internal error"), page, state)
+        response = render_error(ServerError(N_("internal error")), page, state)
     events.flush()
     # The request's one line: its access log and its metrics (embedded metric format).
     elapsed = round((time.perf_counter() - started) * 1000, 2)
@@ -113,9 +116,9 @@ def public_base(request_context: Mapping[str, object]) -> str | None:
 def build_context(tenant_id: str, values: Incoming, base: str) -> Context:
     tenant = resolve_tenant(tenant_id)
     if tenant is None:
-        raise NotFound("no such tenant")
+        raise NotFound(N_("no such tenant"))
     if tenant.disabled:
-        raise TenantDisabled("this tenant is disabled by the operator of the service")
+        raise TenantDisabled(N_("this tenant is disabled by the operator of the service"))
     return Context(tenant=tenant, issuer=issuer(base, tenant.id), now=int(clock()), source=source_ip(values.context))
 
 

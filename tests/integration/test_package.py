@@ -39,13 +39,15 @@ def test_deployment_package(tmp_path):
         "app.py",
         "chalicelib/web/pages.py",
         "chalicelib/admin/openapi.json",  # the admin API's description, served at <base>/admin/openapi.json
+        # The pages' compiled catalogs, read with gettext (Babel, which writes them, is not shipped).
+        *(f"chalicelib/i18n/locale/{language}/LC_MESSAGES/messages.mo" for language in ("en", "de", "fr")),
         "jwt/__init__.py",
         "pynamodb/__init__.py",
         "argon2/__init__.py",
         "pyotp/__init__.py",  # second factors: TOTP codes and the enrolment page's QR code
         "segno/__init__.py",
     } <= names
-    assert not any(name.startswith(("tests/", "infra/", ".venv/", "moto/")) for name in names)
+    assert not any(name.startswith(("tests/", "infra/", ".venv/", "moto/", "babel/")) for name in names)
     # chalicelib.aws_session finds the pruned data at the package root, made from the botocore
     # that the package ships (both pinned by requirements.txt).
     data = zipfile.ZipFile(tmp_path / "deployment.zip").read("botocore-data/botocore-version").decode()

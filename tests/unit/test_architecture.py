@@ -194,3 +194,13 @@ def test_the_rotation_schedule_is_written_by_the_key_services_alone():
             ):
                 users.add(str(path.relative_to(ROOT / "chalicelib")))
     assert users == {"admin/keys.py", "admin/rotation.py"}
+
+
+def test_languages_are_a_leaf_and_babel_stays_a_tool():
+    """``chalicelib/i18n`` (names, negotiation, the compiled catalogs) is imported by the
+    protocol, tenancy and the web layer, so it imports only itself; Babel writes the catalogs
+    (infra/catalogs.py) and is never imported by the provider (the stdlib reads .mo files)."""
+    for path in modules("i18n"):
+        ours = {name for name in imports(path) if name.startswith("chalicelib")}
+        assert ours <= {"chalicelib.i18n"}, f"{path} imports {ours}"
+    assert importing("babel") == set()

@@ -7,22 +7,24 @@ from typing import Any
 
 from chalicelib import events
 from chalicelib.context import Context
-from chalicelib.oidc import flow, interaction
+from chalicelib.i18n import N_
+from chalicelib.oidc import flow, interaction, session_management
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied, InvalidPage
 from chalicelib.oidc.interstitial import destination
 from chalicelib.oidc.response_modes import origin
-from chalicelib.oidc.results import Page, Result
+from chalicelib.oidc.results import Cookie, Page, Redirect, Result
 from chalicelib.oidc.scopes import describe, tenant_scopes
 from chalicelib.store.consents import Consent
-from chalicelib.store.sessions import Session
+from chalicelib.store.sessions import Session, end_session
+from chalicelib.store.users import get_user
 
 DAY = 86400
 
 
 def consent_page(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> Result:
     payload = _open(ctx, ticket, cookies)
-    return flow.run(ctx, payload["p"], lambda request: _form(ctx, request, ticket or ""))
+    return flow.run(ctx, payload["p"], lambda request: _form(ctx, request, ticket or "", payload["sub"]))
 
 
 def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -> Result:
@@ -30,6 +32,8 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
 
     def step(request: AuthorizationRequest) -> Result:
         client_id = request.client.client_id
+        if form.get("decision") == "switch":
+            return _switch_account(ctx, request, payload)
         if form.get("decision") != "allow":
             events.emit("user_decline_consent", ctx.tenant.id, client_id=client_id, sub=payload["sub"])
             raise AccessDenied("the end user declined the request")
@@ -63,6 +67,21 @@ def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, 
     return flow.run(ctx, payload["p"], step, shown_destination=True)
 
 
+def _switch_account(ctx: Context, request: AuthorizationRequest, payload: dict[str, Any]) -> Result:
+    """The consent page's "Not you?": this browser's session ends (as at logout: its clients
+    are told by the back channel) and the same authorization request starts again at the
+    login page."""
+    from chalicelib.oidc.endpoints.logout import notify_back_channel
+
+    ended = end_session(ctx.tenant.id, payload["key"], ctx.now)
+    if ended is not None:
+        events.emit("user_logged_out", ctx.tenant.id, sub=ended.sub, clients=sorted(ended.clients))
+        notify_back_channel(ctx, ended)
+    cleared = (Cookie(interaction.SESSION_COOKIE, None), *session_management.browser_state_cookie(ctx, None))
+    ticket = interaction.seal(ctx, "login", {"p": request.params})
+    return Redirect(flow.page_url(ctx, "login", ticket), cookies=cleared)
+
+
 def _open(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> dict[str, Any]:
     """The consent ticket, if it was issued to the session this browser holds (and that
     session's key, which the ticket itself does not carry)."""
@@ -73,15 +92,17 @@ def _open(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> dict[
         or interaction.ticket_reference(current[0]) != payload.get("ref")
         or current[1] != payload["sub"]
     ):
-        raise InvalidPage("you are no longer logged in: start again from the application")
+        raise InvalidPage(N_("you are no longer logged in: start again from the application"))
     return {**payload, "key": current[0]}
 
 
-def _form(ctx: Context, request: AuthorizationRequest, ticket: str) -> Page:
+def _form(ctx: Context, request: AuthorizationRequest, ticket: str, sub: str) -> Page:
+    user = get_user(ctx.tenant.id, sub)  # whom "Not you?" asks about
     return Page(
         "consent.html",
         {
             "client": request.client,
+            "account": user.username if user else None,
             "scopes": describe(request.scopes, tenant_scopes(ctx.settings)),
             "ticket": ticket,
             "destination": destination(request.target.redirect_uri),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.context import Context
+from chalicelib.i18n import LANGUAGES
 from chalicelib.keys import client_secrets
 from chalicelib.oidc import acr, pkce, response_modes, session_management
 from chalicelib.oidc.authorize import PROMPTS, RESPONSE_TYPES
@@ -52,6 +53,9 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "prompt_values_supported": sorted(PROMPTS),
         # The multi-factor level only where the tenant has second factors to reach it with.
         "acr_values_supported": list(acr.SUPPORTED) if ctx.settings.mfa_policy != "off" else [acr.SINGLE_FACTOR],
+        # OIDC Core §3.1.2.1: the pages' languages (chalicelib/i18n). No claim has language
+        # variants, so claims_locales is accepted and claims_locales_supported not claimed.
+        "ui_locales_supported": list(LANGUAGES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

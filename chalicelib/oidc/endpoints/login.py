@@ -9,6 +9,7 @@ from chalicelib import events, hooks
 from chalicelib.accounts import authenticate as accounts
 from chalicelib.accounts import devices
 from chalicelib.context import Context
+from chalicelib.i18n import N_
 from chalicelib.oidc import acr, flow, interaction, second_factor
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied
@@ -23,8 +24,9 @@ from chalicelib.store.users import Login
 DAY = 86400
 # The same words whether or not the account exists, and whatever was limited (the account,
 # this browser, or the source address): they must not tell an attacker anything.
-WRONG = "Wrong username or password."
-LIMITED = "Too many attempts. Try again in {wait}."
+WRONG = N_("Wrong username or password.")
+# The page words the wait itself, in the reader's language and plural (login.html).
+LIMITED = N_("Too many attempts. Try again later.")
 
 
 def login_page(ctx: Context, ticket: str | None) -> Result:
@@ -106,8 +108,7 @@ def _check_password(
     if isinstance(account, accounts.Limited):
         events.emit("login_limited", ctx.tenant.id, client_id=request.client.client_id, known_device=bool(device))
         minutes = -(-account.retry_after // 60)
-        error = LIMITED.format(wait=f"{minutes} minute{'s' if minutes > 1 else ''}")
-        return _form(request, ticket, error=error, username=username, status=429)
+        return _form(request, ticket, error=LIMITED, username=username, status=429, retry_minutes=minutes)
     if account is None:
         events.emit("login_failed", ctx.tenant.id, client_id=request.client.client_id)
         return _form(request, ticket, error=WRONG, username=username, status=401)
@@ -128,7 +129,12 @@ def _device_cookie(ctx: Context, username: str) -> Cookie:
 
 
 def _form(
-    request: AuthorizationRequest, ticket: str, error: str | None = None, username: str | None = None, status: int = 200
+    request: AuthorizationRequest,
+    ticket: str,
+    error: str | None = None,
+    username: str | None = None,
+    status: int = 200,
+    retry_minutes: int = 0,
 ) -> Page:
     return Page(
         "login.html",
@@ -137,6 +143,7 @@ def _form(
             "ticket": ticket,
             "username": username if username is not None else request.login_hint or "",
             "error": error,
+            "retry_minutes": retry_minutes,
         },
         status=status,
         form_target=origin(request.target.redirect_uri),

@@ -24,6 +24,8 @@ from typing import Any
 
 from chalicelib import events, hooks
 from chalicelib.context import Context
+from chalicelib.i18n import N_
+from chalicelib.i18n.negotiate import parse_locales
 from chalicelib.keys import client_secrets, jws
 from chalicelib.oidc import backchannel, interaction, interstitial, session_management
 from chalicelib.oidc.errors import InvalidPage, InvalidRequest
@@ -63,7 +65,12 @@ def end_session_request(ctx: Context, raw: Mapping[str, Sequence[str]], cookies:
     ticket = interaction.seal(ctx, "logout", {"p": dict(request.params)})
     # The answer to the form redirects there (CSP form-action covers it), for a verified client only.
     target = origin(request.post_logout_redirect_uri) if _redirects(request) else None
-    return Page("logout.html", {"client": request.client, "ticket": ticket}, form_target=target)
+    return Page(
+        "logout.html",
+        {"client": request.client, "ticket": ticket},
+        form_target=target,
+        ui_locales=parse_locales(request.params.get("ui_locales")),  # RP-Initiated Logout §2
+    )
 
 
 def submit_logout(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -> Result:
@@ -156,7 +163,13 @@ def finish(
         "frames": frames,
         "signed_out": signed_out,
     }
-    return Page("logged_out.html", context, cookies=cookies, frame_targets=tuple({origin(url) for url in frames}))
+    return Page(
+        "logged_out.html",
+        context,
+        cookies=cookies,
+        frame_targets=tuple({origin(url) for url in frames}),
+        ui_locales=parse_locales(request.params.get("ui_locales")),
+    )
 
 
 def _redirects(request: LogoutRequest) -> bool:
@@ -207,7 +220,7 @@ def logout_token(ctx: Context, client: Client, sub: str, sid: str) -> str:
 def check_session_page(ctx: Context) -> Page:
     """Session Management §3.3: the OP iframe an RP embeds and asks "changed or unchanged?"."""
     if not session_management.enabled(ctx):
-        raise InvalidPage("session management is not enabled for this provider")
+        raise InvalidPage(N_("session management is not enabled for this provider"))
     context = {
         "cookie": session_management.BROWSER_STATE_COOKIE,
         "unauthenticated": session_management.unauthenticated_state(ctx),
