@@ -1,0 +1,99 @@
+"""axe-core (Deque's accessibility engine, from npm: tests/interop/node) over a page that
+Playwright has open in Chromium: ``assert_accessible(page, "login-desktop")`` fails on any
+serious or critical violation of WCAG 2.x A/AA and writes axe's whole result to
+``test-artifacts/a11y/<name>.json``.
+
+axe's source goes in through ``page.evaluate`` (DevTools' Runtime.evaluate), which the page's
+Content-Security-Policy does not govern: the page is checked with its real policy in force
+(nonce'd style and script only), as people get it, and needs no ``bypass_csp`` context that
+could hide a style the policy blocks. Any test with a Playwright page can call it."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tests.integration.conftest import ARTIFACTS, ROOT
+
+AXE = ROOT / "tests/interop/node/node_modules/axe-core/axe.min.js"
+RESULTS = ARTIFACTS / "a11y"
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA: what the issue asks every page to pass.
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+IMPACTS = ("critical", "serious", "moderate", "minor")
+BLOCKING = {"critical", "serious"}
+# The only frames our pages hold are the relying parties' hidden front-channel logout
+# frames: their pages are not ours to check, and axe would wait for an axe inside them.
+OPTIONS = {"runOnly": {"type": "tag", "values": TAGS}, "iframes": False, "resultTypes": ["violations", "incomplete"]}
+
+
+def _source() -> str:
+    if not AXE.exists():
+        raise RuntimeError(f"{AXE} is missing: install the test's npm packages (make integration does)")
+    return AXE.read_text()
+
+
+def audit(page: Any, name: str) -> dict:
+    """axe's result for ``page`` as it is now, also written to test-artifacts/a11y/<name>.json."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_source() + "\n;true")  # a script, not a function: evaluated as is
+    result = page.evaluate("(options) => axe.run(document, options)", OPTIONS)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def counts(result: dict) -> Counter:
+    """Violations by impact, each rule once per element it fails on."""
+    return Counter({impact: 0 for impact in IMPACTS}) + Counter(
+        violation["impact"] for violation in result["violations"] for _node in violation["nodes"]
+    )
+
+
+def blocking(result: dict) -> list[str]:
+    """The serious and critical violations, one readable line per element, critical first."""
+    found = sorted(result["violations"], key=lambda violation: (IMPACTS.index(violation["impact"]), violation["id"]))
+    return [
+        f"{violation['impact']} {violation['id']}: {violation['help']} at {' '.join(map(str, node['target']))}"
+        f" ({_first_reason(node)})"
+        for violation in found
+        if violation["impact"] in BLOCKING
+        for node in violation["nodes"]
+    ]
+
+
+def _first_reason(node: dict) -> str:
+    """axe's first reason for a node (its summary opens with "Fix any of the following:")."""
+    reasons = node["failureSummary"].splitlines()[1:]
+    return reasons[0].strip() if reasons else node["failureSummary"]
+
+
+def assert_accessible(page: Any, name: str) -> dict:
+    """axe finds no serious or critical violation on ``page``; returns its result."""
+    result = audit(page, name)
+    problems = blocking(result)
+    assert not problems, f"{name} ({page.url}):\n" + "\n".join(problems)
+    return result
+
+
+def write_summary(results: dict[str, dict], path: Path = RESULTS / "summary.md") -> Path:
+    """A markdown table of violations by impact per page, and the rules behind them."""
+    lines = [
+        f"# axe-core {_version(results)} ({', '.join(TAGS)})",
+        "",
+        "| page | critical | serious | moderate | minor | needs review | rules |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, result in results.items():
+        found = counts(result)
+        rules = ", ".join(sorted({f"{v['id']} ({v['impact']})" for v in result["violations"]})) or "none"
+        cells = [name, *(str(found[impact]) for impact in IMPACTS), str(len(result["incomplete"])), rules]
+        lines.append(f"| {' | '.join(cells)} |")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _version(results: dict[str, dict]) -> str:
+    return next((result["testEngine"]["version"] for result in results.values()), "")
