@@ -77,6 +77,43 @@ def assert_accessible(page: Any, name: str) -> dict:
     return result
 
 
+# WCAG 1.4.11 (non-text contrast), which axe does not check: the border that shows where a text
+# field, list box or text area is must stand 3:1 against the field and against what is around it.
+FIELD_BOUNDARIES = """() => {
+  const rgb = (color) => color.match(/[\\d.]+/g).map(Number);
+  const luminance = (color) => {
+    const [r, g, b] = rgb(color).slice(0, 3).map((c) => c / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => {
+    const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05);
+  };
+  const opaque = (color) => rgb(color)[3] !== 0;
+  const behind = (element) => {
+    for (let node = element.parentElement; node; node = node.parentElement) {
+      const color = getComputedStyle(node).backgroundColor;
+      if (opaque(color)) return color;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  const fields = document.querySelectorAll(
+    "input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit]), select, textarea");
+  return [...fields].filter((field) => field.checkVisibility()).flatMap((field) => {
+    const style = getComputedStyle(field);
+    const inside = opaque(style.backgroundColor) ? style.backgroundColor : behind(field);
+    const worst = Math.min(ratio(style.borderTopColor, inside), ratio(style.borderTopColor, behind(field)));
+    return worst < 3 ? [`${field.id || field.name}: border ${style.borderTopColor} at ${worst.toFixed(2)}:1`] : [];
+  });
+}"""
+
+
+def weak_field_boundaries(page: Any) -> list[str]:
+    """Fields whose border is too faint to show where they are (WCAG 1.4.11), one line each."""
+    return page.evaluate(FIELD_BOUNDARIES)
+
+
 def write_summary(results: dict[str, dict], path: Path = RESULTS / "summary.md") -> Path:
     """A markdown table of violations by impact per page, and the rules behind them."""
     lines = [

@@ -31,6 +31,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 # The languages the pages ship in (chalicelib.i18n.LANGUAGES, with the message catalogs);
 # English alone until they land.
 LANGUAGES = tuple(getattr(i18n, "LANGUAGES", ("en",)))
+REFLOW = {"width": 320, "height": 256}
 SUMMARY: dict[str, dict] = {}  # every result of the module, for summary.md
 one_backend = pytest.mark.parametrize("tenant", ["secretsmanager"], indirect=True)
 
@@ -52,6 +53,7 @@ class Walk:
         self.page, self.suffix = page, suffix
         self.results: dict[str, dict] = {}
         self.too_wide: dict[str, int] = {}
+        self.faint: dict[str, list[str]] = {}
 
     def check(self, name: str, loaded: bool = True) -> None:
         if loaded:  # after a click, the page it led to
@@ -60,9 +62,13 @@ class Walk:
             self.page.set_viewport_size(viewport)
             key = f"{name}{self.suffix}-{size}"
             self.results[key] = SUMMARY[key] = a11y.audit(self.page, key)
-            overflow = self.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-            if overflow > 0:
-                self.too_wide[key] = overflow
+            if faint := a11y.weak_field_boundaries(self.page):
+                self.faint[key] = faint
+        # WCAG 1.4.10: at 320 CSS px (1280 px zoomed to 400 %) nothing scrolls sideways but tables.
+        self.page.set_viewport_size(REFLOW)
+        overflow = self.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            self.too_wide[name] = overflow
         self.page.set_viewport_size(SIZES["desktop"])
 
     def click(self, role: str, name: str) -> None:
@@ -81,6 +87,7 @@ class Walk:
         assert len(self.results) == pages * len(SIZES)
         problems = {name: a11y.blocking(result) for name, result in self.results.items()}
         assert {name: found for name, found in problems.items() if found} == {}
+        assert self.faint == {}
         assert self.too_wide == {}
 
 
