@@ -114,6 +114,42 @@ def weak_field_boundaries(page: Any) -> list[str]:
     return page.evaluate(FIELD_BOUNDARIES)
 
 
+# What the Tab key should reach: each visible, enabled control and focusable region, numbered.
+TABBABLE = """() => {
+  const all = document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex='-1'])");
+  const reachable = [...all].filter((e) => !e.disabled && e.checkVisibility({visibilityProperty: true}));
+  reachable.forEach((e, i) => { e.dataset.tabStop = String(i); });
+  return reachable.length;
+}"""
+FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || !e.dataset || e.dataset.tabStop === undefined) return null;
+  const style = getComputedStyle(e);
+  const ring = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== "none";
+  const value = e.tagName === "BUTTON" && e.value ? `[value=${e.value}]` : "";
+  const name = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + value + " " + e.textContent.trim().slice(0, 40);
+  return {stop: Number(e.dataset.tabStop), name, ring};
+}"""
+
+
+def keyboard_problems(page: Any) -> list[str]:
+    """Tab through the page: every control is reached, in turn, and shows where the focus is
+    (WCAG 2.1.1, 2.1.2, 2.4.7). One line per problem."""
+    stops = page.evaluate(TABBABLE)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    reached: dict[int, dict] = {}
+    for _press in range(stops + 2):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is not None:
+            reached.setdefault(focused["stop"], focused)
+    problems = [f"{focused['name']}: no visible focus" for focused in reached.values() if not focused["ring"]]
+    missed = stops - len(reached)
+    return problems + ([f"{missed} of {stops} controls not reached with Tab"] if missed else [])
+
+
 def write_summary(results: dict[str, dict], path: Path = RESULTS / "summary.md") -> Path:
     """A markdown table of violations by impact per page, and the rules behind them."""
     lines = [

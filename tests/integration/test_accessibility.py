@@ -54,6 +54,7 @@ class Walk:
         self.results: dict[str, dict] = {}
         self.too_wide: dict[str, int] = {}
         self.faint: dict[str, list[str]] = {}
+        self.keyboard: dict[str, list[str]] = {}
 
     def check(self, name: str, loaded: bool = True) -> None:
         if loaded:  # after a click, the page it led to
@@ -64,6 +65,8 @@ class Walk:
             self.results[key] = SUMMARY[key] = a11y.audit(self.page, key)
             if faint := a11y.weak_field_boundaries(self.page):
                 self.faint[key] = faint
+        if trouble := a11y.keyboard_problems(self.page):
+            self.keyboard[name] = trouble
         # WCAG 1.4.10: at 320 CSS px (1280 px zoomed to 400 %) nothing scrolls sideways but tables.
         self.page.set_viewport_size(REFLOW)
         overflow = self.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
@@ -88,6 +91,7 @@ class Walk:
         problems = {name: a11y.blocking(result) for name, result in self.results.items()}
         assert {name: found for name, found in problems.items() if found} == {}
         assert self.faint == {}
+        assert self.keyboard == {}
         assert self.too_wide == {}
 
 
@@ -222,13 +226,17 @@ def nav(walk: Walk, section: str) -> None:
 
 
 def test_the_check_names_each_serious_violation_and_keeps_the_result(chromium):
-    """The helper is no rubber stamp: a page with an unlabelled field, grey-on-white text
-    and an image without a text alternative fails, one line per element."""
+    """The checks are no rubber stamp: a page with an unlabelled field with a faint border,
+    grey-on-white text, an image without a text alternative and a button that hides its
+    focus fails each, one line per element."""
     page = chromium.new_page(viewport=SIZES["phone"])
     page.set_content(
         '<!doctype html><html lang="en"><title>Bad</title><main><h1>Bad</h1>'
-        '<p style="color:#bbb">faint</p><input type="text" name="q"><img src="data:,"></main></html>'
+        '<p style="color:#bbb">faint</p><input type="text" name="q" style="border:1px solid #ccc"><img src="data:,">'
+        '<button style="outline:none">Go</button></main></html>'
     )
+    assert a11y.weak_field_boundaries(page) == ["q: border rgb(204, 204, 204) at 1.61:1"]
+    assert a11y.keyboard_problems(page) == ["button Go: no visible focus"]
     with pytest.raises(AssertionError) as failed:
         a11y.assert_accessible(page, "self-test-bad")
     page.close()
