@@ -28,6 +28,7 @@ from tests.integration.conftest import PASSWORD
 from tests.integration.test_browser import ARGS, CHROMIUM, SIZES, authorize_url, end_session_url
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 # The languages the pages ship in (chalicelib.i18n.LANGUAGES, with the message catalogs);
 # English alone until they land.
 LANGUAGES = tuple(getattr(i18n, "LANGUAGES", ("en",)))
@@ -212,8 +213,14 @@ def console_settings_and_keys(walk: Walk) -> None:
     nav(walk, "Settings")
     walk.check("console-settings")
     walk.page.get_by_label("Primary colour").fill("green")
+    # A choice the list never offered (a stale or forged form): its message is the list's too.
+    walk.page.locator("#require_pkce option:checked").evaluate("(option) => { option.value = 'sometimes'; }")
     walk.click("button", "Save settings")
     walk.check("console-settings-errors")
+    described = {"Primary colour": "primary_color must look like #1f5fbf",
+                 "PKCE required for": "require_pkce must be one of 'public', 'all'"}  # fmt: skip
+    for field, message in described.items():
+        expect(walk.page.get_by_label(field)).to_have_accessible_description(message)
     nav(walk, "Keys")
     walk.click("button", "Rotate key")  # a next key, with its Retire button
     walk.check("console-keys")
