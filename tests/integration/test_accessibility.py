@@ -47,11 +47,13 @@ def chromium():
 
 
 class Walk:
-    """A page, and what axe found on each page it was shown at each size (``suffix`` names
-    the walk's language in the results)."""
+    """A page, and what the checks found on each page it was shown, at each size (the walk's
+    language, if it has one, names its results too)."""
 
-    def __init__(self, page, suffix: str = "") -> None:
-        self.page, self.suffix = page, suffix
+    def __init__(self, page, language: str | None = None) -> None:
+        self.page, self.language = page, language
+        self.suffix = f"-{language}" if language else ""
+        self.languages: set[str] = set()
         self.results: dict[str, dict] = {}
         self.too_wide: dict[str, int] = {}
         self.faint: dict[str, list[str]] = {}
@@ -60,6 +62,7 @@ class Walk:
     def check(self, name: str, loaded: bool = True) -> None:
         if loaded:  # after a click, the page it led to
             self.page.wait_for_load_state()
+        self.languages.add(self.page.evaluate("() => document.documentElement.lang"))
         for size, viewport in SIZES.items():
             self.page.set_viewport_size(viewport)
             key = f"{name}{self.suffix}-{size}"
@@ -89,6 +92,7 @@ class Walk:
 
     def assert_passed(self, pages: int) -> None:
         assert len(self.results) == pages * len(SIZES)
+        assert self.languages == {self.language or "en"}  # each page was shown in the walk's language
         problems = {name: a11y.blocking(result) for name, result in self.results.items()}
         assert {name: found for name, found in problems.items() if found} == {}
         assert self.faint == {}
@@ -114,7 +118,7 @@ def clients(tenant, rp):
 def test_every_sign_in_page_passes_axe(chromium, provider, issuer, rp, clients, user, language):
     verified, unverified = clients
     context = chromium.new_context(viewport=SIZES["desktop"], locale=language)
-    walk = Walk(context.new_page(), f"-{language}")
+    walk = Walk(context.new_page(), language)
     signed_out_pages(walk, provider, issuer, rp.origin, unverified)
     sign_in_pages(walk, issuer, rp.origin, verified, unverified)
     walk.page.goto(end_session_url(issuer, client_id=verified))
