@@ -1,7 +1,9 @@
 """axe-core (Deque's accessibility engine, from npm: tests/interop/node) over a page that
-Playwright has open in Chromium: ``assert_accessible(page, "login-desktop")`` fails on any
-serious or critical violation of WCAG 2.x A/AA and writes axe's whole result to
-``test-artifacts/a11y/<name>.json``.
+Playwright has open in Chromium: ``assert_accessible(page, "login", sizes=SIZES)`` fails on
+any serious or critical violation of WCAG 2.x A/AA at each size and writes axe's whole result
+to ``test-artifacts/a11y/<name>-<size>.json``; and on what axe does not check: a field whose
+border is too faint to see (1.4.11), a page that scrolls sideways at 320 px (1.4.10), a
+control the Tab key does not reach or that hides its focus (2.1.1, 2.4.7).
 
 axe's source goes in through ``page.evaluate`` (DevTools' Runtime.evaluate), which the page's
 Content-Security-Policy does not govern: the page is checked with its real policy in force
@@ -23,6 +25,7 @@ RESULTS = ARTIFACTS / "a11y"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 IMPACTS = ("critical", "serious", "moderate", "minor")
 BLOCKING = {"critical", "serious"}
+REFLOW = {"width": 320, "height": 256}
 # The only frames our pages hold are the relying parties' hidden front-channel logout
 # frames: their pages are not ours to check, and axe would wait for an axe inside them.
 OPTIONS = {"runOnly": {"type": "tag", "values": TAGS}, "iframes": False, "resultTypes": ["violations", "incomplete"]}
@@ -67,14 +70,6 @@ def _first_reason(node: dict) -> str:
     """axe's first reason for a node (its summary opens with "Fix any of the following:")."""
     reasons = node["failureSummary"].splitlines()[1:]
     return reasons[0].strip() if reasons else node["failureSummary"]
-
-
-def assert_accessible(page: Any, name: str) -> dict:
-    """axe finds no serious or critical violation on ``page``; returns its result."""
-    result = audit(page, name)
-    problems = blocking(result)
-    assert not problems, f"{name} ({page.url}):\n" + "\n".join(problems)
-    return result
 
 
 # WCAG 1.4.11 (non-text contrast), which axe does not check: the border that shows where a text
@@ -148,6 +143,35 @@ def keyboard_problems(page: Any) -> list[str]:
     problems = [f"{focused['name']}: no visible focus" for focused in reached.values() if not focused["ring"]]
     missed = stops - len(reached)
     return problems + ([f"{missed} of {stops} controls not reached with Tab"] if missed else [])
+
+
+def examine(page: Any, name: str, sizes: dict[str, dict] | None = None) -> tuple[dict[str, dict], list[str]]:
+    """axe's results for ``page`` by name, and every problem found, one line each: serious and
+    critical axe violations and faint field borders at each of ``sizes`` ({"phone": {"width":
+    390, "height": 844}, ...}; named ``<name>-<size>``) or at its own size; a page wider than
+    320 px; then, back at its own size, controls the Tab key does not reach or that hide their
+    focus (this moves the focus)."""
+    own = page.viewport_size
+    results: dict[str, dict] = {}
+    problems: list[str] = []
+    for size, viewport in (sizes or {"": own}).items():
+        page.set_viewport_size(viewport)
+        key = f"{name}-{size}" if size else name
+        results[key] = audit(page, key)
+        problems += [f"{key}: {problem}" for problem in blocking(results[key]) + weak_field_boundaries(page)]
+    # WCAG 1.4.10: at 320 CSS px (1280 px zoomed to 400 %) nothing scrolls sideways but tables.
+    page.set_viewport_size(REFLOW)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    problems += [f"{name}: {overflow} px wider than {REFLOW['width']} px"] if overflow > 0 else []
+    page.set_viewport_size(own)
+    return results, problems + [f"{name}: {problem}" for problem in keyboard_problems(page)]
+
+
+def assert_accessible(page: Any, name: str, sizes: dict[str, dict] | None = None) -> dict[str, dict]:
+    """``examine`` finds no problem on ``page``; returns axe's results by name."""
+    results, problems = examine(page, name, sizes)
+    assert not problems, f"{page.url}:\n" + "\n".join(problems)
+    return results
 
 
 def write_summary(results: dict[str, dict], path: Path = RESULTS / "summary.md") -> Path:
