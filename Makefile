@@ -43,12 +43,12 @@ unit: $(STAMP)
 	$(STEP) "unit tests, moto in-process (about 3 minutes on 2 cores)"
 	$(PY) -m pytest tests/unit -q -n 2
 
-# The integration suite also needs openid-client (npm) and Debian's Chromium (for Playwright,
-# which is pointed at the system browser and never downloads one).
+# The integration suite also needs openid-client and axe-core (npm) and Debian's Chromium (for
+# Playwright, which is pointed at the system browser and never downloads one).
 NODE_STAMP := tests/interop/node/node_modules/.installed
 
 $(NODE_STAMP): tests/interop/node/package-lock.json
-	$(STEP) "installing openid-client with npm (tests/interop/node)"
+	$(STEP) "installing openid-client and axe-core with npm (tests/interop/node)"
 	npm ci --prefix tests/interop/node --no-fund --no-audit --loglevel=error
 	touch $(NODE_STAMP)
 
