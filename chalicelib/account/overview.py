@@ -84,6 +84,7 @@ def page(
         "passkeys_url": f"{ctx.issuer}/passkeys",
         "recent": holder.recent(now),
         "totp": factors.has_totp(found),
+        "totp_offered": ctx.settings.mfa_policy != "off",
         "recovery_left": factors.remaining_recovery_codes(found),
         "sessions": [_session_row(ctx, holder, session) for session in live_sessions(ctx, holder)],
         "applications": _applications(ctx, user.sub),

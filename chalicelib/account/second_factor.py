@@ -37,7 +37,10 @@ NO_APP = N_("You have no authenticator app: set one up first.")
 
 
 def enrol_page(ctx: Context, holder: Holder, error: dict[str, Any] | None = None, status: int = 200) -> Result:
-    if factors.has_totp(list_factors(ctx.tenant.id, holder.user.sub)):
+    """The QR code; or back to the account page where the user has an app already, or where
+    the tenant asks for no second factor (an app would never be asked for: offering one
+    would promise a protection that is not there)."""
+    if ctx.settings.mfa_policy == "off" or factors.has_totp(list_factors(ctx.tenant.id, holder.user.sub)):
         return Redirect(url(ctx.issuer))
     return _enrol_form(ctx, holder, factors.new_secret(), error, status)
 
@@ -47,6 +50,8 @@ def submit_enrol(ctx: Context, holder: Holder, form: Mapping[str, str]) -> Resul
         done = "totp-enrolled" if form.get("action") == "continue" else ""
         return Redirect(url(ctx.issuer, f"?done={done}" if done else ""))
     secret = _opened(ctx, holder, form.get("ticket", ""))
+    if ctx.settings.mfa_policy == "off":
+        return Redirect(url(ctx.issuer))
     wait = limits.admit(ctx.tenant.id, holder.user.sub, ctx.source, ctx.settings, ctx.now)
     if wait is not None:
         events.emit("mfa_limited", ctx.tenant.id, sub=holder.user.sub, step="account")

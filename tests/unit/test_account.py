@@ -188,6 +188,23 @@ def test_a_post_without_a_session_does_nothing_but_send_to_sign_in(http, user, t
     assert [i for i in table_items() if not i["sk"]["S"].startswith("client#")] == before
 
 
+@pytest.fixture
+def optional_mfa(tenant):
+    """A tenant that asks for an authenticator app's code of the users who have one."""
+    from chalicelib.tenancy.resolve import forget
+
+    tenant_admin.update_settings(tenant.id, {"mfa_policy": "optional"})
+    forget()
+
+
+def test_no_app_is_offered_where_the_tenant_never_asks_for_one(account, user, table_items):
+    page = account.get(ACCOUNT)
+    assert b"Authenticator app: off" in page.body and b"Set up an authenticator app" not in page.body
+    assert b"does not ask for a code from an app" in page.body
+    assert account.get(f"{ACCOUNT}/totp").headers["Location"] == ACCOUNT
+    assert list_factors("acme", user.sub) == []
+
+
 def enrol(browser: Browser, clock) -> tuple[str, list[str]]:
     page = browser.get(f"{ACCOUNT}/totp")
     assert page.status_code == 200 and b"Set up two-step verification" in page.body
@@ -202,7 +219,7 @@ def enrol(browser: Browser, clock) -> tuple[str, list[str]]:
     return secret, codes
 
 
-def test_enrol_then_remove_the_app_with_recent_authentication(account, user, clock, caplog):
+def test_enrol_then_remove_the_app_with_recent_authentication(account, optional_mfa, user, clock, caplog):
     enrol(account, clock)
     page = account.get(ACCOUNT)
     assert b"Authenticator app: on" in page.body and b"10 recovery codes left" in page.body
@@ -214,7 +231,7 @@ def test_enrol_then_remove_the_app_with_recent_authentication(account, user, clo
     assert list_factors("acme", user.sub) == [] and len(events(caplog, "account_totp_removed")) == 1
 
 
-def test_after_five_minutes_removing_the_app_asks_for_the_password(account, user, clock, table_items):
+def test_after_five_minutes_removing_the_app_asks_for_the_password(account, optional_mfa, user, clock, table_items):
     enrol(account, clock)
     clock[0] += 301
     page = account.get(ACCOUNT)
@@ -228,7 +245,7 @@ def test_after_five_minutes_removing_the_app_asks_for_the_password(account, user
     assert list_factors("acme", user.sub) == []
 
 
-def test_new_recovery_codes_replace_the_old(http, account, user, client, clock, caplog):
+def test_new_recovery_codes_replace_the_old(http, account, optional_mfa, user, client, clock, caplog):
     _, old = enrol(account, clock)
     renewed = post(account, account.get(ACCOUNT), "recovery-codes")
     assert renewed.status_code == 200 and b"Save these codes now" in renewed.body
@@ -241,15 +258,11 @@ def test_new_recovery_codes_replace_the_old(http, account, user, client, clock, 
         page = flows.log_in(browser, browser.follow(flows.authorize(browser, client[0].client_id)))
         return browser.submit(page, "verify", code=code)
 
-    tenant_admin.update_settings("acme", {"mfa_policy": "optional"})
-    from chalicelib.tenancy.resolve import forget
-
-    forget()
     assert second_step(old[0]).status_code == 401
     assert second_step(new[0]).status_code in (200, 302)
 
 
-def test_an_enrolment_form_from_another_session_or_too_old_is_refused(http, account, user, clock):
+def test_an_enrolment_form_from_another_session_or_too_old_is_refused(http, account, optional_mfa, user, clock):
     page = account.get(f"{ACCOUNT}/totp")
     other = Browser(http)
     sign_in(other)
@@ -311,3 +324,37 @@ def test_another_tenants_session_opens_nothing(http, account, user):
     tenant_admin.create_tenant("other", "Other")
     response = account.get("https://op.example.test/other/account")
     assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/other/authorize"
+
+
+@pytest.mark.parametrize(
+    "fields, status",
+    [
+        ({"action": "unknown"}, 400),
+        ({"action": "end-session", "sid": "x" * 5000}, 400),
+        ({"action": "end-session", "sid": "\u00e9" * 300}, 409),
+        ({"action": "withdraw-consent", "client_id": "\u00e9" * 300}, 409),
+        ({"action": "withdraw-consent", "client_id": "a\u0000b"}, 409),
+        ({"action": "change-password", "current_password": PASSWORD, "new_password": ["a" * 9, "b" * 9]}, 400),
+    ],
+)
+def test_hostile_fields_get_a_4xx_and_change_nothing(account, table_items, fields, status):
+    token = _token(account)
+    before = table_items()
+    from urllib.parse import urlencode
+
+    body = urlencode({"csrf_token": token, **fields}, doseq=True)
+    response = account.send("POST", ACCOUNT, body, "application/x-www-form-urlencoded")
+    assert response.status_code == status, response.body[:300]
+    assert table_items() == before
+
+
+@pytest.mark.parametrize(
+    "ticket, words",
+    [("", b"This page has expired"), ("junk", b"This page has expired"), ("\u00e9" * 50, b"This page has expired"),
+     ("A" * 5000, b"ticket is too long")],
+)  # fmt: skip
+def test_a_forged_enrolment_form_is_refused(account, optional_mfa, user, ticket, words):
+    token = _token(account)
+    response = account.post(f"{ACCOUNT}/totp", {"csrf_token": token, "ticket": ticket, "code": "123456"})
+    assert response.status_code == 400 and words in response.body
+    assert list_factors("acme", user.sub) == []
