@@ -306,6 +306,8 @@ def test_withdrawing_a_consent_revokes_the_clients_refresh_tokens(http, account,
     code = flows.obtain_code(account, registered.client_id, scope="openid email")
     tokens = flows.body(flows.redeem(http, (registered, secret), code))
     assert "refresh_token" in tokens
+    bearer = {"host": "op.example.test", "authorization": f"Bearer {tokens['access_token']}"}
+    assert http.get("/acme/userinfo", headers=bearer).status_code == 200
     page = account.get(ACCOUNT)
     assert b"Photo Book" in page.body and b"Allowed " in page.body
     withdrawn = post(account, page, "withdraw-consent")
@@ -313,6 +315,7 @@ def test_withdrawing_a_consent_revokes_the_clients_refresh_tokens(http, account,
     refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     refused = flows.post_token(http, refresh, flows.basic(registered.client_id, secret))
     assert refused.status_code == 400 and flows.body(refused)["error"] == "invalid_grant"
+    assert http.get("/acme/userinfo", headers=bearer).status_code == 401  # the grant's access tokens die with it
     assert b"You have not allowed any application yet" in account.get(ACCOUNT).body
     [event] = events(caplog, "account_consent_withdrawn")
     assert event["client_id"] == registered.client_id and event["grants_revoked"] == 1
