@@ -82,6 +82,8 @@ def page(
         "action": url(ctx.issuer),
         "enrol_url": url(ctx.issuer, "/totp"),
         "passkeys_url": f"{ctx.issuer}/passkeys",
+        # RP-initiated logout with no RP: the provider's own confirmation, then signed out.
+        "sign_out_url": ctx.url("end_session_endpoint"),
         "recent": holder.recent(now),
         "totp": factors.has_totp(found),
         "totp_offered": ctx.settings.mfa_policy != "off",

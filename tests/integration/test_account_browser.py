@@ -102,6 +102,17 @@ def test_the_account_page_actions(chromium, issuer, tenant, rp, user, app_client
     assert notice(page) == "Two-step verification is on."
     assert page.locator("#totp-state").inner_text() == "Authenticator app: on"
     shoot(page, f"totp-on-{size}")
+    # Five minutes on, removing the app takes the password again.
+    _age_sign_in(page, tenant.id, seconds=600)
+    page.reload()
+    page.get_by_label("Your password").wait_for()
+    shoot(page, f"totp-reauthenticate-{size}")
+    page.get_by_label("Your password").fill("not the password")
+    page.get_by_role("button", name="Remove the app").click()
+    assert page.get_by_role("alert").inner_text() == "Your current password is not right."
+    assert page.locator("#totp-state").inner_text() == "Authenticator app: on"
+    messages.clear()  # the browser reports the page's 401 as a failed load: deliberate here
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Remove the app").click()
     assert notice(page) == "Your authenticator app is removed."
     assert page.locator("#totp-state").inner_text() == "Authenticator app: off"
@@ -142,6 +153,19 @@ def test_the_account_page_actions(chromium, issuer, tenant, rp, user, app_client
         context.close()
 
 
+def _age_sign_in(page, tenant_id: str, seconds: int) -> None:
+    """Move this browser's session's sign-in ``seconds`` into the past (the provider's clock
+    cannot be moved from here): the state of a session signed in a while ago."""
+    from chalicelib.oidc.interaction import SESSION_COOKIE, parse_session_cookie
+    from chalicelib.store.models import SessionItem
+    from chalicelib.store.sessions import PREFIX
+
+    cookie = next(c["value"] for c in page.context.cookies() if c["name"] == SESSION_COOKIE)
+    key, _ = parse_session_cookie(cookie)
+    item = SessionItem.get(tenant_id, PREFIX + key, consistent_read=True)
+    item.update(actions=[SessionItem.auth_time.set(int(item.auth_time) - seconds)])
+
+
 def _signed_out(page, issuer: str) -> bool:
     """Whether the browser, opening the account page, is asked to sign in."""
     page.goto(f"{issuer}/account")
@@ -150,24 +174,32 @@ def _signed_out(page, issuer: str) -> bool:
 
 
 @envelope_only
-def test_without_a_session_the_page_asks_to_sign_in_first(chromium, issuer, user):
-    context = chromium.new_context(viewport=SIZES["phone"])
+@pytest.mark.parametrize("size", list(SIZES))
+def test_without_a_session_the_page_asks_to_sign_in_first(chromium, issuer, user, size):
+    context = chromium.new_context(viewport=SIZES[size])
     page = context.new_page()
     messages = console_of(page)
     page.goto(f"{issuer}/account")
     page.get_by_role("heading", name="Sign in").wait_for()
     assert "Your account" in page.locator("body").inner_text()  # the built-in client's name
+    shoot(page, f"sign-in-first-{size}")
     sign_in(page)
     page.get_by_role("heading", name="Your account").wait_for()
     assert page.url == f"{issuer}/account" and not messages, messages
+    # Signing out: the provider's own confirmation, then the page asks to sign in again.
+    page.get_by_role("link", name="Sign out").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{issuer}/account")
+    page.get_by_role("heading", name="Sign in").wait_for()
     context.close()
 
 
 @envelope_only
-def test_csrf_and_the_limits_on_the_password_form(chromium, issuer, tenant, user):
+@pytest.mark.parametrize("size", list(SIZES))
+def test_csrf_and_the_limits_on_the_password_form(chromium, issuer, tenant, user, size):
     # Settings go in before the provider first reads the tenant (it caches it for 30 s).
     tenant_admin.update_settings(tenant.id, {"login_attempts_per_device": 3, "login_attempts_per_account": 3})
-    context = chromium.new_context(viewport=SIZES["desktop"])
+    context = chromium.new_context(viewport=SIZES[size])
     page = context.new_page()
     page.goto(f"{issuer}/account")
     sign_in(page)
@@ -178,7 +210,6 @@ def test_csrf_and_the_limits_on_the_password_form(chromium, issuer, tenant, user
         f"{issuer}/account", form={"action": "end-others", "current_password": PASSWORD}, max_redirects=0
     )
     assert forged.status == 403 and "not sent from this site" in forged.text()
-    shoot(page, "before-limits-desktop")
 
     for attempt in range(4):
         page.get_by_label("Current password").fill("not the password")
@@ -187,7 +218,9 @@ def test_csrf_and_the_limits_on_the_password_form(chromium, issuer, tenant, user
         page.get_by_role("alert").wait_for()
         expected = "Your current password is not right." if attempt < 3 else "Too many attempts. Try again in"
         assert page.get_by_role("alert").inner_text().startswith(expected)
-    shoot(page, "password-limited-desktop")
+        if attempt == 0:
+            shoot(page, f"password-wrong-{size}")
+    shoot(page, f"password-limited-{size}")
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
