@@ -361,3 +361,19 @@ def test_a_forged_enrolment_form_is_refused(account, optional_mfa, user, ticket,
     response = account.post(f"{ACCOUNT}/totp", {"csrf_token": token, "ticket": ticket, "code": "123456"})
     assert response.status_code == 400 and words in response.body
     assert list_factors("acme", user.sub) == []
+
+
+def test_the_account_store_reaches_one_tenants_items_only(http, account, user, tenant, clock):
+    """Another tenant's call with the same sub and client id finds and removes nothing."""
+    from chalicelib.store import account as store
+
+    registered, secret = client_admin.create_client(
+        tenant.id, name="Photo Book", client_type="confidential", redirect_uris=[REDIRECT_URI],
+        grant_types=["authorization_code", "refresh_token"],
+    )  # fmt: skip
+    flows.redeem(http, (registered, secret), flows.obtain_code(account, registered.client_id))
+    tenant_admin.create_tenant("other", "Other")
+    assert len(store.live_grants("acme", user.sub, registered.client_id, clock[0])) == 1
+    assert store.live_grants("other", user.sub, registered.client_id, clock[0]) == []
+    assert not store.remove_totp("other", user.sub, user.epoch)
+    assert not store.replace_recovery_codes("other", user.sub, user.epoch, {"x"}, clock[0])
