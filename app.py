@@ -14,7 +14,7 @@ gc.disable()
 from chalice import Chalice  # noqa: E402
 
 from chalicelib.observability import logs  # noqa: E402
-from chalicelib.web import accounts, admin, browser, console, health, home, protocol, queues, routes, schedule  # noqa: E402
+from chalicelib.web import account, accounts, admin, browser, console, health, home, protocol, queues, routes, schedule  # noqa: E402
 
 # One JSON line per request and per event, each naming its request and tenant (logger
 # "oidc"); library chatter stays out.
@@ -31,6 +31,7 @@ app.register_middleware(routes.new_scope, "http")
 app.register_blueprint(schedule.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(accounts.bp)
+app.register_blueprint(account.bp)
 
 gc.freeze()
 gc.enable()

@@ -123,6 +123,15 @@ def test_only_the_web_layer_reaches_the_console_and_the_console_knows_no_framewo
         assert not forbidden, f"{path.name} imports {forbidden}"
 
 
+def test_only_the_web_layer_reaches_the_account_page_and_the_account_page_knows_no_framework():
+    """``chalicelib/account`` (a user's own account page) is plain values in and out, like the
+    console: only ``chalicelib/web`` routes to it, and it never imports Chalice, PynamoDB or boto3."""
+    assert importing("chalicelib.account") <= {"web", "account"}
+    for path in modules("account"):
+        forbidden = {name for name in imports(path) if name.split(".")[0] in {"chalice", "boto3", "pynamodb"}}
+        assert not forbidden, f"{path.name} imports {forbidden}"
+
+
 def test_boto3_is_not_imported_at_runtime():
     """botocore is enough; boto3's import would lengthen every cold start."""
     assert importing("boto3") == set()
