@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlencode
 
 from chalicelib.context import Context
@@ -68,6 +69,8 @@ class Login:
     replaces: str | None = None
     # A new session's credential, for the browser's cookie (never stored, never in a URL).
     credential: str | None = None
+    # Who signed in, when this step knows it: the consent page names them without a read.
+    username: str | None = None
 
 
 def needs_login(request: AuthorizationRequest, session: Session | None, now: int) -> bool:
@@ -127,7 +130,7 @@ def proceed(
         if login.new:
             authorizations.commit(ctx.tenant.id, now=ctx.now, new_session=login.session, ended_session=login.replaces)
         return Redirect(
-            page_url(ctx, "consent", consent_ticket(ctx, request, login.session)),
+            page_url(ctx, "consent", consent_ticket(ctx, request, login.session, login.username)),
             cookies=session_cookies(ctx, login),
         )
     return issue(ctx, request, login)
@@ -193,8 +196,8 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
     )
 
 
-def consent_ticket(ctx: Context, request: AuthorizationRequest, session: Session) -> str:
-    payload = {
+def consent_ticket(ctx: Context, request: AuthorizationRequest, session: Session, username: str | None = None) -> str:
+    payload: dict[str, Any] = {
         "p": request.params,
         "ref": interaction.ticket_reference(session.key),
         "sub": session.sub,
@@ -202,6 +205,8 @@ def consent_ticket(ctx: Context, request: AuthorizationRequest, session: Session
         "ep": session.epoch,
         "amr": list(session.amr),
     }
+    if username is not None:
+        payload["un"] = username
     return interaction.seal(ctx, "consent", payload)
 
 

@@ -24,7 +24,7 @@ DAY = 86400
 
 def consent_page(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> Result:
     payload = _open(ctx, ticket, cookies)
-    return flow.run(ctx, payload["p"], lambda request: _form(ctx, request, ticket or "", payload["sub"]))
+    return flow.run(ctx, payload["p"], lambda request: _form(ctx, request, ticket or "", payload))
 
 
 def submit_consent(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -> Result:
@@ -96,13 +96,18 @@ def _open(ctx: Context, ticket: str | None, cookies: Mapping[str, str]) -> dict[
     return {**payload, "key": current[0]}
 
 
-def _form(ctx: Context, request: AuthorizationRequest, ticket: str, sub: str) -> Page:
-    user = get_user(ctx.tenant.id, sub)  # whom "Not you?" asks about
+def _form(ctx: Context, request: AuthorizationRequest, ticket: str, payload: Mapping[str, Any]) -> Page:
+    """The page names whom "Not you?" asks about: the ticket says who when the login was just
+    now (no read on a login's path); for an earlier session the user is read."""
+    account = payload.get("un")
+    if not isinstance(account, str):
+        user = get_user(ctx.tenant.id, payload["sub"])
+        account = user.username if user else None
     return Page(
         "consent.html",
         {
             "client": request.client,
-            "account": user.username if user else None,
+            "account": account,
             "scopes": describe(request.scopes, tenant_scopes(ctx.settings)),
             "ticket": ticket,
             "destination": destination(request.target.redirect_uri),

@@ -50,7 +50,8 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
             # The password is right; the session waits for the second factor (or enrolment).
             pending = second_factor.new_pending(ctx, account.sub, account.epoch, account.username, acr.PASSWORD_AMR)
             return second_factor.redirect(ctx, request, decided[0], pending, trusted)
-        return with_cookies(start_session(ctx, request, account.sub, account.epoch, acr.PASSWORD_AMR, cookies), trusted)
+        started = start_session(ctx, request, account.sub, account.epoch, acr.PASSWORD_AMR, cookies, account.username)
+        return with_cookies(started, trusted)
 
     return flow.run(ctx, payload["p"], step)
 
@@ -62,6 +63,7 @@ def start_session(
     epoch: int,
     amr: tuple[str, ...],
     cookies: Mapping[str, str],
+    username: str | None = None,
 ) -> Result:
     """The user is authenticated (``amr`` says how): a new OP session, then on to consent
     or the client."""
@@ -80,7 +82,8 @@ def start_session(
         amr=amr,
     )
     previous = interaction.parse_session_cookie(cookies.get(interaction.SESSION_COOKIE))
-    login = flow.Login(session, new=True, replaces=previous[0] if previous else None, credential=credential)
+    replaces = previous[0] if previous else None
+    login = flow.Login(session, new=True, replaces=replaces, credential=credential, username=username)
     detour = hooks.call("after_login", None, ctx.tenant.id, sub, request.client.client_id)
     if detour is not None:
         # OIDC_AFTER_USERLOGIN_HOOK: the user is logged in, and goes where the hook says;
