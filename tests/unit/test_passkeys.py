@@ -265,3 +265,33 @@ def test_another_tenants_passkey_does_not_sign_in_here(http, browser, client, us
     page = fresh.follow(authorize(fresh, registered.client_id, tenant="globex", nonce="n"))
     refused = fresh.submit(page, "passkey", credential=key.get(options_of(page)))
     assert refused.status_code == 401 and "op_session" not in fresh.cookies
+
+
+def test_an_app_and_a_passkey_are_both_offered_after_the_password(http, browser, client, user, key, clock):
+    import pyotp
+
+    from chalicelib.accounts import factors
+
+    policy("optional")
+    register_on_own_page(browser, client, key)
+    secret = factors.new_secret()
+    assert factors.enrol("acme", user.sub, user.epoch, secret, pyotp.TOTP(secret).at(clock[0]), clock[0])
+    other = Browser(http)
+    second = log_in(other, login_page(other, client))
+    assert b'name="code"' in second.body and b"Use your passkey" in second.body
+    response = other.follow(other.submit(second, "passkey", credential=key.get(options_of(second))))
+    assert id_token_of(http, client, consent(other, response))["amr"] == ["pwd", "hwk", "user", "mfa"]
+
+
+def test_the_password_grant_refuses_a_user_with_a_passkey(http, browser, client, user, key):
+    from chalicelib.admin import clients as client_admin
+    from tests.unit.flows import basic, post_token
+
+    policy("optional", grant_type_password_enable=True)
+    register_on_own_page(browser, client, key)
+    legacy, secret = client_admin.create_client(
+        "acme", name="Legacy", client_type="confidential", response_types=[], grant_types=["password"]
+    )
+    data = {"grant_type": "password", "username": "alice", "password": PASSWORD, "scope": "openid"}
+    response = post_token(http, data, basic(legacy.client_id, secret))
+    assert response.status_code == 400 and json.loads(response.body)["error"] == "invalid_grant"
