@@ -295,3 +295,47 @@ def test_the_password_grant_refuses_a_user_with_a_passkey(http, browser, client,
     data = {"grant_type": "password", "username": "alice", "password": PASSWORD, "scope": "openid"}
     response = post_token(http, data, basic(legacy.client_id, secret))
     assert response.status_code == 400 and json.loads(response.body)["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(("change", "signs_in"), [("disabled", False), ("new password", True)])
+def test_a_disabled_user_signs_in_with_no_passkey_and_a_new_password_ends_only_sessions(
+    http, browser, client, user, key, change, signs_in
+):
+    """A new password (an operator's, or a reset by mail) ends the user's sessions but keeps
+    the other credentials, as it keeps an authenticator app: a passkey someone else added is
+    removed on the page or by the operator's reset-second-factor. A disabled user signs in
+    with nothing."""
+    policy("optional")
+    register_on_own_page(browser, client, key)
+    if change == "disabled":
+        user_admin.set_active("acme", "alice", False)
+    else:
+        user_admin.set_password("acme", "alice", PASSWORD + "!")
+    # The session from before the change no longer opens the passkeys page.
+    assert b"Sign in to an application" in browser.get(PASSKEYS).body
+    fresh = Browser(http)
+    response = sign_in_with_passkey(fresh, client, key)
+    assert (response.status_code, "op_session" in fresh.cookies) == ((302, True) if signs_in else (401, False))
+
+
+def test_of_two_uses_racing_with_one_counter_value_one_wins(http, browser, client, user, key):
+    policy("optional")
+    register_on_own_page(browser, client, key)
+    (passkey,) = store.list_passkeys("acme", user.sub)
+    assert store.use_passkey("acme", user.sub, user.epoch, passkey, 1, 1000, 1)
+    assert not store.use_passkey("acme", user.sub, user.epoch, passkey, 1, 2000, 1)  # the counter moved
+    (used,) = store.list_passkeys("acme", user.sub)
+    assert not store.use_passkey("acme", user.sub, user.epoch, used, 2, 1000, 2)  # an older challenge
+    assert store.use_passkey("acme", user.sub, user.epoch, used, 2, 3000, 2)
+    assert not store.use_passkey("acme", user.sub, user.epoch + 1, used, 3, 4000, 3)  # another epoch's sign-in
+    # Another tenant cannot see it, use it or remove it.
+    assert store.get_passkey("globex", user.sub, passkey.credential_id) is None
+    assert not store.remove_passkey("globex", user.sub, passkey.name)
+    assert store.get_passkey("acme", user.sub, passkey.credential_id) is not None
+
+
+def test_deleting_the_user_deletes_the_passkeys(http, browser, client, user, key):
+    policy("optional")
+    register_on_own_page(browser, client, key)
+    user_admin.delete_user("acme", "alice")
+    assert store.list_passkeys("acme", user.sub) == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chalicelib import events
+from chalicelib.accounts import passkeys
 from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.oidc import interaction
@@ -66,7 +67,7 @@ def _page(
     listed = store.list_passkeys(ctx.tenant.id, user.sub)
     full = len(listed) >= store.MAX_PER_USER
     offer = None
-    if passkey_check.offered(ctx) and not full and passkey_check.passkeys.registerable(user.sub):
+    if passkey_check.offered(ctx) and not full and passkeys.registerable(user.sub):
         offer = passkey_check.offer_registration(ctx, user.sub, user.username, listed)
     context = {
         "signed_in": True,
