@@ -89,11 +89,12 @@ def sign_out(page, issuer: str) -> None:
 
 
 @envelope_only
-def test_register_sign_out_sign_in_with_the_passkey_then_remove_it(chromium, issuer, tenant, rp, user):
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_register_sign_out_sign_in_with_the_passkey_then_remove_it(chromium, issuer, tenant, rp, user, size):
     tenant_admin.update_settings(tenant.id, {"mfa_policy": "optional"})
     client = browser_rp_client(tenant, rp)
     url = authorize_url(issuer, client[0].client_id, f"{rp.origin}/callback", nonce="n")
-    context = chromium.new_context(viewport=SIZES["desktop"])
+    context = chromium.new_context(viewport=SIZES[size])
     page = context.new_page()
     messages = console_of(page)
     credentials = virtual_authenticator(context, page)
@@ -104,17 +105,20 @@ def test_register_sign_out_sign_in_with_the_passkey_then_remove_it(chromium, iss
 
     page.goto(f"{issuer}/passkeys")
     page.get_by_text("You have no passkeys yet.").wait_for()
-    shoot(page, "passkeys-empty-desktop")
+    shoot(page, f"passkeys-empty-{size}")
     page.get_by_role("button", name="Add a passkey").click()
     page.get_by_text("Your passkey was added").wait_for()
-    shoot(page, "passkeys-added-desktop")
+    shoot(page, f"passkeys-added-{size}")
     (stored,) = credentials()
     assert stored["isResidentCredential"] and stored["rpId"] == "localhost"
 
     sign_out(page, issuer)
+    page.goto(f"{issuer}/passkeys")  # signed out: the page is no one's
+    page.get_by_text("Sign in to an application of Interop first").wait_for()
+    shoot(page, f"passkeys-signed-out-{size}")
     page.goto(url)
     page.get_by_role("button", name="Sign in with a passkey").wait_for()
-    shoot(page, "login-with-passkey-desktop")
+    shoot(page, f"login-with-passkey-{size}")
     page.get_by_role("button", name="Sign in with a passkey").click()  # no username typed
     finish(page)
     claims = id_token(issuer, client, rp)
@@ -124,7 +128,7 @@ def test_register_sign_out_sign_in_with_the_passkey_then_remove_it(chromium, iss
     page.goto(f"{issuer}/passkeys")
     page.get_by_role("button", name="Remove").click()
     page.get_by_text("The passkey was removed").wait_for()
-    shoot(page, "passkeys-removed-desktop")
+    shoot(page, f"passkeys-removed-{size}")
     assert not messages, messages
 
     # The authenticator still holds the key; the provider no longer accepts it.
@@ -133,7 +137,7 @@ def test_register_sign_out_sign_in_with_the_passkey_then_remove_it(chromium, iss
     page.get_by_role("button", name="Sign in with a passkey").click()
     page.get_by_role("alert").wait_for()
     assert "That passkey was not accepted" in page.get_by_role("alert").inner_text()
-    shoot(page, "login-passkey-refused-desktop")
+    shoot(page, f"login-passkey-refused-{size}")
     assert not any(cookie["name"] == "op_session" for cookie in context.cookies())
     context.close()
 
