@@ -175,7 +175,16 @@ def register(
     )
     if not store.add_passkey(tenant_id, sub, epoch, passkey, now):
         return None
-    return store.get_passkey(tenant_id, sub, passkey.credential_id)
+    return Factor(
+        sub=sub,
+        method=WEBAUTHN,
+        created_at=now,
+        credential_id=passkey.credential_id,
+        public_key=passkey.public_key,
+        sign_count=passkey.sign_count,
+        transports=passkey.transports,
+        device_bound=passkey.device_bound,
+    )
 
 
 def _parsed_registration(credential: str):
