@@ -11,7 +11,7 @@ conditional write that also holds the user to ``may_act``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from chalicelib import events
@@ -65,7 +65,7 @@ def challenge_for(ctx: Context, use: str, sub: str | None = None) -> tuple[Chall
     return challenge, Cookie(COOKIE, passkeys.seal_challenge(ctx.tenant.id, challenge), max_age=passkeys.LIFETIME)
 
 
-def offer_sign_in(ctx: Context, use: str, allowed: list[Factor] = (), sub: str | None = None) -> Offer:
+def offer_sign_in(ctx: Context, use: str, allowed: Sequence[Factor] = (), sub: str | None = None) -> Offer:
     """Options for ``navigator.credentials.get()``: usernameless on the login page
     (``use="login"``), the user's own passkeys as a second factor (``use="mfa"``)."""
     challenge, cookie = challenge_for(ctx, use, sub)
