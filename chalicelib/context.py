@@ -26,6 +26,7 @@ PATHS = {
     "consent": "/consent",
     "mfa": "/mfa",
     "end_session_confirm": "/end-session/confirm",
+    "passkeys": "/passkeys",  # the user's own passkeys (chalicelib/oidc/endpoints/passkey_page.py)
     # The pages reached by mail (chalicelib/oidc/endpoints/recovery.py, verification.py, signup.py).
     "forgot_password": "/password/forgot",
     "reset_password": "/password/reset",

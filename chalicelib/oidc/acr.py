@@ -6,8 +6,11 @@ discovery lists them in ``acr_values_supported``):
 
 - ``urn:oidc-op:acr:sfa``: one factor, the password (``amr`` ``["pwd"]``);
 - ``urn:oidc-op:acr:mfa``: two factors, the password and a one-time code from an
-  authenticator app or a recovery code (``amr`` ``["pwd", "otp", "mfa"]``). Phishable:
-  a code can be relayed by a fake page, unlike a passkey, which a later level can add.
+  authenticator app or a recovery code (``amr`` ``["pwd", "otp", "mfa"]``), or a passkey
+  with user verification, alone or after the password (``amr`` ``["hwk"|"swk", "user",
+  "mfa"]``, ``chalicelib.accounts.passkeys``). A code is phishable (a fake page can relay
+  it), a passkey is not: RPs that need the difference read ``amr``; a distinct level would
+  need step-up per factor, which is not built.
 
 An RP asks for a level with ``acr_values`` (OIDC Core §3.1.2.1: in order of preference);
 a session weaker than every level it names is asked for what it lacks. Unknown values are

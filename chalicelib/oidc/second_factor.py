@@ -25,7 +25,7 @@ from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import InvalidPage
 from chalicelib.oidc.results import Cookie, Redirect
 from chalicelib.opaque import digest, new_token
-from chalicelib.store.factors import list_factors
+from chalicelib.store.factors import WEBAUTHN, list_factors
 from chalicelib.store.sessions import Session
 from chalicelib.store.users import get_user
 
@@ -86,7 +86,7 @@ def second_step(
     if ctx.settings.mfa_policy == "off" or acr.level_of(amr) >= acr.LEVELS[acr.MULTI_FACTOR]:
         return None
     found = list_factors(ctx.tenant.id, sub)
-    if factors.has_totp(found):
+    if has_second_factor(found):
         return "verify", found
     if acr.needs_step_up(request.acr_values, amr, ctx.settings.mfa_policy):
         return "enrol", found
@@ -130,4 +130,9 @@ def second_factor_expected(ctx: Context, sub: str) -> bool:
     for one, so it refuses such a user)."""
     if ctx.settings.mfa_policy == "off":
         return False
-    return ctx.settings.mfa_policy == "required" or factors.has_totp(list_factors(ctx.tenant.id, sub))
+    return ctx.settings.mfa_policy == "required" or has_second_factor(list_factors(ctx.tenant.id, sub))
+
+
+def has_second_factor(found: list[factors.Factor]) -> bool:
+    """An authenticator app or a passkey (recovery codes alone are no factor to ask for)."""
+    return factors.has_totp(found) or any(factor.method == WEBAUTHN for factor in found)

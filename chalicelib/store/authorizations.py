@@ -59,6 +59,30 @@ def load_session_and_consent(
     return session, consents.from_item(consent, now) if consent is not None else None
 
 
+def load_live_session(tenant_id: str, key: str, sub: str, now: int) -> tuple[Session, users.User] | None:
+    """The live session stored under ``key``, if it is ``sub``'s and its user may still act,
+    with the user: the account's own pages (passkeys), which no client stands behind. One
+    TransactGetItems of the two items."""
+    if not (valid_key_part(key) and valid_key_part(sub)):
+        return None
+
+    def read() -> tuple:
+        with TransactGet(connection=connection()) as transaction:
+            futures = (
+                transaction.get(SessionItem, tenant_id, sessions.PREFIX + key),
+                transaction.get(UserItem, tenant_id, users.USER + sub),
+            )
+        return futures
+
+    session_future, user_future = retrying_conflicts(read)
+    session, user = _resolve(session_future), _resolve(user_future)
+    session = sessions.from_item(session, now) if session is not None else None
+    if session is None or session.sub != sub or user is None:
+        return None
+    profile = users.from_item(user)
+    return (session, profile) if profile.accepts(session.epoch) else None
+
+
 def commit(
     tenant_id: str,
     *,

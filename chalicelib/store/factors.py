@@ -2,7 +2,8 @@
 
     sk = "factor#<sub>#totp"                   the authenticator app: its secret, sealed
     sk = "factor#<sub>#recovery"               the recovery codes: a set of keyed digests
-    sk = "factor#<sub>#webauthn#<credential>"  (later) a passkey: its public key and counter
+    sk = "factor#<sub>#webauthn#<credential>"  a passkey: its public key and counter
+                                               (``chalicelib.store.passkeys``)
 
 So every factor of a user is one Query (``factor#<sub>#``), a kind of factor is added by a new
 suffix and a new ``method`` without touching the others, and a user's factors go in one sweep.
@@ -22,20 +23,32 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAtt
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.opaque import digest
 from chalicelib.store.models import Item, UserItem, condition_failed, connection, valid_key_part
 from chalicelib.store.users import USER, may_act
 
 PREFIX = "factor#"
 TOTP = "totp"
 RECOVERY = "recovery"
+WEBAUTHN = "webauthn"
 
 
 class FactorItem(Item, discriminator="factor"):
-    method = UnicodeAttribute()  # "totp", "recovery" (later "webauthn")
+    method = UnicodeAttribute()  # "totp", "recovery", "webauthn"
     created_at = NumberAttribute()
     secret = UnicodeAttribute(null=True)  # TOTP: the shared secret, sealed
     last_step = NumberAttribute(null=True)  # TOTP: the latest time step accepted
     codes = UnicodeSetAttribute(null=True)  # recovery: digests of the codes not yet used
+    # Passkeys (chalicelib.store.passkeys): public values, nothing that signs in alone.
+    credential_id = UnicodeAttribute(null=True)  # base64url, as the browser names it
+    public_key = UnicodeAttribute(null=True)  # COSE_Key, base64url
+    sign_count = NumberAttribute(null=True)  # the authenticator's counter (WebAuthn §6.1.1)
+    transports = UnicodeSetAttribute(null=True)  # hints for the browser: "internal", "usb", …
+    device_bound = NumberAttribute(null=True)  # 1: not backup eligible (not a synced passkey)
+    last_used_at = NumberAttribute(null=True)
+    # The issue time (ms) of the last challenge answered: only a later one is accepted, so an
+    # assertion is used once even by authenticators whose counter stays 0.
+    last_challenge = NumberAttribute(null=True)
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,23 @@ class Factor:
     secret: str | None = None
     last_step: int | None = None
     codes: frozenset[str] = frozenset()
+    credential_id: str | None = None
+    public_key: str | None = None
+    sign_count: int = 0
+    transports: frozenset[str] = frozenset()
+    device_bound: bool = False
+    last_used_at: int | None = None
+    last_challenge: int = 0
+
+    @property
+    def name(self) -> str:
+        """The factor's sort-key suffix ("totp", "webauthn#<digest>")."""
+        return self.method if self.credential_id is None else passkey_name(self.credential_id)
+
+
+def passkey_name(credential_id: str) -> str:
+    """A passkey's key suffix: a digest of its id (up to 1023 bytes, too long for a key)."""
+    return f"{WEBAUTHN}#{digest('webauthn-credential:' + credential_id)[:32]}"
 
 
 def _key(sub: str, name: str) -> str:
@@ -58,7 +88,7 @@ def list_factors(tenant_id: str, sub: str) -> list[Factor]:
     if not valid_key_part(sub):
         return []
     query = FactorItem.query(tenant_id, FactorItem.sk.startswith(f"{PREFIX}{sub}#"), consistent_read=True)
-    return [_from_item(sub, item) for item in query]
+    return [from_item(sub, item) for item in query]
 
 
 def enrol_totp(tenant_id: str, sub: str, epoch: int, secret: str, step: int, codes: set[str], now: int) -> bool:
@@ -118,7 +148,7 @@ def _update(item: FactorItem, actions: list, condition) -> bool:
     return True
 
 
-def _from_item(sub: str, item: FactorItem) -> Factor:
+def from_item(sub: str, item: FactorItem) -> Factor:
     return Factor(
         sub=sub,
         method=item.method,
@@ -126,4 +156,11 @@ def _from_item(sub: str, item: FactorItem) -> Factor:
         secret=item.secret,
         last_step=int(item.last_step) if item.last_step is not None else None,
         codes=frozenset(item.codes or ()),
+        credential_id=item.credential_id,
+        public_key=item.public_key,
+        sign_count=int(item.sign_count or 0),
+        transports=frozenset(item.transports or ()),
+        device_bound=bool(item.device_bound),
+        last_used_at=int(item.last_used_at) if item.last_used_at is not None else None,
+        last_challenge=int(item.last_challenge or 0),
     )

@@ -65,6 +65,20 @@ def mfa_submit(ctx: Context, request: Incoming) -> Result:
     return submit_mfa(ctx, request.form_values(), request.cookies)
 
 
+@tenant_route(bp, "/{tenant}/passkeys", ["GET"], page=True)
+def passkeys(ctx: Context, request: Incoming) -> Result:
+    from chalicelib.oidc.endpoints.passkey_page import passkeys_page
+
+    return passkeys_page(ctx, request.cookies)
+
+
+@tenant_route(bp, "/{tenant}/passkeys", ["POST"], page=True, csrf_protected=True)
+def passkeys_submit(ctx: Context, request: Incoming) -> Result:
+    from chalicelib.oidc.endpoints.passkey_page import submit_passkeys
+
+    return submit_passkeys(ctx, request.form_values(), request.cookies)
+
+
 @tenant_route(bp, "/{tenant}/consent", ["GET"], page=True)
 def consent(ctx: Context, request: Incoming) -> Result:
     from chalicelib.oidc.endpoints.consent import consent_page

@@ -26,7 +26,7 @@ _LOCATION = re.compile(r"[\x21-\x7e]+")
 HSTS = "max-age=31536000; includeSubDomains"
 # The tenant's pages that pages link to or post to.
 PAGE_URLS = ("login", "consent", "end_session_confirm", "forgot_password", "reset_password", "email", "verify_email",
-             "signup", "signup_confirm")  # fmt: skip
+             "signup", "signup_confirm", "passkeys")  # fmt: skip
 
 
 @dataclass(frozen=True)

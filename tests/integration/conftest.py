@@ -99,13 +99,14 @@ def consumer():
 
 
 @contextlib.contextmanager
-def dev_server(name: str, **env: str) -> Iterator[str]:
+def dev_server(name: str, public_host: str = "127.0.0.1", **env: str) -> Iterator[str]:
     """The provider as ``chalice local`` serves it (``python -m infra.devserver``) on a free
     port, with ``env`` added (its issuer's base is its own address unless ``env`` says
     otherwise, as infra/local.py sets it: the provider never takes it from the Host header);
-    yields its base URL. Its output goes to test-artifacts/<name>.log."""
+    yields its base URL. ``public_host`` names its address in that URL ("localhost": a
+    WebAuthn relying party ID must be a domain, never an IP address). Its output goes to test-artifacts/<name>.log."""
     port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{public_host}:{port}"
     command = [sys.executable, "-m", "infra.devserver", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"]
     ARTIFACTS.mkdir(exist_ok=True)
     with (ARTIFACTS / f"{name}.log").open("w") as log:
@@ -115,7 +116,7 @@ def dev_server(name: str, **env: str) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(f"{base}/health", timeout=1)
+                requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
                 break
             except requests.ConnectionError:
                 if server.poll() is not None or time.monotonic() > deadline:

@@ -83,7 +83,7 @@ def authorize_url(issuer: str, client_id: str, redirect_uri: str, **extra: str) 
 def sign_in(page, username: str = "alice", password: str = PASSWORD) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()  # not "Sign in with a passkey"
 
 
 def sign_in_to_rp(page, issuer: str, rp, client) -> dict:

@@ -11,6 +11,7 @@ from chalicelib.accounts import devices
 from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.oidc import acr, flow, interaction, second_factor
+from chalicelib.oidc import passkeys as passkey_login
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.errors import AccessDenied
 from chalicelib.oidc.response_modes import origin
@@ -31,7 +32,7 @@ LIMITED = N_("Too many attempts. Try again later.")
 
 def login_page(ctx: Context, ticket: str | None) -> Result:
     payload = interaction.unseal(ctx, "login", ticket)
-    return flow.run(ctx, payload["p"], lambda request: _form(request, ticket or ""))
+    return flow.run(ctx, payload["p"], lambda request: _form(ctx, request, ticket or ""))
 
 
 def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -> Result:
@@ -41,6 +42,8 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
     def step(request: AuthorizationRequest) -> Result:
         if form.get("action") == "cancel":
             raise AccessDenied("the end user cancelled the login")
+        if form.get("action") == "passkey" and passkey_login.offered(ctx):
+            return _passkey(ctx, request, form.get("credential", ""), cookies, ticket)
         checked = _check_password(ctx, request, form, cookies, ticket)
         if isinstance(checked, Page):
             return checked
@@ -54,6 +57,19 @@ def submit_login(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, st
         return with_cookies(started, trusted)
 
     return flow.run(ctx, payload["p"], step)
+
+
+def _passkey(
+    ctx: Context, request: AuthorizationRequest, credential: str, cookies: Mapping[str, str], ticket: str
+) -> Result:
+    """Usernameless sign-in: the passkey names its user and proves both factors, so no
+    second step follows (``acr.level_of``)."""
+    outcome = passkey_login.check_sign_in(ctx, credential, cookies, "login")
+    if isinstance(outcome, passkey_login.Refused):
+        problem = {"minutes": -(-outcome.wait // 60)} if outcome.wait else {"message": passkey_login.REFUSED}
+        return _form(ctx, request, ticket, status=429 if outcome.wait else 401, passkey_error=problem)
+    result = start_session(ctx, request, outcome.sub, outcome.epoch, outcome.amr, cookies)
+    return with_cookies(result, (passkey_login.forget(),))
 
 
 def start_session(
@@ -103,7 +119,7 @@ def _check_password(
     with what went wrong (the same words for unknown and known accounts)."""
     username, password = form.get("username", ""), form.get("password", "")
     if not (username and password):
-        return _form(request, ticket, error=WRONG, username=username, status=401)
+        return _form(ctx, request, ticket, error=WRONG, username=username, status=401)
     attempt = accounts.attempt(ctx.tenant.id, username, ctx.source)
     lifetime = ctx.settings.device_trust_expire * DAY
     device = devices.recognize(ctx.tenant.id, attempt.username, cookies.get(devices.COOKIE), ctx.now, lifetime)
@@ -111,10 +127,10 @@ def _check_password(
     if isinstance(account, accounts.Limited):
         events.emit("login_limited", ctx.tenant.id, client_id=request.client.client_id, known_device=bool(device))
         minutes = -(-account.retry_after // 60)
-        return _form(request, ticket, error=LIMITED, username=username, status=429, retry_minutes=minutes)
+        return _form(ctx, request, ticket, error=LIMITED, username=username, status=429, retry_minutes=minutes)
     if account is None:
         events.emit("login_failed", ctx.tenant.id, client_id=request.client.client_id)
-        return _form(request, ticket, error=WRONG, username=username, status=401)
+        return _form(ctx, request, ticket, error=WRONG, username=username, status=401)
     return account, (() if device else (_device_cookie(ctx, attempt.username),))
 
 
@@ -132,13 +148,18 @@ def _device_cookie(ctx: Context, username: str) -> Cookie:
 
 
 def _form(
+    ctx: Context,
     request: AuthorizationRequest,
     ticket: str,
     error: str | None = None,
     username: str | None = None,
     status: int = 200,
     retry_minutes: int = 0,
+    passkey_error: dict | None = None,
 ) -> Page:
+    # Where the tenant has second factors, the page offers a passkey too: its challenge
+    # goes to this browser's cookie, the options to the page's script.
+    offer = passkey_login.offer_sign_in(ctx, "login") if passkey_login.offered(ctx) else None
     return Page(
         "login.html",
         {
@@ -147,7 +168,10 @@ def _form(
             "username": username if username is not None else request.login_hint or "",
             "error": error,
             "retry_minutes": retry_minutes,
+            "passkey_options": offer.options if offer else None,
+            "passkey_error": passkey_error,
         },
         status=status,
+        cookies=(offer.cookie,) if offer else (),
         form_target=origin(request.target.redirect_uri),
     )

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from chalicelib import events
-from chalicelib.accounts import factors
+from chalicelib.accounts import factors, passkeys
 from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.limits import factors as limits
 from chalicelib.oidc import acr, flow, second_factor
+from chalicelib.oidc import passkeys as passkey_check
 from chalicelib.oidc.authorize import AuthorizationRequest
 from chalicelib.oidc.endpoints.login import start_session, with_cookies
 from chalicelib.oidc.errors import AccessDenied
@@ -42,6 +43,8 @@ def submit_mfa(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]
             raise AccessDenied("the end user cancelled the login")
         if pending.done:  # enrolled, recovery codes shown: "Continue"
             return _signed_in(ctx, request, pending, cookies)
+        if form.get("action") == "passkey":  # counted under the same limits by its check
+            return _passkey(ctx, request, ticket, pending, form.get("credential", ""), cookies)
         wait = limits.admit(ctx.tenant.id, pending.sub, ctx.source, ctx.settings, ctx.now)
         if wait is not None:
             events.emit("mfa_limited", ctx.tenant.id, client_id=request.client.client_id)
@@ -82,6 +85,31 @@ def _verify(
     return _signed_in(ctx, request, replace(pending, amr=acr.MFA_AMR), cookies)
 
 
+def _passkey(
+    ctx: Context,
+    request: AuthorizationRequest,
+    ticket: str,
+    pending: Pending,
+    credential: str,
+    cookies: Mapping[str, str],
+) -> Result:
+    """A passkey as the second factor: registered now (enrolment) or one the user has.
+    Either proves the authenticator and its user verification after the password."""
+    if pending.secret is not None:
+        outcome = passkey_check.check_registration(ctx, credential, cookies, pending.sub, pending.epoch)
+        amr = passkeys.amr(outcome) if not isinstance(outcome, passkey_check.Refused) else ()
+    else:
+        outcome = passkey_check.check_sign_in(ctx, credential, cookies, "mfa", (pending.sub, pending.epoch))
+        amr = outcome.amr if isinstance(outcome, passkey_check.SignedIn) else ()
+    if isinstance(outcome, passkey_check.Refused):
+        problem = {"minutes": -(-outcome.wait // 60)} if outcome.wait else {"message": passkey_check.REFUSED}
+        return _page(ctx, request, ticket, pending, error=problem, status=429 if outcome.wait else 401)
+    # The password, then the passkey: RFC 8176 values of both, "mfa" once.
+    combined = tuple(dict.fromkeys((*(one for one in pending.amr if one != "mfa"), *amr)))
+    result = _signed_in(ctx, request, replace(pending, secret=None, amr=combined), cookies)
+    return with_cookies(result, (passkey_check.forget(),))
+
+
 def _signed_in(ctx: Context, request: AuthorizationRequest, pending: Pending, cookies: Mapping[str, str]) -> Result:
     result = start_session(ctx, request, pending.sub, pending.epoch, pending.amr, cookies)
     return with_cookies(result, (Cookie(second_factor.COOKIE, None),))
@@ -98,12 +126,22 @@ def _page(
     if pending.done:
         return _recovery_page(ctx, request, ticket, ())
     context = {"client": request.client, "ticket": ticket, "error": error, "action": ctx.url("mfa")}
+    target = origin(request.target.redirect_uri)
     if pending.secret is None:
-        return Page("mfa.html", context, status=status, form_target=origin(request.target.redirect_uri))
+        found = list_factors(ctx.tenant.id, pending.sub)
+        keys = passkeys.passkeys_of(found)
+        offer = passkey_check.offer_sign_in(ctx, "mfa", keys, pending.sub) if keys else None
+        context.update(has_totp=factors.has_totp(found), passkey_options=offer and offer.options)
+        cookies = (offer.cookie,) if offer else ()
+        return Page("mfa.html", context, status=status, cookies=cookies, form_target=target)
     issuer_name = ctx.settings.branding.display_name or ctx.tenant.name
     uri = factors.provisioning_uri(pending.secret, pending.account or pending.sub, issuer_name)
     context.update(qr=qr_data_uri(uri), secret=_grouped(pending.secret))
-    return Page("mfa_enrol.html", context, status=status, form_target=origin(request.target.redirect_uri))
+    offer = None
+    if passkeys.registerable(pending.sub):
+        offer = passkey_check.offer_registration(ctx, pending.sub, pending.account, [])
+    context.update(passkey_options=offer.options if offer else None)
+    return Page("mfa_enrol.html", context, status=status, cookies=(offer.cookie,) if offer else (), form_target=target)
 
 
 def _recovery_page(ctx: Context, request: AuthorizationRequest, ticket: str, codes: tuple[str, ...]) -> Page:
