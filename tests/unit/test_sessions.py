@@ -25,7 +25,8 @@ def test_no_session_credential_in_urls_or_in_the_table(browser, client, user, ta
     assert secret not in consent_url and digest(secret) not in consent_url
     ticket = parse_qs(urlsplit(consent_url).query)["ticket"][0]
     payload = json.loads(b64url_decode(ticket.split(".")[0]))
-    assert set(payload) == {"p", "ref", "sub", "at", "ep", "amr", "use", "iat"}  # a reference, no credential, no key
+    # A reference, no credential, no key (and the account's name, which the page shows).
+    assert set(payload) == {"p", "ref", "sub", "at", "ep", "amr", "un", "use", "iat"}
 
     callback_params(browser.submit(browser.follow(submitted), "allow"))
     dump = json.dumps(table_items())
