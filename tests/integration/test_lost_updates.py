@@ -160,7 +160,9 @@ def race_registration_updates_and_delete(admin, provider, delay: float) -> list[
         return admin("DELETE", f"/clients/{client.client_id}").status_code
 
     deletion, *statuses = together(delete, *puts)
-    assert deletion == 204 and set(statuses) <= {200, 401}
+    # A PUT that kept losing races to the others gets the documented 409 (nothing written);
+    # seen once in CI out of 80 PUTs. What matters is below: the client stays deleted.
+    assert deletion == 204 and set(statuses) <= {200, 401, 409}
     assert admin("GET", f"/clients/{client.client_id}").status_code == 404
     assert send("GET", uri, headers=bearer).status_code == 401
     assert get_client(admin.tenant_id, client.client_id) is None
