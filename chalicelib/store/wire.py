@@ -99,9 +99,11 @@ class Wire:
         return getattr(self._parts()[0], name)
 
     def _parts(self) -> tuple[Any, Any, str]:
-        if self._ready is None:
+        # A client built while no credentials could be found is built again on the next call
+        # (as PynamoDB does with its own): botocore would keep its missing credentials forever.
+        if self._ready is None or self._ready[1] is None:
             with self._lock:
-                if self._ready is None:
+                if self._ready is None or self._ready[1] is None:
                     client = self._build_client()
                     url = client.meta.endpoint_url.rstrip("/") + "/"
                     self._ready = (client, client._request_signer._credentials, url)

@@ -81,3 +81,31 @@ def test_the_client_is_chosen_by_the_environment(value, chosen):
 def test_an_unknown_client_stops_the_start():
     with pytest.raises(ValueError, match="DYNAMODB_CLIENT must be one of direct, botocore"):
         Settings.from_env({"DYNAMODB_CLIENT": "fast"})
+
+
+def test_a_client_built_without_credentials_is_built_again(monkeypatch, tmp_path):
+    """Credentials missing at the first call (say, a role not yet readable) are looked for
+    again at the next, instead of failing every call of the container from then on."""
+    import botocore.session
+    from botocore.exceptions import NoCredentialsError
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    built = []
+
+    def build():
+        session = botocore.session.Session()
+        built.append(session.create_client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:9"))
+        return built[-1]
+
+    direct = wire.Wire(build, attempts=1, timeouts=(0.5, 0.5))
+    key = {"TableName": "oidc", "Key": {"pk": {"S": "t"}, "sk": {"S": "tenant"}}}
+    with pytest.raises(NoCredentialsError):
+        direct._make_api_call("GetItem", key)
+    first = len(built)
+    with pytest.raises(NoCredentialsError):
+        direct._make_api_call("GetItem", key)
+    assert first >= 1 and len(built) > first  # looked for again, not remembered as missing
