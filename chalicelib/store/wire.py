@@ -5,7 +5,8 @@ hooks, http.client wrapped twice, a shape-driven parser), and a full login makes
 more CPU than the rest of the provider. The protocol itself is a signed JSON POST whose body
 PynamoDB has already built in wire format, so this module sends that body as it is, signs it
 (``chalicelib.store.sigv4``, checked against botocore's signer), keeps one connection per
-thread alive (http.client: urllib3's pool costs more CPU than the call's JSON), and decides
+thread alive (``chalicelib.store.http11``: urllib3's pool, and http.client too, cost more CPU
+than the call's JSON), and decides
 retries with botocore's standard retry rules and back-off (throttles counted as
 ``chalicelib.observability.throttles`` counts botocore's). What PynamoDB gets back is what
 botocore would have given it: the parsed answer, or a ``ClientError`` carrying the code, the
@@ -36,6 +37,7 @@ from botocore.httpsession import get_cert_path
 from botocore.retries.standard import ExponentialBackoff, RetryContext, StandardRetryConditions
 
 from chalicelib.observability import throttles
+from chalicelib.store.http11 import Connection as HTTPConnection
 from chalicelib.store.sigv4 import signed_headers
 
 log = logging.getLogger("oidc.aws")
@@ -153,29 +155,20 @@ class Wire:
 
     def _exchange(self, url: str, headers: dict[str, str], body: bytes) -> Answer:
         connection = getattr(self._local, "connection", None) or self._connect(url)
-        connection.request("POST", "/", body=body, headers=headers)
-        response = connection.getresponse()
-        content = response.read()
+        response = connection.post("/", headers, body)
         if response.will_close:
             self._drop()
-        headers = {name.lower(): value for name, value in response.getheaders()}
-        return Answer(response.status, headers, content, _parsed(response.status, content))
+        return Answer(response.status, response.headers, response.content, _parsed(response.status, response.content))
 
-    def _connect(self, url: str) -> http.client.HTTPConnection:
-        connect_timeout, read_timeout = self._timeouts
+    def _connect(self, url: str) -> HTTPConnection:
         parts = urlsplit(url)
+        https = parts.scheme == "https"
+        context = ssl.create_default_context(cafile=get_cert_path(True)) if https else None
+        port = parts.port or (443 if https else 80)
         try:
-            if parts.scheme == "https":
-                context = ssl.create_default_context(cafile=get_cert_path(True))
-                connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                    parts.hostname, parts.port, timeout=connect_timeout, context=context
-                )
-            else:
-                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=connect_timeout)
-            connection.connect()
+            connection = HTTPConnection(parts.hostname or "", port, self._timeouts, context)
         except TimeoutError as error:
             raise ConnectTimeoutError(endpoint_url=url, error=error) from error
-        connection.sock.settimeout(read_timeout)
         self._local.connection = connection
         return connection
 

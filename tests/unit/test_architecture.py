@@ -72,15 +72,17 @@ def test_the_abuse_limits_are_counted_in_one_place():
 
 def test_only_outbound_opens_connections_of_its_own():
     """Every request to a URL a tenant or client chose passes the one guard (SSRF): no other
-    module holds an HTTP client or a socket, but the store's DynamoDB client, which reaches
-    only the endpoint botocore resolved for DynamoDB (botocore's own, to AWS, is not ours)."""
+    module holds an HTTP client or a socket, but the store's DynamoDB client and its HTTP/1.1
+    connection, which reach only the endpoint botocore resolved for DynamoDB (botocore's own,
+    to AWS, is not ours); and the connection is made by the DynamoDB client alone."""
     clients = ("socket", "ssl", "http.client", "urllib.request", "urllib3", "requests", "httpx", "aiohttp")
     holders = {
         str(path.relative_to(ROOT / "chalicelib"))
         for path in (ROOT / "chalicelib").rglob("*.py")
         if any(name == client or name.startswith(client + ".") for name in imports(path) for client in clients)
     }
-    assert {holder for holder in holders if not holder.startswith("outbound/")} == {"store/wire.py"}
+    assert {holder for holder in holders if not holder.startswith("outbound/")} == {"store/wire.py", "store/http11.py"}
+    assert importing("chalicelib.store.http11") == {"store"}
 
 
 def test_outbound_knows_no_protocol_and_is_used_by_the_protocol_and_admin():
