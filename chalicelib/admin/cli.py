@@ -190,6 +190,11 @@ def _client_options(command: Any) -> Any:
             help="ID token algorithm (RS256).",
         ),
         click.option(
+            "--userinfo-signed-response-alg",
+            "userinfo_signed_response_alg",
+            help="Sign UserInfo responses with this algorithm (default: plain JSON).",
+        ),
+        click.option(
             "--auth-method",
             "--token-endpoint-auth-method",
             "token_endpoint_auth_method",

@@ -44,6 +44,7 @@ FIELDS: dict[str, Any] = {
     "grant_types": None,  # derived from the response types
     "scopes": (),
     "id_token_signed_response_alg": "RS256",
+    "userinfo_signed_response_alg": None,  # plain JSON
     "token_endpoint_auth_method": None,  # client_secret_basic, or none for public clients
     "require_consent": True,
     "reuse_consent": True,
@@ -72,6 +73,9 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
     uses_browser = bool(response_types)
     alg = values["id_token_signed_response_alg"]
     _check_alg(tenant, alg, client_type)
+    userinfo_alg = values["userinfo_signed_response_alg"]
+    if userinfo_alg is not None:
+        _check_alg(tenant, userinfo_alg, client_type)
     auth_method = values["token_endpoint_auth_method"] or AUTH_METHODS[client_type][0]
     if auth_method not in AUTH_METHODS[client_type]:
         raise AdminError(f"a {client_type} client authenticates with {' or '.join(AUTH_METHODS[client_type])}")
@@ -84,6 +88,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         grant_types=grant_types,
         scopes=_scopes(tenant, values["scopes"]),
         id_token_signed_response_alg=alg,
+        userinfo_signed_response_alg=userinfo_alg,
         token_endpoint_auth_method=auth_method,
         require_consent=bool(values["require_consent"]),
         reuse_consent=bool(values["reuse_consent"]),
@@ -96,7 +101,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         backchannel_logout_uri=_logout_uri(values["backchannel_logout_uri"], "backchannel_logout_uri", tenant),
         backchannel_logout_session_required=bool(values["backchannel_logout_session_required"]),
         verified=bool(values["verified"]),
-        secret_ciphertext=_secret_ciphertext(tenant, draft, alg, secret),
+        secret_ciphertext=_secret_ciphertext(tenant, draft, "HS256" if "HS256" in (alg, userinfo_alg) else alg, secret),
     )
 
 

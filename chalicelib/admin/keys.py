@@ -43,6 +43,8 @@ def new_key(tenant_id: str, alg: str, backend: str, now: int | None = None) -> d
         raise AdminError(f"key backend must be one of {', '.join(BACKENDS)}")
     if backend in ("kms", "envelope") and not stage:  # what its stage's functions are allowed to use
         raise AdminError(f"set DEPLOYMENT_STAGE (dev, prod, ...): {backend} keys are bound to their stage")
+    if backend == "kms" and alg in ALGORITHMS and not ALGORITHMS[alg].kms_key_spec:
+        raise AdminError(f"the kms key backend does not offer {alg}: use envelope or secretsmanager")
     if backend == "kms":
         key = kms.create_key(tenant_id, alg, deployment.kms_alias_prefix, stage)
     elif backend == "envelope":

@@ -69,6 +69,7 @@ TEXTS = (
     "frontchannel_logout_uri",
     "backchannel_logout_uri",
     "id_token_signed_response_alg",
+    "userinfo_signed_response_alg",
     "token_endpoint_auth_method",
 )
 FLAGS = ("frontchannel_logout_session_required", "backchannel_logout_session_required")
@@ -271,6 +272,7 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "scope": " ".join(client.scopes) or None,
         "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,
+        "userinfo_signed_response_alg": client.userinfo_signed_response_alg,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     return body

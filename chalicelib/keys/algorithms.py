@@ -18,6 +18,9 @@ ALGORITHMS = {
     "RS256": Algorithm("RS256", "RSA", "RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256"),
     "PS256": Algorithm("PS256", "RSA", "RSA_2048", "RSASSA_PSS_SHA_256"),
     "ES256": Algorithm("ES256", "EC", "ECC_NIST_P256", "ECDSA_SHA_256", coordinate_size=32),
+    # Ed25519 (RFC 8037): keys held by this provider (envelope, Secrets Manager) only; the
+    # KMS backend does not offer it (no KMS key spec here).
+    "EdDSA": Algorithm("EdDSA", "OKP", "", ""),
 }
 
 

@@ -10,8 +10,9 @@ from chalicelib.opaque import b64url
 
 
 def public_jwk(public_key: Any, alg: str) -> dict[str, str]:
-    """The public JWK of an RSA or EC public key (a ``cryptography`` key object)."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    """The public JWK of an RSA, EC or Ed25519 public key (a ``cryptography`` key object)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
     if isinstance(public_key, rsa.RSAPublicKey):
         numbers = public_key.public_numbers()
@@ -25,6 +26,10 @@ def public_jwk(public_key: Any, alg: str) -> dict[str, str]:
             "x": b64url(numbers.x.to_bytes(size, "big")),
             "y": b64url(numbers.y.to_bytes(size, "big")),
         }
+    elif isinstance(public_key, ed25519.Ed25519PublicKey):
+        # RFC 8037 §2; its thumbprint's required members are crv, kty and x (§A.3).
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        members = {"crv": "Ed25519", "kty": "OKP", "x": b64url(raw)}
     else:
         raise ValueError("unsupported public key type")
     return {**members, "kid": thumbprint(members), "alg": alg, "use": "sig"}

@@ -9,16 +9,19 @@ from chalicelib.keys.algorithms import algorithm
 
 
 def generate(alg: str) -> Any:
-    """A fresh private key for ``alg`` (RSA 2048 or P-256), a ``cryptography`` key object."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    """A fresh private key for ``alg`` (RSA 2048, P-256 or Ed25519), a ``cryptography`` key object."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-    if algorithm(alg).key_type == "RSA":
+    key_type = algorithm(alg).key_type
+    if key_type == "RSA":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if key_type == "OKP":
+        return ed25519.Ed25519PrivateKey.generate()
     return ec.generate_private_key(ec.SECP256R1())
 
 
 def sign_locally(private_key: Any, alg: str, data: bytes) -> bytes:
-    """The JWS signature of ``data`` (RFC 7518 §3.3, §3.4, §3.5)."""
+    """The JWS signature of ``data`` (RFC 7518 §3.3, §3.4, §3.5; RFC 8037 §3.1)."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding
 
@@ -32,4 +35,6 @@ def sign_locally(private_key: Any, alg: str, data: bytes) -> bytes:
 
         der = private_key.sign(data, ec.ECDSA(hashes.SHA256()))
         return der_to_jose(der, algorithm(alg).coordinate_size)
+    if alg == "EdDSA":
+        return private_key.sign(data)
     raise ValueError(f"unsupported signing algorithm: {alg}")

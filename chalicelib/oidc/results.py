@@ -56,4 +56,12 @@ class Json:
     no_store: bool = False
 
 
-Result = Redirect | Page | Json
+@dataclass(frozen=True)
+class Jwt:
+    """A signed JWT as the whole answer (``application/jwt``): a signed UserInfo response.
+    It carries the user's claims, so it is never cached either."""
+
+    token: str
+
+
+Result = Redirect | Page | Json | Jwt

@@ -45,9 +45,10 @@ class Grant:
 EPOCH_CLAIM = "uep"
 
 
-def id_token_signer(ctx: Context, client: Client) -> Signer:
-    """The tenant's key for the client's algorithm, or for HS256 the client's own secret."""
-    alg = client.id_token_signed_response_alg
+def id_token_signer(ctx: Context, client: Client, alg: str | None = None) -> Signer:
+    """The tenant's key for the client's ID token algorithm (or ``alg``: its UserInfo's), or
+    for HS256 the client's own secret."""
+    alg = alg or client.id_token_signed_response_alg
     if alg != "HS256":
         return signer(ctx, alg)
     if client.secret_ciphertext is None:

@@ -26,6 +26,8 @@ class Client:
     # Scopes this client may be granted; empty means any scope the tenant knows.
     scopes: tuple[str, ...] = ()
     id_token_signed_response_alg: str = "RS256"
+    # Signed UserInfo responses (OIDC Core §5.3.2): None answers plain JSON.
+    userinfo_signed_response_alg: str | None = None
     require_consent: bool = True
     reuse_consent: bool = True
     website_url: str | None = None
@@ -101,6 +103,7 @@ def _to_item(client: Client) -> ClientItem:
         grant_types=list(client.grant_types),
         scopes=list(client.scopes),
         id_token_signed_response_alg=client.id_token_signed_response_alg,
+        userinfo_signed_response_alg=client.userinfo_signed_response_alg,
         token_endpoint_auth_method=client.token_endpoint_auth_method,
         require_consent=client.require_consent,
         reuse_consent=client.reuse_consent,
@@ -133,6 +136,7 @@ def _from_item(item: ClientItem) -> Client:
         grant_types=tuple(item.grant_types or ()),
         scopes=tuple(item.scopes or ()),
         id_token_signed_response_alg=item.id_token_signed_response_alg,
+        userinfo_signed_response_alg=item.userinfo_signed_response_alg,
         token_endpoint_auth_method=item.token_endpoint_auth_method,
         require_consent=bool(item.require_consent),
         reuse_consent=bool(item.reuse_consent),

@@ -97,6 +97,7 @@ class ClientItem(Item, discriminator="client"):
     grant_types = ListAttribute(of=UnicodeAttribute, default=list)
     scopes = ListAttribute(of=UnicodeAttribute, default=list)
     id_token_signed_response_alg = UnicodeAttribute(default="RS256")
+    userinfo_signed_response_alg = UnicodeAttribute(null=True)
     token_endpoint_auth_method = UnicodeAttribute()
     require_consent = BooleanAttribute(default=True)
     reuse_consent = BooleanAttribute(default=True)

@@ -84,7 +84,7 @@ CHOICES = {
     "client_registration": ("off", "token", "open"),
     "require_pkce": ("public", "all"),
     "key_backend": ("envelope", "secretsmanager", "kms"),
-    "key_algorithm": ("RS256", "PS256", "ES256"),
+    "key_algorithm": ("RS256", "PS256", "ES256", "EdDSA"),
     "mfa_policy": ("off", "optional", "required"),
     "default_language": LANGUAGES,
 }
@@ -316,6 +316,10 @@ class TenantSettings:
             raise ValueError("mail_sender must be an email address (name@example.com)")
         if self.key_rotation_days and self.key_rotation_days * DAY <= self.key_prepublish_seconds:
             raise ValueError("key_rotation_days must be longer than key_prepublish_seconds (or 0)")
+        if self.key_backend == "kms" and self.key_algorithm == "EdDSA":
+            raise ValueError(
+                "the kms key backend signs RS256, PS256 or ES256; EdDSA keys are envelope or secretsmanager"
+            )
 
 
 def _hosts(values: Any, name: str = "outbound_allowed_hosts", pattern: re.Pattern = _HOST) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from chalice import Blueprint
 from chalicelib.context import Context
 from chalicelib.keys.rotation import JWKS_MAX_AGE
 from chalicelib.oidc.endpoints import discovery
-from chalicelib.oidc.results import Json
+from chalicelib.oidc.results import Json, Jwt
 from chalicelib.web.http import Incoming
 from chalicelib.web.routes import tenant_route
 
@@ -54,11 +54,12 @@ def token(ctx: Context, request: Incoming) -> Json:
 
 
 @tenant_route(bp, "/{tenant}/userinfo", ["GET", "POST"], cors=True)
-def userinfo(ctx: Context, request: Incoming) -> Json:
+def userinfo(ctx: Context, request: Incoming) -> Json | Jwt:
     from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint
 
     form = request.form_values() if request.method == "POST" else {}
-    return Json(userinfo_endpoint(ctx, request.headers, form), no_store=True)
+    answer = userinfo_endpoint(ctx, request.headers, form)
+    return Jwt(answer) if isinstance(answer, str) else Json(answer, no_store=True)
 
 
 @tenant_route(bp, "/{tenant}/introspect", ["POST"])

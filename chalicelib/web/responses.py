@@ -13,7 +13,7 @@ from chalice import Response
 from chalicelib.context import Context
 from chalicelib.i18n import DEFAULT_LANGUAGE
 from chalicelib.oidc.errors import InvalidRedirectUri, OAuthError
-from chalicelib.oidc.results import Cookie, Json, Page, Redirect, Result
+from chalicelib.oidc.results import Cookie, Json, Jwt, Page, Redirect, Result
 from chalicelib.opaque import new_id
 from chalicelib.tenancy.settings import Branding
 from chalicelib.web import csrf
@@ -24,6 +24,8 @@ _LOCATION = re.compile(r"[\x21-\x7e]+")
 # RFC 6797: browsers that once reached the provider over https never try http again, for a
 # year, on its host and the hosts below it (the provider should have a host name of its own).
 HSTS = "max-age=31536000; includeSubDomains"
+# Token- and claim-bearing answers (RFC 6749 §5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # The tenant's pages that pages link to or post to.
 PAGE_URLS = ("login", "consent", "end_session_confirm", "forgot_password", "reset_password", "email", "verify_email",
              "signup", "signup_confirm", "passkeys")  # fmt: skip
@@ -53,6 +55,9 @@ class PageState:
 def to_response(result: Result, state: PageState) -> Response:
     if isinstance(result, Json):
         return json_response(result)
+    if isinstance(result, Jwt):
+        headers = {"Content-Type": "application/jwt", "X-Content-Type-Options": "nosniff", **NO_STORE}
+        return Response(body=result.token, status_code=200, headers=headers)
     if isinstance(result, Redirect):
         if _LOCATION.fullmatch(result.location) is None:
             # Registration refuses such URIs; one stored before it did must not split the
@@ -66,7 +71,7 @@ def to_response(result: Result, state: PageState) -> Response:
 def json_response(result: Json) -> Response:
     headers = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff", **result.headers}
     if result.no_store:
-        headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
+        headers.update(NO_STORE)
     if result.status == 204:  # No Content: no body, no type
         del headers["Content-Type"]
         return Response(body="", status_code=204, headers=headers)

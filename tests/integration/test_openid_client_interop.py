@@ -11,8 +11,11 @@ from __future__ import annotations
 import jwt
 import pytest
 
+from chalicelib.admin import clients as client_admin
+from chalicelib.admin import keys as key_admin
 from tests.integration.conftest import (
     FRONT_CHANNEL,
+    REDIRECT_URI,
     client_signing_with,
     expected_fragment,
     fragment_of,
@@ -60,6 +63,28 @@ def test_other_signing_algorithms(provider, issuer, tenant, user, node, alg):
     result, _ = node_sign_in(node, UserAgent(provider), rp)
     assert result["claims"]["sub"] == user.sub
     assert jwt.get_unverified_header(result["tokens"]["id_token"])["alg"] == alg
+
+
+@pytest.mark.parametrize("tenant", ["envelope", "secretsmanager"], indirect=True)  # KMS offers no EdDSA here
+def test_eddsa_id_tokens_and_signed_userinfo(provider, issuer, tenant, user, node):
+    """Ed25519 keys (RFC 8037) sign the ID tokens and the UserInfo responses (OIDC Core
+    §5.3.2) of a client that registered both: openid-client verifies each against the JWKS,
+    and takes UserInfo only as a JWT signed with the registered algorithm."""
+    key_admin.rotate_key(tenant.id, "EdDSA", immediately=True)
+    client, secret = client_admin.create_client(
+        tenant.id,
+        name="Edwards",
+        client_type="confidential",
+        redirect_uris=[REDIRECT_URI],
+        id_token_signed_response_alg="EdDSA",
+        userinfo_signed_response_alg="EdDSA",
+    )
+    rp = node.configure(issuer, client, secret, alg="EdDSA", userinfo_alg="EdDSA")
+    result, _ = node_sign_in(node, UserAgent(provider), rp, scope="openid email")
+    assert jwt.get_unverified_header(result["tokens"]["id_token"])["alg"] == "EdDSA"
+    assert result["claims"]["sub"] == user.sub
+    assert result["userinfo"]["sub"] == user.sub and result["userinfo"]["email"] == "alice@example.com"
+    assert result["userinfo"]["iss"] == issuer and result["userinfo"]["aud"] == client.client_id
 
 
 @pytest.mark.parametrize("tenant", ["secretsmanager"], indirect=True)  # the tenant's keys play no part

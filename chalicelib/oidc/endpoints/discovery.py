@@ -45,6 +45,8 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "grant_types_supported": offered(ctx),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_token_algs,
+        # OIDC Core §5.3.2: UserInfo signed as a client registered (userinfo_signed_response_alg).
+        "userinfo_signing_alg_values_supported": id_token_algs,
         "token_endpoint_auth_methods_supported": list(METHODS),
         "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_METHODS,
         "revocation_endpoint_auth_methods_supported": list(METHODS),

@@ -6,13 +6,16 @@ from collections.abc import Mapping
 
 from chalicelib import hooks
 from chalicelib.context import Context
+from chalicelib.keys import jws
 from chalicelib.oidc.claims import claims_for_scopes
 from chalicelib.oidc.errors import InsufficientScope, InvalidRequest, InvalidToken, MissingToken
 from chalicelib.oidc.scopes import tenant_scopes
-from chalicelib.oidc.tokens import live_access_token
+from chalicelib.oidc.tokens import id_token_signer, live_access_token
 
 
-def userinfo(ctx: Context, headers: Mapping[str, str], form: Mapping[str, str]) -> dict:
+def userinfo(ctx: Context, headers: Mapping[str, str], form: Mapping[str, str]) -> dict | str:
+    """The user's claims, as JSON, or as a JWT signed with the algorithm the client registered
+    (``userinfo_signed_response_alg``, OIDC Core §5.3.2: with ``iss`` and ``aud``)."""
     found = live_access_token(ctx, bearer_token(headers, form))
     if found is None:
         raise InvalidToken("the access token is invalid, expired or revoked")
@@ -21,7 +24,12 @@ def userinfo(ctx: Context, headers: Mapping[str, str], form: Mapping[str, str]) 
     if "openid" not in scopes or user is None:
         raise InsufficientScope("the access token was not granted the openid scope")
     released = claims_for_scopes(user.sub, user.claims, scopes, tenant_scopes(ctx.settings), user.updated_at)
-    return hooks.call("userinfo", released, ctx.tenant.id, released, user.claims)
+    released = hooks.call("userinfo", released, ctx.tenant.id, released, user.claims)
+    client = ctx.client(claims["client_id"])
+    if client is None or client.userinfo_signed_response_alg is None:
+        return released
+    signed = {**released, "iss": ctx.issuer, "aud": client.client_id}
+    return jws.encode(signed, id_token_signer(ctx, client, client.userinfo_signed_response_alg))
 
 
 def bearer_token(headers: Mapping[str, str], form: Mapping[str, str]) -> str:

@@ -21,12 +21,15 @@ const flows = new Map(); // state -> what the RP remembers between redirect and 
 
 // Discovery, for one client and one response type: openid-client fixes the flow per
 // Configuration (useCodeIdTokenResponseType for hybrid, useIdTokenResponseType for implicit).
-async function configure({ name, issuer, client_id, secret, method = "client_secret_basic", alg = "RS256", flow = "code" }) {
+async function configure({ name, issuer, client_id, secret, method = "client_secret_basic", alg = "RS256", flow = "code", userinfo_alg }) {
   const execute = [client.allowInsecureRequests]; // the tests serve plain http on 127.0.0.1
   if (alg !== "HS256") execute.push(client.enableNonRepudiationChecks);
   if (flow === "hybrid") execute.push(client.useCodeIdTokenResponseType);
   if (flow === "implicit") execute.push(client.useIdTokenResponseType);
   const metadata = { id_token_signed_response_alg: alg };
+  // A client that registered signed UserInfo: the library then takes only a JWT there,
+  // verified against the JWKS with this algorithm.
+  if (userinfo_alg) metadata.userinfo_signed_response_alg = userinfo_alg;
   const config = await client.discovery(new URL(issuer), client_id, metadata, AUTH[method](secret), { execute });
   relyingParties.set(name, { config, clientId: client_id, secret });
   return config.serverMetadata();
