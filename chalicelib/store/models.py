@@ -112,6 +112,10 @@ class ClientItem(Item, discriminator="client"):
     backchannel_logout_session_required = BooleanAttribute(default=False)
     registration_token_hash = UnicodeAttribute(null=True)
     verified = BooleanAttribute(null=True)  # None: stored before clients were verified
+    # Client authentication by JWT (chalicelib.store.clients.Client).
+    jwks = JSONAttribute(null=True)
+    jwks_uri = UnicodeAttribute(null=True)
+    token_endpoint_auth_signing_alg = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
