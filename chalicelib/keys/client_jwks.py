@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-# The algorithms each key type can verify (RFC 7518 §3, RFC 8037 §3.1).
-ALGS_BY_KEY = {"RSA": ("RS256", "PS256"), "EC": ("ES256",), "OKP": ("EdDSA",)}
-ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
+# The algorithms each key type can verify (RFC 7518 §3, RFC 8037 §3.1). An Ed25519 key signs
+# as "EdDSA" or, in RFC 9864's fully specified name that openid-client 6 sends, "Ed25519".
+ALGS_BY_KEY = {"RSA": ("RS256", "PS256"), "EC": ("ES256",), "OKP": ("EdDSA", "Ed25519")}
+ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA", "Ed25519")
 CURVES = {"EC": "P-256", "OKP": "Ed25519"}
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAX_KEYS = 16
@@ -98,7 +99,7 @@ def _key(jwk: Any) -> ClientKey:
     if kty in CURVES and jwk.get("crv") != CURVES[kty]:
         raise ValueError(f"an {kty} key in jwks is on {CURVES[kty]}")
     try:
-        key = jwt.PyJWK(dict(jwk), algorithm=alg or ALGS_BY_KEY[kty][0]).key
+        key = jwt.PyJWK(dict(jwk), algorithm=ALGS_BY_KEY[kty][0]).key
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         raise ValueError("a key in jwks is malformed") from None
     if kty == "RSA" and key.key_size < MIN_RSA_BITS:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from typing import Any
 
 from chalicelib.context import Context
-from chalicelib.keys import client_secrets
+from chalicelib.keys import client_jwks, client_secrets
 from chalicelib.oidc.client_keys import KeysUnavailable, candidate_keys
 from chalicelib.oidc.errors import InvalidClient
 from chalicelib.opaque import b64url_decode
@@ -28,7 +29,7 @@ from chalicelib.store import replay
 from chalicelib.store.clients import Client
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-METHOD_ALGS = {"private_key_jwt": ("RS256", "PS256", "ES256", "EdDSA"), "client_secret_jwt": ("HS256",)}
+METHOD_ALGS = {"private_key_jwt": client_jwks.ALGORITHMS, "client_secret_jwt": ("HS256",)}
 MAX_LIFETIME = 300  # seconds from now that an assertion may still be valid
 SKEW = 30  # clock difference tolerated on iat and nbf
 MAX_ASSERTION = 8192
@@ -70,6 +71,8 @@ def _verified_claims(ctx: Context, client: Client, assertion: str, alg: str, kid
     import jwt
 
     if alg == "HS256":
+        if client.secret_ciphertext is None:  # kept for every client_secret_jwt client (client_auth_fields)
+            raise InvalidClient("unknown client or wrong credentials")
         keys: tuple[Any, ...] = (
             client_secrets.decrypt(ctx.tenant.id, client.client_id, client.secret_ciphertext).encode(),
         )
@@ -78,17 +81,31 @@ def _verified_claims(ctx: Context, client: Client, assertion: str, alg: str, kid
             keys = tuple(key.key for key in candidate_keys(ctx, client, alg, kid))
         except KeysUnavailable as error:
             raise InvalidClient(str(error)) from None
-    options = {"verify_aud": False, "verify_exp": False, "verify_iat": False, "verify_nbf": False, "verify_iss": False}
+    verifier = _verifier()
     for key in keys:
         try:
-            claims = jwt.decode(assertion, key, algorithms=[alg], options=options)
+            payload = verifier.decode_complete(assertion, key, algorithms=[alg])["payload"]
         except jwt.InvalidSignatureError:
             continue
         except (jwt.PyJWTError, ValueError, TypeError):
             break
-        if isinstance(claims, dict):
+        claims = _json_object(payload)
+        if claims is not None:
             return claims
+        break
     raise InvalidClient("the client assertion's signature does not verify with the client's keys")
+
+
+@lru_cache(maxsize=1)
+def _verifier() -> Any:
+    """PyJWT's JWS verifier for the assertion algorithms, with RFC 9864's "Ed25519" (which
+    PyJWT does not know by that name) as its EdDSA."""
+    import jwt
+    from jwt.algorithms import OKPAlgorithm
+
+    verifier = jwt.PyJWS(algorithms=[alg for algs in METHOD_ALGS.values() for alg in algs if alg != "Ed25519"])
+    verifier.register_algorithm("Ed25519", OKPAlgorithm())
+    return verifier
 
 
 def _check_claims(ctx: Context, client: Client, claims: dict[str, Any], endpoint: str) -> None:
@@ -132,7 +149,14 @@ def _segment(assertion: str, index: int) -> dict[str, Any] | None:
     if len(assertion) > MAX_ASSERTION or len(parts) != 3 or not assertion.isascii():
         return None
     try:
-        value = json.loads(b64url_decode(parts[index]))
+        return _json_object(b64url_decode(parts[index]))
+    except ValueError:
+        return None
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data)
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None

@@ -39,7 +39,7 @@ def private_jwk(kind: str) -> dict[str, Any]:
     return json.loads(to_jwk(private_key(kind, 2048)))
 
 
-KIND_OF = {"RS256": "RSA", "RS384": "RSA", "PS256": "RSA", "ES256": "EC", "EdDSA": "OKP"}
+KIND_OF = {"RS256": "RSA", "RS384": "RSA", "PS256": "RSA", "ES256": "EC", "EdDSA": "OKP", "Ed25519": "OKP"}
 
 
 def assertion(
@@ -61,4 +61,7 @@ def assertion(
     payload = {name: value for name, value in payload.items() if value is not None}
     headers = {"kid": kid} if kid is not None else {}
     signing_key = key if key is not None else private_key(KIND_OF[alg], 2048)
-    return jwt.encode(payload, signing_key, algorithm=alg, headers=headers)
+    signer = jwt.PyJWS()
+    if alg == "Ed25519":  # RFC 9864's name for EdDSA with Ed25519, which PyJWT does not know
+        signer.register_algorithm("Ed25519", OKPAlgorithm())
+    return signer.encode(json.dumps(payload).encode(), signing_key, algorithm=alg, headers={"typ": "JWT", **headers})

@@ -71,7 +71,8 @@ def replay_items(table_items) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    ("alg", "kid"), [("RS256", "rsa"), ("PS256", "rsa"), ("ES256", "ec"), ("EdDSA", "ed"), ("ES256", None)]
+    ("alg", "kid"),
+    [("RS256", "rsa"), ("PS256", "rsa"), ("ES256", "ec"), ("EdDSA", "ed"), ("Ed25519", "ed"), ("ES256", None)],
 )
 def test_private_key_jwt_gets_a_token_and_records_its_jti(http, key_client, table_items, alg, kid):
     before = table_items()
@@ -242,7 +243,14 @@ def test_discovery_lists_the_methods_and_algorithms(http):
         "client_secret_jwt",
         "none",
     ]
-    assert document["token_endpoint_auth_signing_alg_values_supported"] == ["RS256", "PS256", "ES256", "EdDSA", "HS256"]
+    assert document["token_endpoint_auth_signing_alg_values_supported"] == [
+        "RS256",
+        "PS256",
+        "ES256",
+        "EdDSA",
+        "Ed25519",
+        "HS256",
+    ]
     assert "none" not in document["introspection_endpoint_auth_methods_supported"]
     assert (
         document["revocation_endpoint_auth_signing_alg_values_supported"]
