@@ -208,7 +208,13 @@ def _client_options(command: Any) -> Any:
         click.option("--jwks", callback=_json_object, metavar="JSON", help="A JWK Set of public keys."),
         click.option("--jwks-uri", help="Where the client publishes its public keys (https)."),
         click.option(
-            "--token-endpoint-auth-signing-alg", help="RS256, PS256, ES256, EdDSA; HS256 for client_secret_jwt."
+            "--token-endpoint-auth-signing-alg",
+            help="RS256, PS256, ES256, EdDSA, Ed25519; HS256 for client_secret_jwt.",
+        ),
+        click.option(
+            "--require-pushed-authorization-requests/--no-require-pushed-authorization-requests",
+            default=None,
+            help="Its authorization requests must be pushed first (PAR, RFC 9126).",
         ),
         click.option("--require-consent/--no-require-consent", default=None, help="Confidential clients only."),
         click.option("--reuse-consent/--no-reuse-consent", default=None, help="Remember the user's consent."),

@@ -68,6 +68,8 @@ FIELDS: dict[str, Any] = {
     "jwks": None,
     "jwks_uri": None,
     "token_endpoint_auth_signing_alg": None,
+    # RFC 9126 §6: the client's authorization requests must be pushed (PAR).
+    "require_pushed_authorization_requests": False,
 }
 # Fields whose value is a JSON object, not text.
 OBJECTS = ("jwks",)
@@ -108,6 +110,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         verified=bool(values["verified"]),
         secret_ciphertext=_secret_ciphertext(tenant, draft, _reads_secret(alg, auth_method), secret),
         **jwt_authentication(tenant, values, auth_method),
+        require_pushed_authorization_requests=bool(values["require_pushed_authorization_requests"]),
     )
 
 

@@ -73,7 +73,11 @@ TEXTS = (
     "jwks_uri",
     "token_endpoint_auth_signing_alg",
 )
-FLAGS = ("frontchannel_logout_session_required", "backchannel_logout_session_required")
+FLAGS = (
+    "frontchannel_logout_session_required",
+    "backchannel_logout_session_required",
+    "require_pushed_authorization_requests",
+)
 # What the provider cannot do, and says so rather than silently ignore (RFC 7591 §3.2.2).
 UNSUPPORTED = {
     "request_uris": "request objects are not supported",
@@ -265,6 +269,7 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "registration_client_uri": f"{ctx.url('registration_endpoint')}/{client.client_id}",
     }
     optional = {

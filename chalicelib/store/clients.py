@@ -51,6 +51,8 @@ class Client:
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     token_endpoint_auth_signing_alg: str | None = None
+    # RFC 9126 §6: this client's authorization requests must be pushed (PAR).
+    require_pushed_authorization_requests: bool = False
     # The stored item's version when this was read: writing it back requires the same one.
     version: int = 0
 
@@ -126,6 +128,7 @@ def _to_item(client: Client) -> ClientItem:
         jwks=client.jwks,
         jwks_uri=client.jwks_uri,
         token_endpoint_auth_signing_alg=client.token_endpoint_auth_signing_alg,
+        require_pushed_authorization_requests=client.require_pushed_authorization_requests,
     )
     return at_version(item, client.version)
 
@@ -161,6 +164,7 @@ def _from_item(item: ClientItem) -> Client:
         jwks=item.jwks,
         jwks_uri=item.jwks_uri,
         token_endpoint_auth_signing_alg=item.token_endpoint_auth_signing_alg,
+        require_pushed_authorization_requests=bool(item.require_pushed_authorization_requests),
         version=version_of(item),
     )
 

@@ -116,6 +116,7 @@ class ClientItem(Item, discriminator="client"):
     jwks = JSONAttribute(null=True)
     jwks_uri = UnicodeAttribute(null=True)
     token_endpoint_auth_signing_alg = UnicodeAttribute(null=True)
+    require_pushed_authorization_requests = BooleanAttribute(null=True)  # RFC 9126 §6
     version = VersionAttribute()
 
 

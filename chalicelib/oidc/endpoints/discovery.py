@@ -46,6 +46,9 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_token_algs,
         **_client_authentication(),
+        # RFC 9126 §5: pushed authorization requests, required of every client or not.
+        "pushed_authorization_request_endpoint": ctx.url("pushed_authorization_request_endpoint"),
+        "require_pushed_authorization_requests": ctx.settings.require_pushed_authorization_requests,
         "claims_supported": supported_claims(known),
         "code_challenge_methods_supported": methods,
         "prompt_values_supported": sorted(PROMPTS),
