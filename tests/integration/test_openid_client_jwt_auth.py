@@ -2,13 +2,15 @@
 PrivateKeyJwt with the client's keys registered as jwks (RS256, PS256, ES256, and an
 Ed25519 key, which it signs as RFC 9864's "Ed25519") or published at a jwks_uri on this
 machine, and ClientSecretJwt with the secret; through the code flow, refresh, introspection
-and revocation. A key the provider does not know gets invalid_client."""
+and revocation. A key the provider does not know gets invalid_client. And it pushes its
+authorization requests (RFC 9126), authenticated each of these ways."""
 
 from __future__ import annotations
 
 import http.server
 import json
 import threading
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -128,3 +130,26 @@ def test_a_replayed_assertion_is_invalid_client(issuer, tenant):
     assert requests.post(f"{issuer}/token", data=form, timeout=10).status_code == 200
     replayed = requests.post(f"{issuer}/token", data=form, timeout=10)
     assert replayed.status_code == 401 and replayed.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("method", ["private_key_jwt", "client_secret_jwt", "client_secret_basic"])
+def test_pushed_authorization_requests(provider, issuer, tenant, user, node, method):
+    """openid-client pushes the request (authenticated as at the token endpoint) and sends the
+    browser with client_id and the request_uri; the client must push, and the request_uri
+    works once."""
+    keys = {"jwks": {"keys": [public_jwk("EC", "ec-1")]}} if method == "private_key_jwt" else {}
+    client, secret = jwt_client(tenant, method, require_pushed_authorization_requests=True, **keys)
+    signing = {**private_jwk("EC"), "kid": "ec-1", "alg": "ES256"}
+    rp = node.configure(issuer, client, secret, method=method, private_jwk=signing)
+    browser = UserAgent(provider)
+    result, _ = node_sign_in(node, browser, rp, par=True, scope="openid email")
+    assert result["claims"]["sub"] == user.sub and result["userinfo"]["email"] == "alice@example.com"
+
+    started = node("authorize", rp=rp, redirect_uri=REDIRECT_URI, par=True)
+    assert set(parse_qs(urlsplit(started["url"]).query)) == {"client_id", "request_uri"}
+    assert browser.visit(started["url"]).status_code == 302  # signed in already: back to the client
+    reused = browser.visit(started["url"])
+    assert reused.status_code == 400 and "invalid_request_uri" in reused.text
+    not_pushed = node("authorize", rp=rp, redirect_uri=REDIRECT_URI)
+    refused = browser.visit(not_pushed["url"])
+    assert refused.status_code == 302 and "error=invalid_request" in refused.headers["Location"]

@@ -45,7 +45,9 @@ async function configure({ name, issuer, client_id, secret, method = "client_sec
   return config.serverMetadata();
 }
 
-async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", ...extra }) {
+// With `par`, openid-client pushes the parameters (RFC 9126) and the URL carries only
+// client_id and the request_uri it got back.
+async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", par = false, ...extra }) {
   const { config } = relyingParties.get(rp);
   const flow = { rp, response_type, nonce: client.randomNonce(), state: client.randomState() };
   const params = { redirect_uri, response_type, scope, nonce: flow.nonce, state: flow.state, ...extra };
@@ -55,7 +57,8 @@ async function authorize({ rp, redirect_uri, response_type = "code", scope = "op
     params.code_challenge_method = "S256";
   }
   flows.set(flow.state, flow);
-  return { url: client.buildAuthorizationUrl(config, params).href, state: flow.state, nonce: flow.nonce };
+  const url = par ? await client.buildAuthorizationUrlWithPAR(config, params) : client.buildAuthorizationUrl(config, params);
+  return { url: url.href, state: flow.state, nonce: flow.nonce };
 }
 
 // The browser arrived at the redirect URI: validate the response, redeem the code if any,
