@@ -84,7 +84,7 @@ def _key(jwk: Any) -> ClientKey:
     if not isinstance(jwk, Mapping) or not all(isinstance(name, str) for name in jwk):
         raise ValueError("each key in jwks is a JSON object")
     kty = jwk.get("kty")
-    if kty not in ALGS_BY_KEY:
+    if not isinstance(kty, str) or kty not in ALGS_BY_KEY:
         raise ValueError("each key in jwks is an RSA, EC (P-256) or OKP (Ed25519) key")
     if PRIVATE_MEMBERS & set(jwk):
         raise ValueError("jwks holds a private key: register only public keys")
@@ -100,7 +100,7 @@ def _key(jwk: Any) -> ClientKey:
         raise ValueError(f"an {kty} key in jwks is on {CURVES[kty]}")
     try:
         key = jwt.PyJWK(dict(jwk), algorithm=ALGS_BY_KEY[kty][0]).key
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+    except Exception:  # a member of any JSON type: whatever PyJWT raises for it
         raise ValueError("a key in jwks is malformed") from None
     if kty == "RSA" and key.key_size < MIN_RSA_BITS:
         raise ValueError(f"an RSA key in jwks has at least {MIN_RSA_BITS} bits")
