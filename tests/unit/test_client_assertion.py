@@ -256,3 +256,15 @@ def test_discovery_lists_the_methods_and_algorithms(http):
         document["revocation_endpoint_auth_signing_alg_values_supported"]
         == document["token_endpoint_auth_signing_alg_values_supported"]
     )
+
+
+def test_a_rotated_secret_signs_from_then_on(http, tenant, secret_client, table_items):
+    """The new secret is kept encrypted in place of the old one: the old one's assertions fail."""
+    client, old = secret_client
+    _, new = client_admin.rotate_secret(tenant.id, client.client_id)
+    stored = client_admin.get_client(tenant.id, client.client_id)
+    assert stored.secret_ciphertext not in (None, client.secret_ciphertext)
+    assert new not in json.dumps(table_items())  # encrypted, never in the clear
+    refused = token(http, assertion(client.client_id, ISSUER, alg="HS256", kid=None, key=old))
+    assert refused.status_code == 401
+    assert token(http, assertion(client.client_id, ISSUER, alg="HS256", kid=None, key=new)).status_code == 200
