@@ -22,6 +22,7 @@ PATHS = {
     "end_session_endpoint": "/end-session",
     "check_session_iframe": "/check-session",
     "registration_endpoint": "/register",
+    "pushed_authorization_request_endpoint": "/par",  # RFC 9126
     "login": "/login",
     "consent": "/consent",
     "mfa": "/mfa",

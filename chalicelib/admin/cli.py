@@ -174,6 +174,15 @@ def clients() -> None:
     """Clients (relying parties)."""
 
 
+def _json_object(context: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise click.BadParameter("not JSON") from None
+
+
 def _client_options(command: Any) -> Any:
     """The options of ``clients create`` and ``clients update``: the fields of a client."""
     options = [
@@ -198,7 +207,19 @@ def _client_options(command: Any) -> Any:
             "--auth-method",
             "--token-endpoint-auth-method",
             "token_endpoint_auth_method",
-            help="client_secret_basic or client_secret_post.",
+            help="client_secret_basic, client_secret_post, client_secret_jwt or private_key_jwt.",
+        ),
+        # Client authentication by JWT (RFC 7523): the client's public keys, and their algorithm.
+        click.option("--jwks", callback=_json_object, metavar="JSON", help="A JWK Set of public keys."),
+        click.option("--jwks-uri", help="Where the client publishes its public keys (https)."),
+        click.option(
+            "--token-endpoint-auth-signing-alg",
+            help="RS256, PS256, ES256, EdDSA, Ed25519; HS256 for client_secret_jwt.",
+        ),
+        click.option(
+            "--require-pushed-authorization-requests/--no-require-pushed-authorization-requests",
+            default=None,
+            help="Its authorization requests must be pushed first (PAR, RFC 9126).",
         ),
         click.option("--require-consent/--no-require-consent", default=None, help="Confidential clients only."),
         click.option("--reuse-consent/--no-reuse-consent", default=None, help="Remember the user's consent."),

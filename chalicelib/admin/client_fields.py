@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib import outbound, uris
 from chalicelib.admin import AdminError, InvalidRedirectUris
+from chalicelib.admin.client_auth_fields import JWT_METHODS, jwt_authentication
 from chalicelib.keys import client_secrets
 from chalicelib.keys.keyring import ACTIVE
 from chalicelib.oidc.authorize import RESPONSE_TYPES, normalize_response_type
@@ -27,7 +28,10 @@ from chalicelib.tenancy.settings import GRANT_TYPES, TenantSettings
 CLIENT_TYPES = ("confidential", "public")
 # Grants that authenticate only the client, or take a user's password: never for public clients.
 CONFIDENTIAL_GRANTS = ("client_credentials", "password")
-AUTH_METHODS = {"confidential": ("client_secret_basic", "client_secret_post"), "public": ("none",)}
+AUTH_METHODS = {
+    "confidential": ("client_secret_basic", "client_secret_post", *JWT_METHODS),
+    "public": ("none",),
+}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 LISTS = ("redirect_uris", "post_logout_redirect_uris", "response_types", "grant_types", "scopes")
@@ -61,7 +65,15 @@ FIELDS: dict[str, Any] = {
     # unverified client every time, with a warning, and its error responses are never
     # redirected without the user's say (chalicelib.oidc.interstitial).
     "verified": True,
+    # Client authentication by JWT (chalicelib.admin.client_auth_fields).
+    "jwks": None,
+    "jwks_uri": None,
+    "token_endpoint_auth_signing_alg": None,
+    # RFC 9126 §6: the client's authorization requests must be pushed (PAR).
+    "require_pushed_authorization_requests": False,
 }
+# Fields whose value is a JSON object, not text.
+OBJECTS = ("jwks",)
 
 
 def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: str | None) -> Client:
@@ -101,20 +113,32 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         backchannel_logout_uri=_logout_uri(values["backchannel_logout_uri"], "backchannel_logout_uri", tenant),
         backchannel_logout_session_required=bool(values["backchannel_logout_session_required"]),
         verified=bool(values["verified"]),
-        secret_ciphertext=_secret_ciphertext(tenant, draft, "HS256" if "HS256" in (alg, userinfo_alg) else alg, secret),
+        secret_ciphertext=_secret_ciphertext(tenant, draft, _reads_secret(alg, auth_method, userinfo_alg), secret),
+        **jwt_authentication(tenant, values, auth_method),
+        require_pushed_authorization_requests=bool(values["require_pushed_authorization_requests"]),
     )
 
 
-def _secret_ciphertext(tenant: Tenant, draft: Client, alg: str, secret: str | None) -> str | None:
-    """What an HS256 client keeps of its secret: a new secret encrypted, or the ciphertext it
-    has (one KMS call at creation and rotation, none at other updates)."""
-    if alg != "HS256":
+def _secret_ciphertext(tenant: Tenant, draft: Client, readable: bool, secret: str | None) -> str | None:
+    """What a client whose secret must be ``readable`` (HS256 ID tokens, client_secret_jwt)
+    keeps of it: a new secret encrypted, or the ciphertext it has (one KMS call at creation
+    and rotation, none at other updates)."""
+    if not readable:
         return None
     if secret is not None:
         return client_secrets.encrypt(tenant.id, draft.client_id, secret)
     if draft.secret_ciphertext is None:
-        raise AdminError("rotate the secret to switch this client to HS256: its secret was kept only as a digest")
+        raise AdminError(
+            "rotate the secret to switch this client to HS256 or client_secret_jwt: its secret was kept as a digest"
+        )
     return draft.secret_ciphertext
+
+
+def _reads_secret(alg: str, auth_method: str, userinfo_alg: str | None = None) -> bool:
+    """Whether the provider needs the client's secret itself, not only its digest: to sign
+    HS256 ID tokens (OIDC Core §10.1) or UserInfo responses, to check client_secret_jwt
+    assertions (§9)."""
+    return "HS256" in (alg, userinfo_alg) or auth_method == "client_secret_jwt"
 
 
 def _check_types(values: Mapping[str, Any]) -> None:
@@ -130,6 +154,9 @@ def _check_types(values: Mapping[str, Any]) -> None:
                 raise AdminError(f"{name} is a list of strings")
             if len(value) > MAX_ITEMS or any(len(item) > MAX_TEXT for item in value):
                 raise AdminError(f"{name} has at most {MAX_ITEMS} strings of {MAX_TEXT} characters")
+        elif name in OBJECTS:
+            if not isinstance(value, dict):
+                raise AdminError(f"{name} is a JSON object")
         elif isinstance(default, bool):
             if not isinstance(value, bool):
                 raise AdminError(f"{name} is true or false")

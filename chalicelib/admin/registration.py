@@ -71,12 +71,16 @@ TEXTS = (
     "id_token_signed_response_alg",
     "userinfo_signed_response_alg",
     "token_endpoint_auth_method",
+    "jwks_uri",
+    "token_endpoint_auth_signing_alg",
 )
-FLAGS = ("frontchannel_logout_session_required", "backchannel_logout_session_required")
+FLAGS = (
+    "frontchannel_logout_session_required",
+    "backchannel_logout_session_required",
+    "require_pushed_authorization_requests",
+)
 # What the provider cannot do, and says so rather than silently ignore (RFC 7591 §3.2.2).
 UNSUPPORTED = {
-    "jwks": "client public keys are not supported",
-    "jwks_uri": "client public keys are not supported",
     "request_uris": "request objects are not supported",
     "sector_identifier_uri": "pairwise subjects are not supported",
 }
@@ -235,6 +239,10 @@ def client_fields(ctx: Context, metadata: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(metadata[name], bool):
                 raise InvalidClientMetadata(f"{name} must be true or false")
             fields[name] = metadata[name]
+    if "jwks" in metadata:  # a JWK Set, checked with the client (chalicelib.keys.client_jwks)
+        if not isinstance(metadata["jwks"], dict):
+            raise InvalidClientMetadata("jwks must be a JWK Set (a JSON object)")
+        fields["jwks"] = metadata["jwks"]
     if "contacts" in metadata:
         contacts = _strings(metadata["contacts"], "contacts")
         fields["contact_email"] = contacts[0] if contacts else None
@@ -262,6 +270,7 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "registration_client_uri": f"{ctx.url('registration_endpoint')}/{client.client_id}",
     }
     optional = {
@@ -273,6 +282,9 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "userinfo_signed_response_alg": client.userinfo_signed_response_alg,
+        "jwks": client.jwks,
+        "jwks_uri": client.jwks_uri,
+        "token_endpoint_auth_signing_alg": client.token_endpoint_auth_signing_alg,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     return body

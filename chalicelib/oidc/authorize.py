@@ -91,9 +91,18 @@ def resolve_target(ctx: Context, params: Mapping[str, str]) -> Target:
     return Target(
         client=client,
         redirect_uri=redirect_uri,
-        response_mode=response_modes.choose(response_type, params.get("response_mode")),
+        response_mode=_error_free_mode(response_type, params.get("response_mode")),
         state=params.get("state"),
     )
+
+
+def _error_free_mode(response_type: str, requested: str | None) -> str:
+    """RFC 6749 §3.1.1: a missing response_type, or one the OP does not understand, gets its
+    error in the query component (§4.1.2.1), whatever response_mode asks for: the modes are
+    defined for response types the OP knows."""
+    if response_type not in RESPONSE_TYPES:
+        return "query"
+    return response_modes.choose(response_type, requested)
 
 
 def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) -> AuthorizationRequest:

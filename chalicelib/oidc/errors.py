@@ -99,6 +99,14 @@ class RequestUriNotSupported(OAuthError):
     error = "request_uri_not_supported"
 
 
+class InvalidRequestUri(OAuthError):
+    """A pushed request's request_uri that is unknown, used, expired or another client's
+    (RFC 9126 §4): the redirect_uri is in the request it names, so the error is shown at the OP."""
+
+    error = "invalid_request_uri"
+    redirectable = False
+
+
 class RegistrationNotSupported(OAuthError):
     error = "registration_not_supported"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from chalicelib.store.models import ClientItem, valid_key_part
 from chalicelib.store.versions import at_version, delete_if_unchanged, put_new, replace_if_unchanged, version_of
@@ -46,6 +47,14 @@ class Client:
     # Vouched for by the tenant (created or reviewed by an admin); false for clients that
     # registered themselves until an admin verifies them (chalicelib.admin.clients.FIELDS).
     verified: bool = True
+    # Client authentication by JWT (RFC 7523, OIDC Core §9): the public keys of a
+    # private_key_jwt client (a JWK Set, or where it is published), and the one algorithm its
+    # assertions must use (None: any its method allows).
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    token_endpoint_auth_signing_alg: str | None = None
+    # RFC 9126 §6: this client's authorization requests must be pushed (PAR).
+    require_pushed_authorization_requests: bool = False
     # The stored item's version when this was read: writing it back requires the same one.
     version: int = 0
 
@@ -119,6 +128,10 @@ def _to_item(client: Client) -> ClientItem:
         backchannel_logout_session_required=client.backchannel_logout_session_required,
         registration_token_hash=client.registration_token_hash,
         verified=client.verified,
+        jwks=client.jwks,
+        jwks_uri=client.jwks_uri,
+        token_endpoint_auth_signing_alg=client.token_endpoint_auth_signing_alg,
+        require_pushed_authorization_requests=client.require_pushed_authorization_requests,
     )
     return at_version(item, client.version)
 
@@ -152,6 +165,10 @@ def _from_item(item: ClientItem) -> Client:
         backchannel_logout_session_required=bool(item.backchannel_logout_session_required),
         registration_token_hash=item.registration_token_hash,
         verified=_verified(item),
+        jwks=item.jwks,
+        jwks_uri=item.jwks_uri,
+        token_endpoint_auth_signing_alg=item.token_endpoint_auth_signing_alg,
+        require_pushed_authorization_requests=bool(item.require_pushed_authorization_requests),
         version=version_of(item),
     )
 

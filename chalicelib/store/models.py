@@ -113,6 +113,11 @@ class ClientItem(Item, discriminator="client"):
     backchannel_logout_session_required = BooleanAttribute(default=False)
     registration_token_hash = UnicodeAttribute(null=True)
     verified = BooleanAttribute(null=True)  # None: stored before clients were verified
+    # Client authentication by JWT (chalicelib.store.clients.Client).
+    jwks = JSONAttribute(null=True)
+    jwks_uri = UnicodeAttribute(null=True)
+    token_endpoint_auth_signing_alg = UnicodeAttribute(null=True)
+    require_pushed_authorization_requests = BooleanAttribute(null=True)  # RFC 9126 §6
     version = VersionAttribute()
 
 

@@ -69,6 +69,8 @@ BOUNDS = {
     "mail_window": (60, DAY),
     "mail_requests_per_source": (1, 100_000),
     "mail_requests_per_account": (1, 100),
+    # Pushed authorization requests (RFC 9126 §2.2: short-lived): a request_uri lives 10 s to 10 min.
+    "pushed_request_expire": (10, 600),
 }
 # An email address as a sender or a sign-up gives it: one @, a dot-atom local part, a domain
 # of DNS labels. Stricter than RFC 5322 on purpose (no quoted parts, comments or IP literals).
@@ -244,6 +246,11 @@ class TenantSettings:
     # request's ui_locales nor the browser's Accept-Language names one the provider has.
     default_language: str = DEFAULT_LANGUAGE
     extra_scopes: Mapping[str, ExtraScope] = field(default_factory=dict)
+    # Pushed authorization requests (RFC 9126; chalicelib/oidc/endpoints/par.py): whether every
+    # client must push its authorization requests (a client may be required to on its own:
+    # its require_pushed_authorization_requests), and how long a request_uri lives (seconds).
+    require_pushed_authorization_requests: bool = False
+    pushed_request_expire: int = 60
 
     @classmethod
     def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:

@@ -53,6 +53,14 @@ def token(ctx: Context, request: Incoming) -> Json:
     return token_endpoint(ctx, request.headers, request.form)
 
 
+@tenant_route(bp, "/{tenant}/par", ["POST"], cors=True)
+def pushed_authorization_request(ctx: Context, request: Incoming) -> Json:
+    """RFC 9126 §2."""
+    from chalicelib.oidc.endpoints.par import push
+
+    return push(ctx, request.headers, request.form)
+
+
 @tenant_route(bp, "/{tenant}/userinfo", ["GET", "POST"], cors=True)
 def userinfo(ctx: Context, request: Incoming) -> Json | Jwt:
     from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint

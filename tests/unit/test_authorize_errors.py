@@ -4,7 +4,7 @@ nothing is written either way."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -94,6 +94,29 @@ def test_bad_requests_from_a_trusted_client_go_back_with_state_and_iss(browser, 
     assert result["error"] == error
     assert result["state"] == "st" and result["iss"] == ISSUER
     assert all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in result["error_description"])
+    assert table_items() == before
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"response_type": "code device"}, "unsupported_response_type"),
+        ({"response_type": "token device", "response_mode": "fragment"}, "unsupported_response_type"),
+        ({"response_type": "id_token banana", "response_mode": "form_post"}, "unsupported_response_type"),
+        ({"response_type": None, "response_mode": "fragment"}, "invalid_request"),
+        ({"response_type": "", "response_mode": "form_post"}, "invalid_request"),
+    ],
+)
+def test_a_response_type_not_understood_gets_its_error_in_the_query(browser, client, table_items, params, error):
+    """RFC 6749 §3.1.1 → §4.1.2.1: whatever response_mode the request names."""
+    before = table_items()
+    response = authorize(browser, client[0].client_id, state="st", **params)
+    assert response.status_code == 302
+    parts = urlsplit(response.headers["Location"])
+    assert parts.fragment == ""
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == REDIRECT_URI
+    result = {key: values[0] for key, values in parse_qs(parts.query).items()}
+    assert result["error"] == error and result["state"] == "st" and result["iss"] == ISSUER
     assert table_items() == before
 
 

@@ -104,8 +104,12 @@ def test_initial_access_token_policy(http, tenant, table_items):
         ({"redirect_uris": ["https://rp.example.com/cb#x"]}, "invalid_redirect_uri"),
         ({"redirect_uris": []}, "invalid_redirect_uri"),
         ({"redirect_uris": "https://rp.example.com/cb"}, "invalid_client_metadata"),
-        ({**METADATA, "jwks_uri": "https://rp.example.com/jwks"}, "invalid_client_metadata"),
+        ({**METADATA, "jwks_uri": "http://rp.example.com/jwks"}, "invalid_client_metadata"),
+        ({**METADATA, "jwks_uri": "https://10.0.0.7/jwks"}, "invalid_client_metadata"),
+        ({**METADATA, "jwks": {"keys": []}}, "invalid_client_metadata"),
+        ({**METADATA, "jwks": "keys"}, "invalid_client_metadata"),
         ({**METADATA, "token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
+        ({**METADATA, "token_endpoint_auth_signing_alg": "RS256"}, "invalid_client_metadata"),
         ({**METADATA, "scope": "openid token_introspection"}, "invalid_client_metadata"),
         (
             {**METADATA, "response_types": ["code token"], "grant_types": ["authorization_code"]},

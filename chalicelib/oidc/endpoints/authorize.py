@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from chalicelib.context import Context
 from chalicelib.oidc import flow, interaction
 from chalicelib.oidc.authorize import AuthorizationRequest
+from chalicelib.oidc.endpoints import par
+from chalicelib.oidc.errors import InvalidRequest
 from chalicelib.oidc.params import single_values
 from chalicelib.oidc.results import Result
 from chalicelib.store import authorizations
@@ -15,8 +17,13 @@ from chalicelib.store.consents import Consent
 
 def authorize(ctx: Context, raw_params: Mapping[str, Sequence[str]], cookies: Mapping[str, str]) -> Result:
     params = single_values(raw_params)
+    # RFC 9126 §4: a pushed request's parameters, and only those (client_id aside).
+    pushed = par.pushed_request(ctx, params)
+    params = pushed if pushed is not None else params
 
     def step(request: AuthorizationRequest) -> Result:
+        if pushed is None and par.required(ctx, request.client):
+            raise InvalidRequest("this client must push its authorization requests (PAR, RFC 9126)")
         login, consent = current_login(ctx, request, cookies)
         return flow.proceed(ctx, request, login, consent)
 

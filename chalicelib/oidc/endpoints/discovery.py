@@ -14,6 +14,7 @@ from chalicelib.keys import client_secrets
 from chalicelib.oidc import acr, pkce, response_modes, session_management
 from chalicelib.oidc.authorize import PROMPTS, RESPONSE_TYPES
 from chalicelib.oidc.claims import supported_claims
+from chalicelib.oidc.client_assertion import METHOD_ALGS
 from chalicelib.oidc.client_auth import METHODS
 from chalicelib.oidc.grants import offered
 from chalicelib.oidc.scopes import tenant_scopes
@@ -27,7 +28,6 @@ ENDPOINTS = (
     "revocation_endpoint",
     "end_session_endpoint",
 )
-CONFIDENTIAL_METHODS = [method for method in METHODS if method != "none"]
 
 
 def metadata(ctx: Context) -> dict[str, Any]:
@@ -47,9 +47,10 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "id_token_signing_alg_values_supported": id_token_algs,
         # OIDC Core §5.3.2: UserInfo signed as a client registered (userinfo_signed_response_alg).
         "userinfo_signing_alg_values_supported": id_token_algs,
-        "token_endpoint_auth_methods_supported": list(METHODS),
-        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_METHODS,
-        "revocation_endpoint_auth_methods_supported": list(METHODS),
+        **_client_authentication(),
+        # RFC 9126 §5: pushed authorization requests, required of every client or not.
+        "pushed_authorization_request_endpoint": ctx.url("pushed_authorization_request_endpoint"),
+        "require_pushed_authorization_requests": ctx.settings.require_pushed_authorization_requests,
         "claims_supported": supported_claims(known),
         "code_challenge_methods_supported": methods,
         "prompt_values_supported": sorted(PROMPTS),
@@ -71,6 +72,22 @@ def metadata(ctx: Context) -> dict[str, Any]:
         document["check_session_iframe"] = ctx.url("check_session_iframe")
     if ctx.settings.client_registration != "off":
         document["registration_endpoint"] = ctx.url("registration_endpoint")
+    return document
+
+
+def _client_authentication() -> dict[str, list[str]]:
+    """How clients authenticate at the token, introspection and revocation endpoints, and
+    with which algorithms their assertions are signed (RFC 8414 §2). client_secret_jwt needs
+    the secret readable, so it is offered where secrets can be kept (as for HS256)."""
+    methods = [m for m in METHODS if m != "client_secret_jwt" or client_secrets.available()]
+    algs = [alg for m in methods for alg in METHOD_ALGS.get(m, ())]
+    document = {}
+    for endpoint in ("token_endpoint", "introspection_endpoint", "revocation_endpoint"):
+        # Introspection is for confidential clients only (chalicelib.oidc.endpoints.introspection).
+        document[f"{endpoint}_auth_methods_supported"] = [
+            m for m in methods if m != "none" or endpoint != "introspection_endpoint"
+        ]
+        document[f"{endpoint}_auth_signing_alg_values_supported"] = algs
     return document
 
 

@@ -21,7 +21,19 @@ const flows = new Map(); // state -> what the RP remembers between redirect and 
 
 // Discovery, for one client and one response type: openid-client fixes the flow per
 // Configuration (useCodeIdTokenResponseType for hybrid, useIdTokenResponseType for implicit).
-async function configure({ name, issuer, client_id, secret, method = "client_secret_basic", alg = "RS256", flow = "code", userinfo_alg }) {
+// Client authentication (OIDC Core §9). private_key_jwt signs with the private JWK given
+// (its alg: RS256, PS256, ES256, or EdDSA, which openid-client sends as RFC 9864's Ed25519);
+// client_secret_jwt with the secret (HS256).
+async function authentication(method, secret, privateJwk) {
+  if (method === "private_key_jwt") {
+    const key = await jose.importJWK(privateJwk, privateJwk.alg);
+    return client.PrivateKeyJwt({ key, kid: privateJwk.kid });
+  }
+  if (method === "client_secret_jwt") return client.ClientSecretJwt(secret);
+  return AUTH[method](secret);
+}
+
+async function configure({ name, issuer, client_id, secret, method = "client_secret_basic", alg = "RS256", flow = "code", private_jwk, userinfo_alg }) {
   const execute = [client.allowInsecureRequests]; // the tests serve plain http on 127.0.0.1
   if (alg !== "HS256") execute.push(client.enableNonRepudiationChecks);
   if (flow === "hybrid") execute.push(client.useCodeIdTokenResponseType);
@@ -30,12 +42,15 @@ async function configure({ name, issuer, client_id, secret, method = "client_sec
   // A client that registered signed UserInfo: the library then takes only a JWT there,
   // verified against the JWKS with this algorithm.
   if (userinfo_alg) metadata.userinfo_signed_response_alg = userinfo_alg;
-  const config = await client.discovery(new URL(issuer), client_id, metadata, AUTH[method](secret), { execute });
+  const auth = await authentication(method, secret, private_jwk);
+  const config = await client.discovery(new URL(issuer), client_id, metadata, auth, { execute });
   relyingParties.set(name, { config, clientId: client_id, secret });
   return config.serverMetadata();
 }
 
-async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", ...extra }) {
+// With `par`, openid-client pushes the parameters (RFC 9126) and the URL carries only
+// client_id and the request_uri it got back.
+async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", par = false, ...extra }) {
   const { config } = relyingParties.get(rp);
   const flow = { rp, response_type, nonce: client.randomNonce(), state: client.randomState() };
   const params = { redirect_uri, response_type, scope, nonce: flow.nonce, state: flow.state, ...extra };
@@ -45,7 +60,8 @@ async function authorize({ rp, redirect_uri, response_type = "code", scope = "op
     params.code_challenge_method = "S256";
   }
   flows.set(flow.state, flow);
-  return { url: client.buildAuthorizationUrl(config, params).href, state: flow.state, nonce: flow.nonce };
+  const url = par ? await client.buildAuthorizationUrlWithPAR(config, params) : client.buildAuthorizationUrl(config, params);
+  return { url: url.href, state: flow.state, nonce: flow.nonce };
 }
 
 // The browser arrived at the redirect URI: validate the response, redeem the code if any,
@@ -150,13 +166,18 @@ const COMMANDS = {
   verify_logout_token: verifyLogoutToken,
 };
 
-function describe(error) {
+async function describe(error) {
   const challenges = Array.isArray(error.cause) ? error.cause : []; // WWW-Authenticate, parsed
+  let body = {};
+  if (error.code === "OAUTH_WWW_AUTHENTICATE_CHALLENGE" && error.response && !error.response.bodyUsed) {
+    // A challenge without an error parameter (Basic realm=...): the error is in the JSON body.
+    body = await error.response.json().catch(() => ({}));
+  }
   return {
     name: error.name,
     message: error.message,
     code: error.code,
-    error: error.error ?? challenges[0]?.parameters?.error, // the OAuth error code
+    error: error.error ?? challenges[0]?.parameters?.error ?? body.error, // the OAuth error code
     status: error.status,
     cause: error.cause instanceof Error ? error.cause.message : undefined,
   };
@@ -168,7 +189,7 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
   try {
     answer = { result: await COMMANDS[command](args) };
   } catch (error) {
-    answer = { error: describe(error) };
+    answer = { error: await describe(error) };
   }
   process.stdout.write(JSON.stringify(answer) + "\n");
 }

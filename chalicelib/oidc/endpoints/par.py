@@ -1,0 +1,66 @@
+"""Pushed authorization requests (RFC 9126): a client sends its authorization request's
+parameters to the provider directly, authenticated as at the token endpoint, and gets a
+``request_uri`` to send the browser with instead. The parameters never travel through the
+browser, so they can be neither read nor changed there.
+
+A pushed request is validated as an authorization request is (RFC 9126 §2.1), its errors
+answered as JSON (§2.3). Its ``request_uri`` is ``urn:ietf:params:oauth:request_uri:`` and
+256 random bits, kept only as a digest (``chalicelib.store.pushed``), lives
+``pushed_request_expire`` seconds (60 by default) and is used once: the authorization
+endpoint consumes it in one conditional delete, and then uses only the pushed parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from chalicelib.context import Context
+from chalicelib.oidc.authorize import resolve_target, validate_request
+from chalicelib.oidc.client_auth import authenticated_request
+from chalicelib.oidc.errors import InvalidRequest, InvalidRequestUri, UnknownClient
+from chalicelib.oidc.results import Json
+from chalicelib.opaque import new_token
+from chalicelib.store import pushed
+from chalicelib.store.clients import Client
+
+URN = "urn:ietf:params:oauth:request_uri:"
+# How the client authenticated: not part of the authorization request, never kept.
+CLIENT_AUTHENTICATION = ("client_secret", "client_assertion", "client_assertion_type")
+MAX_HANDLE = 64
+
+
+def push(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[str]] | None) -> Json:
+    """RFC 9126 §2: 201 with the request_uri and its lifetime, or the error as JSON."""
+    client, params = authenticated_request(ctx, headers, form, "pushed_authorization_request_endpoint")
+    if "request_uri" in params:
+        raise InvalidRequest("a pushed request must not name a request_uri (RFC 9126 section 2.1)")
+    request = {name: value for name, value in params.items() if name not in CLIENT_AUTHENTICATION}
+    request["client_id"] = client.client_id
+    validate_request(ctx, resolve_target(ctx, request), request)
+    handle = new_token()
+    lifetime = ctx.settings.pushed_request_expire
+    pushed.push(ctx.tenant.id, handle, client.client_id, request, ctx.now + lifetime)
+    return Json({"request_uri": URN + handle, "expires_in": lifetime}, status=201, no_store=True)
+
+
+def pushed_request(ctx: Context, params: Mapping[str, str]) -> dict[str, str] | None:
+    """The pushed parameters an authorization request names by its request_uri, consumed (RFC
+    9126 §4); None if it names none of this kind. The client_id must be the pusher's."""
+    request_uri = params.get("request_uri")
+    if request_uri is None or not request_uri.startswith(URN):
+        return None
+    client_id = params.get("client_id")
+    if client_id is None:
+        raise UnknownClient("client_id is required")
+    handle = request_uri[len(URN) :]
+    found = None
+    if 0 < len(handle) <= MAX_HANDLE:
+        found = pushed.consume(ctx.tenant.id, handle, client_id, ctx.now)
+    if found is None:
+        raise InvalidRequestUri("the request_uri is unknown, used or expired")
+    return {name: value for name, value in found.items() if isinstance(value, str)}
+
+
+def required(ctx: Context, client: Client) -> bool:
+    """RFC 9126 §5-6: whether this client's authorization requests must be pushed."""
+    return ctx.settings.require_pushed_authorization_requests or client.require_pushed_authorization_requests
