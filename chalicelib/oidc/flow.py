@@ -167,6 +167,7 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
         nonce=request.nonce,
         epoch=session.epoch,
         amr=session.amr,
+        claims=request.claims,
     )
     values = front_channel_tokens(ctx, grant, request.response_type, code)
     values.update(session_management.response_values(ctx, client_id, request.target.redirect_uri, session.key))
@@ -193,6 +194,7 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
         code_challenge_method=request.code_challenge_method,
         epoch=session.epoch,
         amr=session.amr,
+        claims=request.claims.dumps(),
     )
 
 

@@ -13,6 +13,7 @@ from chalicelib.keys import client_secrets, jws
 from chalicelib.keys.signer import Signer
 from chalicelib.oidc.acr import acr_for
 from chalicelib.oidc.claims import id_token_claims
+from chalicelib.oidc.claims_request import NONE, ClaimsRequest
 from chalicelib.oidc.errors import ServerError
 from chalicelib.opaque import b64url, new_id
 from chalicelib.store.clients import Client
@@ -39,6 +40,8 @@ class Grant:
     epoch: int = 0
     # How the user authenticated (RFC 8176): the ID token's amr, and its acr (chalicelib.oidc.acr).
     amr: tuple[str, ...] = ()
+    # What the authorization request's claims parameter asked (OIDC Core §5.5).
+    claims: ClaimsRequest = NONE
 
 
 # The access token's private claim for the grant's user epoch: the token dies with it.
@@ -135,7 +138,7 @@ def mint_id_token(
     if grant.sid is not None:
         payload["sid"] = grant.sid
     if grant.amr:
-        payload.update(acr=acr_for(grant.amr), amr=list(grant.amr))
+        payload.update(acr=acr_for(grant.amr, grant.claims.acr_values), amr=list(grant.amr))
     if grant.nonce is not None:
         payload["nonce"] = grant.nonce
     if access_token is not None:

@@ -56,7 +56,7 @@ def metadata(ctx: Context) -> dict[str, Any]:
         # OIDC Core §3.1.2.1: the pages' languages (chalicelib/i18n). No claim has language
         # variants, so claims_locales is accepted and claims_locales_supported not claimed.
         "ui_locales_supported": list(LANGUAGES),
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
