@@ -27,6 +27,7 @@ from chalicelib.oidc.errors import (
     UnknownClient,
     UnsupportedResponseType,
 )
+from chalicelib.oidc.hints import requested_subject
 from chalicelib.oidc.redirect_uris import match_redirect_uri
 from chalicelib.oidc.scopes import grantable, parse_scope, tenant_scopes
 from chalicelib.store.clients import Client
@@ -66,6 +67,7 @@ class AuthorizationRequest:
     ui_locales: tuple[str, ...] = ()
     claims_locales: tuple[str, ...] = ()
     claims: ClaimsRequest = NONE  # OIDC Core §5.5 (chalicelib.oidc.claims_request)
+    subject: str | None = None  # the user the request is for, as the client knows them (chalicelib.oidc.hints)
 
     @property
     def client(self) -> Client:
@@ -135,6 +137,7 @@ def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) ->
         ui_locales=parse_locales(params.get("ui_locales")),
         claims_locales=parse_locales(params.get("claims_locales")),
         claims=claims,
+        subject=requested_subject(ctx, client, params, claims),
     )
 
 

@@ -83,6 +83,10 @@ def needs_login(request: AuthorizationRequest, session: Session | None, now: int
     return request.max_age == 0 or now - session.auth_time > request.max_age
 
 
+def is_requested_user(request: AuthorizationRequest, session: Session) -> bool:
+    return request.subject is None or request.subject == session.sub
+
+
 # Response types with no code, whose tokens reach only the registered redirect URI itself.
 IMPLICIT = frozenset({"id_token", "id_token token"})
 
@@ -115,6 +119,11 @@ def proceed(
     fresh_login: bool = False,
 ) -> Redirect | Page:
     """Send the user to the login page, to the consent page, or back to the client."""
+    if login is not None and not is_requested_user(request, login.session):
+        # OIDC Core §3.1.2.1 id_token_hint: only the user the request names may answer it.
+        if fresh_login or "none" in request.prompt:
+            raise LoginRequired("the end user is not the one the request names")
+        login = None  # another user's session: sign in again, as the user named
     if login is None or (not fresh_login and needs_login(request, login.session, ctx.now)):
         if "none" in request.prompt:
             raise LoginRequired("the end user is not logged in")
