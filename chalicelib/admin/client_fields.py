@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib import outbound, uris
-from chalicelib.admin import AdminError, InvalidRedirectUris
+from chalicelib.admin import AdminError, InvalidRedirectUris, sectors
 from chalicelib.keys import client_secrets
 from chalicelib.keys.keyring import ACTIVE
 from chalicelib.oidc.authorize import RESPONSE_TYPES, normalize_response_type
@@ -60,6 +60,9 @@ FIELDS: dict[str, Any] = {
     # unverified client every time, with a warning, and its error responses are never
     # redirected without the user's say (chalicelib.oidc.interstitial).
     "verified": True,
+    # OIDC Core §8.1: pairwise subject identifiers, per sector (chalicelib.admin.sectors).
+    "subject_type": "public",
+    "sector_identifier_uri": None,
 }
 
 
@@ -75,7 +78,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
     auth_method = values["token_endpoint_auth_method"] or AUTH_METHODS[client_type][0]
     if auth_method not in AUTH_METHODS[client_type]:
         raise AdminError(f"a {client_type} client authenticates with {' or '.join(AUTH_METHODS[client_type])}")
-    return dataclasses.replace(
+    client = dataclasses.replace(
         draft,
         name=_name(draft.name),
         redirect_uris=_redirect_uris(values["redirect_uris"], client_type, required=uses_browser),
@@ -98,6 +101,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         verified=bool(values["verified"]),
         secret_ciphertext=_secret_ciphertext(tenant, draft, alg, secret),
     )
+    return sectors.checked(tenant, draft, client, values["subject_type"], values["sector_identifier_uri"])
 
 
 def _secret_ciphertext(tenant: Tenant, draft: Client, alg: str, secret: str | None) -> str | None:

@@ -70,6 +70,8 @@ TEXTS = (
     "backchannel_logout_uri",
     "id_token_signed_response_alg",
     "token_endpoint_auth_method",
+    "subject_type",
+    "sector_identifier_uri",
 )
 FLAGS = ("frontchannel_logout_session_required", "backchannel_logout_session_required")
 # What the provider cannot do, and says so rather than silently ignore (RFC 7591 §3.2.2).
@@ -77,7 +79,6 @@ UNSUPPORTED = {
     "jwks": "client public keys are not supported",
     "jwks_uri": "client public keys are not supported",
     "request_uris": "request objects are not supported",
-    "sector_identifier_uri": "pairwise subjects are not supported",
 }
 
 
@@ -220,8 +221,6 @@ def client_fields(ctx: Context, metadata: Mapping[str, Any]) -> dict[str, Any]:
     for name, reason in UNSUPPORTED.items():
         if name in metadata:
             raise InvalidClientMetadata(f"{name}: {reason}")
-    if metadata.get("subject_type", "public") != "public":
-        raise InvalidClientMetadata("only public subject identifiers are supported")
     fields: dict[str, Any] = {}
     for name in LISTS:
         if name in metadata:
@@ -261,6 +260,7 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "subject_type": client.subject_type,
         "registration_client_uri": f"{ctx.url('registration_endpoint')}/{client.client_id}",
     }
     optional = {
@@ -271,6 +271,7 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "scope": " ".join(client.scopes) or None,
         "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,
+        "sector_identifier_uri": client.sector_identifier_uri,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     return body

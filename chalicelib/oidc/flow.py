@@ -19,6 +19,7 @@ from chalicelib.oidc.codes import AuthorizationCode, mint_code
 from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError
 from chalicelib.oidc.redirect_uris import is_native
 from chalicelib.oidc.results import Cookie, Page, Redirect, Result
+from chalicelib.oidc.subjects import subject_for
 from chalicelib.oidc.tokens import Grant, front_channel_tokens
 from chalicelib.opaque import new_id
 from chalicelib.store import authorizations
@@ -84,7 +85,7 @@ def needs_login(request: AuthorizationRequest, session: Session | None, now: int
 
 
 def is_requested_user(request: AuthorizationRequest, session: Session) -> bool:
-    return request.subject is None or request.subject == session.sub
+    return request.subject is None or request.subject == subject_for(request.client, session.sub)
 
 
 # Response types with no code, whose tokens reach only the registered redirect URI itself.

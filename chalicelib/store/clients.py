@@ -44,6 +44,9 @@ class Client:
     # Vouched for by the tenant (created or reviewed by an admin); false for clients that
     # registered themselves until an admin verifies them (chalicelib.admin.clients.FIELDS).
     verified: bool = True
+    # OIDC Core §8: "public" or "pairwise" subject identifiers (chalicelib.oidc.subjects).
+    subject_type: str = "public"
+    sector_identifier_uri: str | None = None
     # The stored item's version when this was read: writing it back requires the same one.
     version: int = 0
 
@@ -116,6 +119,8 @@ def _to_item(client: Client) -> ClientItem:
         backchannel_logout_session_required=client.backchannel_logout_session_required,
         registration_token_hash=client.registration_token_hash,
         verified=client.verified,
+        subject_type=client.subject_type,
+        sector_identifier_uri=client.sector_identifier_uri,
     )
     return at_version(item, client.version)
 
@@ -148,6 +153,8 @@ def _from_item(item: ClientItem) -> Client:
         backchannel_logout_session_required=bool(item.backchannel_logout_session_required),
         registration_token_hash=item.registration_token_hash,
         verified=_verified(item),
+        subject_type=item.subject_type or "public",
+        sector_identifier_uri=item.sector_identifier_uri,
         version=version_of(item),
     )
 

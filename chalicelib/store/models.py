@@ -112,6 +112,8 @@ class ClientItem(Item, discriminator="client"):
     backchannel_logout_session_required = BooleanAttribute(default=False)
     registration_token_hash = UnicodeAttribute(null=True)
     verified = BooleanAttribute(null=True)  # None: stored before clients were verified
+    subject_type = UnicodeAttribute(null=True)  # None: public (OIDC Core §8)
+    sector_identifier_uri = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 

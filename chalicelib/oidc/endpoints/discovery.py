@@ -43,7 +43,7 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(response_modes.MODES),
         "grant_types_supported": offered(ctx),
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": id_token_algs,
         "token_endpoint_auth_methods_supported": list(METHODS),
         "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_METHODS,
