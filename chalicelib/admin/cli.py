@@ -231,6 +231,8 @@ def _client_options(command: Any) -> Any:
         click.option("--frontchannel-logout-session-required/--no-frontchannel-logout-session-required", default=None),
         click.option("--backchannel-logout-uri"),
         click.option("--backchannel-logout-session-required/--no-backchannel-logout-session-required", default=None),
+        click.option("--subject-type", type=click.Choice(["public", "pairwise"]), help="OIDC Core 8 (public)."),
+        click.option("--sector-identifier-uri", help="Pairwise: a JSON array listing every redirect URI."),
         click.option(
             "--verified/--unverified",
             default=None,

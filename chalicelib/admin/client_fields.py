@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib import outbound, uris
-from chalicelib.admin import AdminError, InvalidRedirectUris
+from chalicelib.admin import AdminError, InvalidRedirectUris, sectors
 from chalicelib.admin.client_auth_fields import JWT_METHODS, jwt_authentication
 from chalicelib.keys import client_secrets
 from chalicelib.keys.keyring import ACTIVE
@@ -71,6 +71,9 @@ FIELDS: dict[str, Any] = {
     "token_endpoint_auth_signing_alg": None,
     # RFC 9126 §6: the client's authorization requests must be pushed (PAR).
     "require_pushed_authorization_requests": False,
+    # OIDC Core §8.1: pairwise subject identifiers, per sector (chalicelib.admin.sectors).
+    "subject_type": "public",
+    "sector_identifier_uri": None,
 }
 # Fields whose value is a JSON object, not text.
 OBJECTS = ("jwks",)
@@ -91,7 +94,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
     auth_method = values["token_endpoint_auth_method"] or AUTH_METHODS[client_type][0]
     if auth_method not in AUTH_METHODS[client_type]:
         raise AdminError(f"a {client_type} client authenticates with {' or '.join(AUTH_METHODS[client_type])}")
-    return dataclasses.replace(
+    client = dataclasses.replace(
         draft,
         name=_name(draft.name),
         redirect_uris=_redirect_uris(values["redirect_uris"], client_type, required=uses_browser),
@@ -117,6 +120,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         **jwt_authentication(tenant, values, auth_method),
         require_pushed_authorization_requests=bool(values["require_pushed_authorization_requests"]),
     )
+    return sectors.checked(tenant, draft, client, values["subject_type"], values["sector_identifier_uri"])
 
 
 def _secret_ciphertext(tenant: Tenant, draft: Client, readable: bool, secret: str | None) -> str | None:

@@ -73,6 +73,8 @@ TEXTS = (
     "token_endpoint_auth_method",
     "jwks_uri",
     "token_endpoint_auth_signing_alg",
+    "subject_type",
+    "sector_identifier_uri",
 )
 FLAGS = (
     "frontchannel_logout_session_required",
@@ -82,7 +84,6 @@ FLAGS = (
 # What the provider cannot do, and says so rather than silently ignore (RFC 7591 §3.2.2).
 UNSUPPORTED = {
     "request_uris": "request objects are not supported",
-    "sector_identifier_uri": "pairwise subjects are not supported",
 }
 
 
@@ -225,8 +226,6 @@ def client_fields(ctx: Context, metadata: Mapping[str, Any]) -> dict[str, Any]:
     for name, reason in UNSUPPORTED.items():
         if name in metadata:
             raise InvalidClientMetadata(f"{name}: {reason}")
-    if metadata.get("subject_type", "public") != "public":
-        raise InvalidClientMetadata("only public subject identifiers are supported")
     fields: dict[str, Any] = {}
     for name in LISTS:
         if name in metadata:
@@ -271,6 +270,7 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "subject_type": client.subject_type,
         "registration_client_uri": f"{ctx.url('registration_endpoint')}/{client.client_id}",
     }
     optional = {
@@ -285,6 +285,7 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
         "token_endpoint_auth_signing_alg": client.token_endpoint_auth_signing_alg,
+        "sector_identifier_uri": client.sector_identifier_uri,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     return body

@@ -36,8 +36,15 @@ def level_of(amr: Iterable[str]) -> int:
     return LEVELS[MULTI_FACTOR] if "mfa" in amr else LEVELS[SINGLE_FACTOR]
 
 
-def acr_for(amr: Iterable[str]) -> str:
-    return MULTI_FACTOR if level_of(amr) == LEVELS[MULTI_FACTOR] else SINGLE_FACTOR
+def acr_for(amr: Iterable[str], essential: Iterable[str] = ()) -> str:
+    """The level a session established by ``amr`` reached; or, when the claims parameter
+    asked for acr as essential (OIDC Core §5.5.1.1: the value returned MUST be one asked
+    for), the strongest asked-for level the session reaches."""
+    reached = level_of(amr)
+    asked = [value for value in essential if LEVELS.get(value, reached + 1) <= reached]
+    if asked:
+        return max(asked, key=LEVELS.__getitem__)
+    return MULTI_FACTOR if reached == LEVELS[MULTI_FACTOR] else SINGLE_FACTOR
 
 
 def parse_acr_values(value: str | None) -> tuple[str, ...]:

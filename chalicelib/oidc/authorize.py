@@ -16,6 +16,7 @@ from chalicelib.i18n import N_
 from chalicelib.i18n.negotiate import parse_locales
 from chalicelib.oidc import pkce, response_modes
 from chalicelib.oidc.acr import parse_acr_values
+from chalicelib.oidc.claims_request import NONE, ClaimsRequest, checked_claims
 from chalicelib.oidc.errors import (
     InvalidRequest,
     InvalidScope,
@@ -26,6 +27,7 @@ from chalicelib.oidc.errors import (
     UnknownClient,
     UnsupportedResponseType,
 )
+from chalicelib.oidc.hints import requested_subject
 from chalicelib.oidc.redirect_uris import match_redirect_uri
 from chalicelib.oidc.scopes import grantable, parse_scope, tenant_scopes
 from chalicelib.store.clients import Client
@@ -64,6 +66,8 @@ class AuthorizationRequest:
     # for claims (claims_locales; accepted, though no claim here has language variants).
     ui_locales: tuple[str, ...] = ()
     claims_locales: tuple[str, ...] = ()
+    claims: ClaimsRequest = NONE  # OIDC Core §5.5 (chalicelib.oidc.claims_request)
+    subject: str | None = None  # the user the request is for, as the client knows them (chalicelib.oidc.hints)
 
     @property
     def client(self) -> Client:
@@ -125,6 +129,8 @@ def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) ->
         required=required,
         allow_plain=ctx.settings.allow_plain_pkce,
     )
+    # OIDC Core §5.5.1.1: an essential acr request steps up like acr_values, and wins over it.
+    claims, acr_values = checked_claims(ctx, params.get("claims")), _check_acr_values(params.get("acr_values"))
     return AuthorizationRequest(
         target=target,
         response_type=response_type,
@@ -136,9 +142,11 @@ def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) ->
         code_challenge=challenge,
         code_challenge_method=method,
         login_hint=params.get("login_hint"),
-        acr_values=_check_acr_values(params.get("acr_values")),
+        acr_values=claims.acr_values or acr_values,
         ui_locales=parse_locales(params.get("ui_locales")),
         claims_locales=parse_locales(params.get("claims_locales")),
+        claims=claims,
+        subject=requested_subject(ctx, client, params, claims),
     )
 
 

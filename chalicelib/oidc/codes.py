@@ -36,6 +36,7 @@ class AuthorizationCode:
     code_challenge_method: str | None = None
     epoch: int = 0  # the user's at the login (chalicelib.store.users.may_act)
     amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176; chalicelib.oidc.acr)
+    claims: str = ""  # what the claims parameter asked (chalicelib.oidc.claims_request.dumps)
 
 
 _TYPES = {f.name: f.type for f in fields(AuthorizationCode)}

@@ -19,6 +19,7 @@ from chalicelib.oidc.codes import AuthorizationCode, mint_code
 from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError
 from chalicelib.oidc.redirect_uris import is_native
 from chalicelib.oidc.results import Cookie, Page, Redirect, Result
+from chalicelib.oidc.subjects import subject_for
 from chalicelib.oidc.tokens import Grant, front_channel_tokens
 from chalicelib.opaque import new_id
 from chalicelib.store import authorizations
@@ -83,6 +84,10 @@ def needs_login(request: AuthorizationRequest, session: Session | None, now: int
     return request.max_age == 0 or now - session.auth_time > request.max_age
 
 
+def is_requested_user(request: AuthorizationRequest, session: Session) -> bool:
+    return request.subject is None or request.subject == subject_for(request.client, session.sub)
+
+
 # Response types with no code, whose tokens reach only the registered redirect URI itself.
 IMPLICIT = frozenset({"id_token", "id_token token"})
 
@@ -115,6 +120,11 @@ def proceed(
     fresh_login: bool = False,
 ) -> Redirect | Page:
     """Send the user to the login page, to the consent page, or back to the client."""
+    if login is not None and not is_requested_user(request, login.session):
+        # OIDC Core §3.1.2.1 id_token_hint: only the user the request names may answer it.
+        if fresh_login or "none" in request.prompt:
+            raise LoginRequired("the end user is not the one the request names")
+        login = None  # another user's session: sign in again, as the user named
     if login is None or (not fresh_login and needs_login(request, login.session, ctx.now)):
         if "none" in request.prompt:
             raise LoginRequired("the end user is not logged in")
@@ -167,6 +177,7 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
         nonce=request.nonce,
         epoch=session.epoch,
         amr=session.amr,
+        claims=request.claims,
     )
     values = front_channel_tokens(ctx, grant, request.response_type, code)
     values.update(session_management.response_values(ctx, client_id, request.target.redirect_uri, session.key))
@@ -193,6 +204,7 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
         code_challenge_method=request.code_challenge_method,
         epoch=session.epoch,
         amr=session.amr,
+        claims=request.claims.dumps(),
     )
 
 

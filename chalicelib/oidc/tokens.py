@@ -9,11 +9,13 @@ from typing import Any
 
 from chalicelib import hooks, observability
 from chalicelib.context import Context
-from chalicelib.keys import client_secrets, jws
+from chalicelib.keys import client_secrets, jws, sealed
 from chalicelib.keys.signer import Signer
 from chalicelib.oidc.acr import acr_for
 from chalicelib.oidc.claims import id_token_claims
+from chalicelib.oidc.claims_request import NONE, ClaimsRequest
 from chalicelib.oidc.errors import ServerError
+from chalicelib.oidc.subjects import sid_for, subject_for
 from chalicelib.opaque import b64url, new_id
 from chalicelib.store.clients import Client
 from chalicelib.store.grants import load_token_state
@@ -39,10 +41,17 @@ class Grant:
     epoch: int = 0
     # How the user authenticated (RFC 8176): the ID token's amr, and its acr (chalicelib.oidc.acr).
     amr: tuple[str, ...] = ()
+    # What the authorization request's claims parameter asked (OIDC Core §5.5).
+    claims: ClaimsRequest = NONE
 
 
 # The access token's private claim for the grant's user epoch: the token dies with it.
 EPOCH_CLAIM = "uep"
+# For a pairwise client (OIDC Core §8.1) the access token's ``sub`` is the client's, which
+# only the provider can map back: the user's own sub travels sealed (chalicelib.keys.sealed),
+# unreadable to the client and resource servers, and unlinkable (a fresh nonce each time).
+SEALED_SUB_CLAIM = "usx"
+SEALED_SUB = "access-token-subject"
 
 
 def id_token_signer(ctx: Context, client: Client, alg: str | None = None) -> Signer:
@@ -67,7 +76,7 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
     expires = ctx.now + ctx.settings.token_expire
     claims = {
         "iss": ctx.issuer,
-        "sub": grant.sub,
+        "sub": grant.sub if grant.auth_time is None else subject_for(grant.client, grant.sub),
         "aud": ctx.issuer,
         "client_id": grant.client.client_id,
         "scope": " ".join(grant.scopes),
@@ -79,6 +88,8 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
     if grant.auth_time is not None:
         claims["auth_time"] = grant.auth_time
         claims[EPOCH_CLAIM] = grant.epoch
+        if claims["sub"] != grant.sub:
+            claims[SEALED_SUB_CLAIM] = sealed.seal(ctx.tenant.id, SEALED_SUB, grant.sub.encode())
     return jws.encode(claims, signer(ctx, access_token_alg(ctx)), typ=ACCESS_TOKEN_TYPE)
 
 
@@ -100,13 +111,25 @@ def live_access_token(ctx: Context, token: str) -> tuple[dict[str, Any], User | 
     claims = read_access_token(ctx, token)
     if claims is None or not isinstance(claims.get("client_id"), str) or not isinstance(claims.get("sub"), str):
         return None
-    state = load_token_state(ctx.tenant.id, claims["sub"], claims["gid"], claims["client_id"])
+    sub = _own_subject(ctx, claims)
+    if sub is None:
+        return None
+    state = load_token_state(ctx.tenant.id, sub, claims["gid"], claims["client_id"])
     if state.revoked or not state.client_exists:
         return None
     user = state.user
     if "auth_time" in claims and (user is None or not user.accepts(claims.get(EPOCH_CLAIM, 0))):
         return None
     return claims, user
+
+
+def _own_subject(ctx: Context, claims: Mapping[str, Any]) -> str | None:
+    """The user's own sub behind an access token (its ``sub``, or for a pairwise client's
+    token the sealed one)."""
+    if SEALED_SUB_CLAIM not in claims:
+        return claims["sub"]
+    opened = sealed.unseal(ctx.tenant.id, SEALED_SUB, str(claims[SEALED_SUB_CLAIM]))
+    return opened.decode() if opened is not None else None
 
 
 def access_token_alg(ctx: Context) -> str:
@@ -127,16 +150,16 @@ def mint_id_token(
     payload: dict[str, Any] = dict(claims or {})
     payload.update(
         iss=ctx.issuer,
-        sub=grant.sub,
+        sub=subject_for(grant.client, grant.sub),
         aud=grant.client.client_id,
         exp=ctx.now + ctx.settings.idtoken_expire,
         iat=ctx.now,
         auth_time=grant.auth_time,
     )
     if grant.sid is not None:
-        payload["sid"] = grant.sid
+        payload["sid"] = sid_for(grant.client, grant.sid)
     if grant.amr:
-        payload.update(acr=acr_for(grant.amr), amr=list(grant.amr))
+        payload.update(acr=acr_for(grant.amr, grant.claims.acr_values), amr=list(grant.amr))
     if grant.nonce is not None:
         payload["nonce"] = grant.nonce
     if access_token is not None:

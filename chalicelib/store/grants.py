@@ -40,6 +40,7 @@ class RefreshGrant:
     expires_at: int
     epoch: int = 0  # the user's at the login behind it (chalicelib.store.users.may_act)
     amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176); () for none recorded
+    claims: str = ""  # what the claims parameter asked (chalicelib.oidc.claims_request.dumps)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def refresh_grant_update(tenant_id: str, grant: RefreshGrant, secret: str) -> tu
             GrantItem.created_at.set(grant.created_at),
             GrantItem.epoch.set(grant.epoch),
             *([GrantItem.amr.set(list(grant.amr))] if grant.amr else []),
+            *([GrantItem.claims.set(grant.claims)] if grant.claims else []),
             GrantItem.current.set(digest(secret)),
             GrantItem.ttl.set(at(grant.expires_at)),
         ],
@@ -250,4 +252,5 @@ def _from_item(item: GrantItem) -> RefreshGrant:
         expires_at=epoch(item.ttl),
         epoch=int(item.epoch or 0),
         amr=tuple(item.amr or ()),
+        claims=item.claims or "",
     )

@@ -118,6 +118,8 @@ class ClientItem(Item, discriminator="client"):
     jwks_uri = UnicodeAttribute(null=True)
     token_endpoint_auth_signing_alg = UnicodeAttribute(null=True)
     require_pushed_authorization_requests = BooleanAttribute(null=True)  # RFC 9126 §6
+    subject_type = UnicodeAttribute(null=True)  # None: public (OIDC Core §8)
+    sector_identifier_uri = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -183,6 +185,7 @@ class GrantItem(Item, discriminator="grant"):
     revoked_at = NumberAttribute(null=True)
     epoch = NumberAttribute(null=True)  # the user's epoch when the grant began
     amr = ListAttribute(of=UnicodeAttribute, null=True)  # how the user authenticated (RFC 8176)
+    claims = UnicodeAttribute(null=True)  # what the claims parameter asked (OIDC Core §5.5)
 
 
 class InitialAccessTokenItem(Item, discriminator="initial-access-token"):

@@ -39,7 +39,7 @@ def test_discovery_document(http, tenant):
         "code token",
         "code id_token token",
     ]
-    assert metadata["subject_types_supported"] == ["public"]
+    assert metadata["subject_types_supported"] == ["public", "pairwise"]
     assert metadata["id_token_signing_alg_values_supported"] == ["RS256", "HS256"]
     assert metadata["grant_types_supported"] == [
         "authorization_code",

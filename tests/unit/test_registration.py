@@ -116,7 +116,11 @@ def test_initial_access_token_policy(http, tenant, table_items):
             "invalid_client_metadata",
         ),
         ({**METADATA, "logo_uri": "javascript:alert(1)"}, "invalid_client_metadata"),
-        ({**METADATA, "subject_type": "pairwise"}, "invalid_client_metadata"),
+        # Pairwise across two hosts needs a sector_identifier_uri (OIDC Core §8.1).
+        (
+            {**METADATA, "subject_type": "pairwise", "redirect_uris": [REDIRECT_URI, "https://b.example/cb"]},
+            "invalid_client_metadata",
+        ),
         ({**METADATA, "backchannel_logout_session_required": "yes"}, "invalid_client_metadata"),
         ("not json", "invalid_client_metadata"),
         ("[1, 2]", "invalid_client_metadata"),

@@ -43,7 +43,7 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(response_modes.MODES),
         "grant_types_supported": offered(ctx),
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": id_token_algs,
         # OIDC Core §5.3.2: UserInfo signed as a client registered (userinfo_signed_response_alg).
         "userinfo_signing_alg_values_supported": id_token_algs,
@@ -59,7 +59,7 @@ def metadata(ctx: Context) -> dict[str, Any]:
         # OIDC Core §3.1.2.1: the pages' languages (chalicelib/i18n). No claim has language
         # variants, so claims_locales is accepted and claims_locales_supported not claimed.
         "ui_locales_supported": list(LANGUAGES),
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,

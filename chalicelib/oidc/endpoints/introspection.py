@@ -17,7 +17,8 @@ from chalicelib.oidc.client_auth import authenticated_request
 from chalicelib.oidc.errors import InvalidRequest, UnauthorizedClient
 from chalicelib.oidc.results import Json
 from chalicelib.oidc.scopes import INTROSPECTION
-from chalicelib.oidc.tokens import live_access_token
+from chalicelib.oidc.subjects import subject_for
+from chalicelib.oidc.tokens import SEALED_SUB_CLAIM, live_access_token
 from chalicelib.store.clients import Client
 from chalicelib.store.grants import get_refresh_grant, load_token_state
 
@@ -51,7 +52,8 @@ def _access_token(ctx: Context, token: str) -> dict[str, Any] | None:
         return None
     claims, user = found
     answer = {"active": True, "token_type": "Bearer", **claims}
-    if user is not None:
+    # A pairwise client's user (OIDC Core §8) is not named by what every client could match.
+    if answer.pop(SEALED_SUB_CLAIM, None) is None and user is not None:
         answer["username"] = user.username
     return answer
 
@@ -68,11 +70,16 @@ def _refresh_token(ctx: Context, token: str) -> dict[str, Any] | None:
         "token_type": "refresh_token",
         "scope": " ".join(grant.scopes),
         "client_id": grant.client_id,
-        "sub": grant.sub,
+        "sub": _subject(ctx, grant.client_id, grant.sub),
         "iss": ctx.issuer,
         "iat": grant.created_at,
         "exp": grant.expires_at,
     }
+
+
+def _subject(ctx: Context, client_id: str, sub: str) -> str:
+    client = ctx.client(client_id)
+    return subject_for(client, sub) if client is not None else sub
 
 
 def _may_see(ctx: Context, client: Client, token_client_id: str) -> bool:

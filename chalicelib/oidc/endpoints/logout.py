@@ -32,6 +32,7 @@ from chalicelib.oidc.errors import InvalidPage, InvalidRequest
 from chalicelib.oidc.params import single_values
 from chalicelib.oidc.response_modes import origin, with_query
 from chalicelib.oidc.results import Cookie, Page, Redirect, Result
+from chalicelib.oidc.subjects import sid_for, subject_for
 from chalicelib.oidc.tokens import id_token_signer
 from chalicelib.opaque import new_id
 from chalicelib.store.clients import Client
@@ -184,7 +185,8 @@ def front_channel_urls(ctx: Context, session: Session) -> list[str]:
     for client_id in sorted(session.clients):
         client = ctx.client(client_id)
         if client is not None and client.frontchannel_logout_uri:
-            urls.append(with_query(client.frontchannel_logout_uri, {"iss": ctx.issuer, "sid": sid}))
+            query = {"iss": ctx.issuer, "sid": sid_for(client, sid)}  # OIDC Core §8: per sector
+            urls.append(with_query(client.frontchannel_logout_uri, query))
     return urls
 
 
@@ -202,16 +204,16 @@ def notify_back_channel(ctx: Context, session: Session) -> None:
 
 
 def logout_token(ctx: Context, client: Client, sub: str, sid: str) -> str:
-    """Back-Channel Logout §2.4: sub and the public sid, the logout event, no nonce; signed as
-    the client's ID tokens are."""
+    """Back-Channel Logout §2.4: sub and the public sid (as this client knows them, OIDC Core
+    §8), the logout event, no nonce; signed as the client's ID tokens are."""
     claims = {
         "iss": ctx.issuer,
         "aud": client.client_id,
         "iat": ctx.now,
         "exp": ctx.now + LOGOUT_TOKEN_LIFETIME,
         "jti": new_id(),
-        "sub": sub,
-        "sid": sid,
+        "sub": subject_for(client, sub),
+        "sid": sid_for(client, sid),
         "events": {BACKCHANNEL_EVENT: {}},
     }
     return jws.encode(claims, id_token_signer(ctx, client), typ=LOGOUT_TOKEN_TYPE)

@@ -23,7 +23,8 @@ def userinfo(ctx: Context, headers: Mapping[str, str], form: Mapping[str, str]) 
     scopes = tuple(str(claims.get("scope", "")).split())
     if "openid" not in scopes or user is None:
         raise InsufficientScope("the access token was not granted the openid scope")
-    released = claims_for_scopes(user.sub, user.claims, scopes, tenant_scopes(ctx.settings), user.updated_at)
+    # The token's sub is the one its client knows the user by (OIDC Core §8: pairwise or not).
+    released = claims_for_scopes(claims["sub"], user.claims, scopes, tenant_scopes(ctx.settings), user.updated_at)
     released = hooks.call("userinfo", released, ctx.tenant.id, released, user.claims)
     client = ctx.client(claims["client_id"])
     if client is None or client.userinfo_signed_response_alg is None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.context import Context
+from chalicelib.oidc import claims_request
 from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.codes import open_code, redeemable
 from chalicelib.oidc.errors import InvalidGrant
@@ -41,6 +42,7 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         nonce=code.nonce,
         epoch=code.epoch,
         amr=code.amr,
+        claims=claims_request.loads(code.claims),
     )
     refresh = new_refresh_token(ctx, grant, code.sid)
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))

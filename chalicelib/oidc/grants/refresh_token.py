@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.context import Context
+from chalicelib.oidc import claims_request
+from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import InvalidGrant, InvalidScope
 from chalicelib.oidc.grants import GrantType, revoke_replayed, undone_on_failure
 from chalicelib.oidc.scopes import parse_scope
@@ -58,13 +60,15 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
         sid=rotated.sid,
         epoch=rotated.epoch,
         amr=rotated.amr,
+        claims=claims_request.loads(rotated.claims),
     )
 
     def undo() -> None:
         restore_refresh_token(ctx.tenant.id, rotated.gid, presented.partition(".")[2], new_secret)
 
     with undone_on_failure(undo):
-        return token_response(ctx, narrowed, refresh_token(rotated.gid, new_secret))
+        claims = id_token_claims(ctx, narrowed, user=user)
+        return token_response(ctx, narrowed, refresh_token(rotated.gid, new_secret), claims)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ def new_refresh_token(ctx: Context, grant: Grant, sid: str | None) -> PendingRef
         expires_at=ctx.now + ctx.settings.refresh_token_expire,
         epoch=grant.epoch,
         amr=grant.amr,
+        claims=grant.claims.dumps(),
     )
     secret = new_token()
     return PendingRefreshToken(refresh_token(grant.gid, secret), record, secret)

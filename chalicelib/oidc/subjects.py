@@ -1,0 +1,56 @@
+"""Subject identifiers (OIDC Core §8): the ``sub`` and ``sid`` a client sees.
+
+A ``public`` client sees the user's own sub and the session's public sid. A ``pairwise``
+client sees values computed for its sector (§8.1): the host of its
+``sector_identifier_uri``, or of its redirect URIs (registration makes sure they share one
+host when it has none, ``chalicelib.admin.sectors``). Clients of one sector see the same
+values; clients of two sectors cannot tell that their users are the same person.
+
+The values are HMAC-SHA256 under a key of the tenant's derived from the deployment's master
+secret (``chalicelib.keys.master``), so nobody without it can compute or reverse them (§8.1.1
+suggests a salted hash; a keyed one needs no salt kept anywhere) and they need no storage.
+The ``sid`` is translated too: one session id shown to two sectors would link them for as
+long as the session lives.
+
+Translation happens only where a value leaves the provider (ID tokens, access tokens and
+therefore UserInfo and introspection, logout tokens and front-channel logout URLs); codes,
+grants, sessions and queued notices keep the user's own sub.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlsplit
+
+from chalicelib.keys.master import tenant_key
+from chalicelib.opaque import b64url
+from chalicelib.store.clients import Client
+
+PUBLIC, PAIRWISE = "public", "pairwise"
+SUBJECT_TYPES = (PUBLIC, PAIRWISE)
+
+
+def sector_of(client: Client) -> str:
+    """OIDC Core §8.1: the host of the sector_identifier_uri, else of the redirect URIs."""
+    uri = client.sector_identifier_uri or (client.redirect_uris[0] if client.redirect_uris else "")
+    return (urlsplit(uri).hostname or client.client_id).lower()
+
+
+def subject_for(client: Client, sub: str) -> str:
+    """The ``sub`` this client knows the user by."""
+    if client.subject_type != PAIRWISE:
+        return sub
+    return _pairwise(client.tenant_id, "pairwise-subject", sector_of(client), sub)
+
+
+def sid_for(client: Client, sid: str) -> str:
+    """The ``sid`` this client knows the session by (Front-/Back-Channel Logout)."""
+    if client.subject_type != PAIRWISE:
+        return sid
+    return _pairwise(client.tenant_id, "pairwise-sid", sector_of(client), sid)[:32]
+
+
+def _pairwise(tenant_id: str, purpose: str, sector: str, value: str) -> str:
+    message = f"{sector}\x00{value}".encode()
+    return b64url(hmac.new(tenant_key(tenant_id, purpose), message, hashlib.sha256).digest())
