@@ -21,14 +21,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+from chalicelib.keys import sealed
 from chalicelib.keys.master import tenant_key
 from chalicelib.opaque import b64url
 from chalicelib.store.clients import Client
 
 PUBLIC, PAIRWISE = "public", "pairwise"
 SUBJECT_TYPES = (PUBLIC, PAIRWISE)
+# For a pairwise client the access token's ``sub`` is the client's, which only the provider
+# can map back: the user's own sub travels sealed in this claim (chalicelib.keys.sealed),
+# unreadable to the client and resource servers, and unlinkable (a fresh nonce each time).
+SEALED_SUB_CLAIM = "usx"
+_SEALED_PURPOSE = "access-token-subject"
 
 
 def sector_of(client: Client) -> str:
@@ -49,6 +57,19 @@ def sid_for(client: Client, sid: str) -> str:
     if client.subject_type != PAIRWISE:
         return sid
     return _pairwise(client.tenant_id, "pairwise-sid", sector_of(client), sid)[:32]
+
+
+def sealed_subject(tenant_id: str, sub: str) -> str:
+    return sealed.seal(tenant_id, _SEALED_PURPOSE, sub.encode())
+
+
+def own_subject(tenant_id: str, claims: Mapping[str, Any]) -> str | None:
+    """The user's own sub behind an access token: its ``sub``, or the sealed one of a
+    pairwise client's token (None if that does not open)."""
+    if SEALED_SUB_CLAIM not in claims:
+        return claims["sub"]
+    opened = sealed.unseal(tenant_id, _SEALED_PURPOSE, str(claims[SEALED_SUB_CLAIM]))
+    return opened.decode() if opened is not None else None
 
 
 def _pairwise(tenant_id: str, purpose: str, sector: str, value: str) -> str:

@@ -9,13 +9,13 @@ from typing import Any
 
 from chalicelib import hooks, observability
 from chalicelib.context import Context
-from chalicelib.keys import client_secrets, jws, sealed
+from chalicelib.keys import client_secrets, jws
 from chalicelib.keys.signer import Signer
 from chalicelib.oidc.acr import acr_for
 from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.claims_request import NONE, ClaimsRequest
 from chalicelib.oidc.errors import ServerError
-from chalicelib.oidc.subjects import sid_for, subject_for
+from chalicelib.oidc.subjects import SEALED_SUB_CLAIM, own_subject, sealed_subject, sid_for, subject_for
 from chalicelib.opaque import b64url, new_id
 from chalicelib.store.clients import Client
 from chalicelib.store.grants import load_token_state
@@ -47,11 +47,6 @@ class Grant:
 
 # The access token's private claim for the grant's user epoch: the token dies with it.
 EPOCH_CLAIM = "uep"
-# For a pairwise client (OIDC Core §8.1) the access token's ``sub`` is the client's, which
-# only the provider can map back: the user's own sub travels sealed (chalicelib.keys.sealed),
-# unreadable to the client and resource servers, and unlinkable (a fresh nonce each time).
-SEALED_SUB_CLAIM = "usx"
-SEALED_SUB = "access-token-subject"
 
 
 def id_token_signer(ctx: Context, client: Client, alg: str | None = None) -> Signer:
@@ -89,7 +84,7 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
         claims["auth_time"] = grant.auth_time
         claims[EPOCH_CLAIM] = grant.epoch
         if claims["sub"] != grant.sub:
-            claims[SEALED_SUB_CLAIM] = sealed.seal(ctx.tenant.id, SEALED_SUB, grant.sub.encode())
+            claims[SEALED_SUB_CLAIM] = sealed_subject(ctx.tenant.id, grant.sub)
     return jws.encode(claims, signer(ctx, access_token_alg(ctx)), typ=ACCESS_TOKEN_TYPE)
 
 
@@ -111,7 +106,7 @@ def live_access_token(ctx: Context, token: str) -> tuple[dict[str, Any], User | 
     claims = read_access_token(ctx, token)
     if claims is None or not isinstance(claims.get("client_id"), str) or not isinstance(claims.get("sub"), str):
         return None
-    sub = _own_subject(ctx, claims)
+    sub = own_subject(ctx.tenant.id, claims)
     if sub is None:
         return None
     state = load_token_state(ctx.tenant.id, sub, claims["gid"], claims["client_id"])
@@ -121,15 +116,6 @@ def live_access_token(ctx: Context, token: str) -> tuple[dict[str, Any], User | 
     if "auth_time" in claims and (user is None or not user.accepts(claims.get(EPOCH_CLAIM, 0))):
         return None
     return claims, user
-
-
-def _own_subject(ctx: Context, claims: Mapping[str, Any]) -> str | None:
-    """The user's own sub behind an access token (its ``sub``, or for a pairwise client's
-    token the sealed one)."""
-    if SEALED_SUB_CLAIM not in claims:
-        return claims["sub"]
-    opened = sealed.unseal(ctx.tenant.id, SEALED_SUB, str(claims[SEALED_SUB_CLAIM]))
-    return opened.decode() if opened is not None else None
 
 
 def access_token_alg(ctx: Context) -> str:

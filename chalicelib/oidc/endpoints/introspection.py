@@ -17,8 +17,8 @@ from chalicelib.oidc.client_auth import authenticated_request
 from chalicelib.oidc.errors import InvalidRequest, UnauthorizedClient
 from chalicelib.oidc.results import Json
 from chalicelib.oidc.scopes import INTROSPECTION
-from chalicelib.oidc.subjects import subject_for
-from chalicelib.oidc.tokens import SEALED_SUB_CLAIM, live_access_token
+from chalicelib.oidc.subjects import SEALED_SUB_CLAIM, subject_for
+from chalicelib.oidc.tokens import live_access_token
 from chalicelib.store.clients import Client
 from chalicelib.store.grants import get_refresh_grant, load_token_state
 
