@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chalicelib import events, observability
+from chalicelib.i18n import LANGUAGES
 from chalicelib.mail import messages, ses
 from chalicelib.opaque import new_token
 from chalicelib.outbound import queue
@@ -40,16 +41,36 @@ class Job:
     to: str  # reset: the username typed; verify: the user's sub; signup: the address typed
     claims: dict[str, str] = field(default_factory=dict)  # signup: what the form asked for
     password_hash: str | None = None  # signup
+    # The language of the page that asked (chalicelib.i18n.negotiate); None: the tenant's default.
+    language: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, body: str) -> Job:
+        """The job in a queue message; ValueError if it is none. A job queued before jobs
+        had a language has none (the tenant's default then); one naming a language the
+        provider has no catalog for, or a value of the wrong type, is no job of ours."""
         values: Any = json.loads(body)
-        if not isinstance(values, dict) or set(values) != set(cls.__dataclass_fields__) or values["mail"] not in KINDS:
+        fields = set(cls.__dataclass_fields__)
+        if not isinstance(values, dict) or not fields - {"language"} <= set(values) <= fields:
             raise ValueError("not a mail job")
-        return cls(**values)
+        job = cls(**values)
+        if not job.well_formed():
+            raise ValueError("not a mail job")
+        return job
+
+    def well_formed(self) -> bool:
+        texts = (self.mail, self.tenant, self.issuer, self.to)
+        return (
+            all(isinstance(text, str) for text in texts)
+            and self.mail in KINDS
+            and isinstance(self.claims, dict)
+            and all(isinstance(value, str) for value in self.claims.values())
+            and isinstance(self.password_hash, str | None)
+            and (self.language is None or self.language in LANGUAGES)
+        )
 
 
 def is_job(body: str) -> bool:
@@ -87,7 +108,8 @@ def deliver(body: str, now: int) -> None:
         return _outcome(job, "dropped", reason="no account")
     template, to, context = found
     name = tenant.settings.branding.display_name or tenant.name
-    subject, text = messages.render(template, tenant=name, **context)
+    language = job.language or tenant.settings.default_language
+    subject, text = messages.render(template, language, tenant=name, **context)
     try:
         ses.send(ses.Message(sender, to, subject, text))
     except ses.Undeliverable as refusal:

@@ -5,7 +5,8 @@ local mail page, whose data comes from moto's ``/moto-api/data.json`` over HTTP.
 
 Forgot password → the mailed link → a new password → sign in, the old session and tokens
 ended; the link refused when replayed or expired; sign-up with verification → sign in; email
-verification → ``email_verified`` at UserInfo; the abuse limits on each new form. Screenshots
+verification → ``email_verified`` at UserInfo; the abuse limits on each new form; a forgot
+password in German, its mail German too. Screenshots
 of every new page (and the mail page) go to ``test-artifacts/mail/``."""
 
 from __future__ import annotations
@@ -137,6 +138,35 @@ def test_forgot_password_then_new_password_ends_the_old_sessions(chromium, issue
     # No line the provider logged holds the link's token.
     assert reset_url.rsplit("=", 1)[1] not in (ARTIFACTS / "chalice-local.log").read_text()
     before.close()
+    context.close()
+
+
+@one_backend
+def test_forgot_password_in_german_sends_a_german_mail(chromium, issuer, rp, rp_client, mail_tenant, user):
+    """A browser that prefers German gets the German pages and a German mail (the job carries
+    the page's language), read on the local mail page; its link leads on in German."""
+    client, _ = rp_client
+    seen = len(inbox("alice@example.com"))
+    context = chromium.new_context(locale="de-DE")
+    page = context.new_page()
+    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback"))
+    page.get_by_role("link", name="Passwort vergessen?").click()
+    shot(page, "forgot-password-de")
+    page.get_by_label("Benutzername oder E-Mail-Adresse").fill("alice")
+    page.get_by_role("button", name="Link senden").click()
+    assert page.get_by_role("heading").inner_text() == "Prüfen Sie Ihre E-Mails"
+    message = next_mail("alice@example.com", seen)
+    assert message.subject == f"Setzen Sie Ihr {mail_tenant.name}-Passwort zurück"
+    assert "Jemand (hoffentlich Sie) möchte das Passwort Ihres" in message.body
+    assert "innerhalb von 15 Minuten" in message.body and "within" not in message.body
+
+    open_link_from_mail_page(page, "alice@example.com", seen, "reset-password-de")
+    assert page.get_by_role("heading").inner_text() == "Wählen Sie ein neues Passwort"
+    page.get_by_label("Neues Passwort", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Neues Passwort wiederholen").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Neues Passwort speichern").click()
+    assert page.get_by_role("heading").inner_text() == "Passwort geändert"
+    shot(page, "password-changed-de")
     context.close()
 
 
