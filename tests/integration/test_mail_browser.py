@@ -144,7 +144,8 @@ def test_forgot_password_then_new_password_ends_the_old_sessions(chromium, issue
 @one_backend
 def test_forgot_password_in_german_sends_a_german_mail(chromium, issuer, rp, rp_client, mail_tenant, user):
     """A browser that prefers German gets the German pages and a German mail (the job carries
-    the page's language), read on the local mail page; its link leads on in German."""
+    the page's language), read on the local mail page; its link leads on in German. The
+    person types the account's email address, not its username."""
     client, _ = rp_client
     seen = len(inbox("alice@example.com"))
     context = chromium.new_context(locale="de-DE")
@@ -152,13 +153,14 @@ def test_forgot_password_in_german_sends_a_german_mail(chromium, issuer, rp, rp_
     page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback"))
     page.get_by_role("link", name="Passwort vergessen?").click()
     shot(page, "forgot-password-de")
-    page.get_by_label("Benutzername oder E-Mail-Adresse").fill("alice")
+    page.get_by_label("Benutzername oder E-Mail-Adresse").fill("Alice@Example.com")
     page.get_by_role("button", name="Link senden").click()
     assert page.get_by_role("heading").inner_text() == "Prüfen Sie Ihre E-Mails"
     message = next_mail("alice@example.com", seen)
     assert message.subject == f"Setzen Sie Ihr {mail_tenant.name}-Passwort zurück"
     assert "Jemand (hoffentlich Sie) möchte das Passwort Ihres" in message.body
     assert "innerhalb von 15 Minuten" in message.body and "within" not in message.body
+    assert "Kontos alice zurücksetzen" in message.body.replace("\n", " ")  # the account it found
 
     open_link_from_mail_page(page, "alice@example.com", seen, "reset-password-de")
     assert page.get_by_role("heading").inner_text() == "Wählen Sie ein neues Passwort"
