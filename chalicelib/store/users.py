@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -242,21 +242,17 @@ def _write_together(
     login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
     flag = [LoginItem.disabled.remove()] if active else [LoginItem.disabled.set(True), LoginItem.epoch.add(1)]
     old, new = addresses
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.update(item, actions=actions, condition=UserItem.sk.exists())
-            if active is not None:
-                condition = LoginItem.sk.exists() & (LoginItem.sub == user.sub)
-                transaction.update(login, actions=flag, condition=condition)
-            if old != new and old is not None:
-                transaction.delete(emails.item(user.tenant_id, old, user.sub))
-            if old != new and new is not None:
-                transaction.save(emails.item(user.tenant_id, new, user.sub))
-    except TransactWriteError as error:
-        if lost_race(error):
-            return False
-        raise
-    return True
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.update(item, actions=actions, condition=UserItem.sk.exists())
+        if active is not None:
+            transaction.update(login, actions=flag, condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
+        if old != new and old is not None:
+            transaction.delete(emails.item(user.tenant_id, old, user.sub))
+        if old != new and new is not None:
+            transaction.save(emails.item(user.tenant_id, new, user.sub))
+
+    return _together(write)
 
 
 def list_users(tenant_id: str, limit: int = 100, after: str | None = None) -> tuple[list[User], str | None]:
@@ -278,17 +274,14 @@ def delete_user(user: User) -> bool:
     item = at_version(UserItem(user.tenant_id, USER + user.sub), user.version)
     login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
     email = address(user.claims)
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.delete(item, condition=UserItem.sk.exists())
-            transaction.delete(login, condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
-            if email is not None:
-                transaction.delete(emails.item(user.tenant_id, email, user.sub))
-    except TransactWriteError as error:
-        if lost_race(error):
-            return False
-        raise
-    return True
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.delete(item, condition=UserItem.sk.exists())
+        transaction.delete(login, condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
+        if email is not None:
+            transaction.delete(emails.item(user.tenant_id, email, user.sub))
+
+    return _together(write)
 
 
 def index_email(user: User) -> bool:
@@ -300,10 +293,20 @@ def index_email(user: User) -> bool:
         return False
     version = UserItem.version == user.version if user.version else UserItem.version.does_not_exist()
     unchanged = UserItem.sk.exists() & version
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.condition_check(UserItem, user.tenant_id, USER + user.sub, condition=unchanged)
+        transaction.save(emails.item(user.tenant_id, email, user.sub))
+
+    return _together(write)
+
+
+def _together(write: Callable[[TransactWrite], None]) -> bool:
+    """Run the writes ``write`` makes in one transaction: False, nothing written, if one of
+    their conditions failed or another transaction was writing the same items."""
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.condition_check(UserItem, user.tenant_id, USER + user.sub, condition=unchanged)
-            transaction.save(emails.item(user.tenant_id, email, user.sub))
+            write(transaction)
     except TransactWriteError as error:
         if lost_race(error):
             return False

@@ -90,6 +90,27 @@ def userinfo(issuer: str, access_token: str) -> requests.Response:
     return requests.get(f"{issuer}/userinfo", headers={"Authorization": f"Bearer {access_token}"}, timeout=10)
 
 
+# The forgot-password pages' words, in the languages the tests read them in.
+FORGOT_WORDS = {
+    "en": ("Forgot your password?", "Username or email address", "Send me a link", "Check your email"),
+    "de": ("Passwort vergessen?", "Benutzername oder E-Mail-Adresse", "Link senden", "Prüfen Sie Ihre E-Mails"),
+}
+
+
+def ask_for_a_reset_link(page, issuer: str, client, rp, typed: str, language: str) -> None:
+    """From the login page of an authorization to the forgot form, ``typed`` in it, sent:
+    screenshots of the form and of its answer, named by ``language`` (English unsuffixed)."""
+    link, label, button, heading = FORGOT_WORDS[language]
+    suffix = "" if language == "en" else f"-{language}"
+    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback"))
+    page.get_by_role("link", name=link).click()
+    shot(page, f"forgot-password{suffix}")
+    page.get_by_label(label).fill(typed)
+    page.get_by_role("button", name=button).click()
+    assert page.get_by_role("heading").inner_text() == heading
+    shot(page, f"forgot-password-sent{suffix}")
+
+
 @one_backend
 def test_forgot_password_then_new_password_ends_the_old_sessions(chromium, issuer, rp, rp_client, user):
     client, _ = rp_client
@@ -101,13 +122,7 @@ def test_forgot_password_then_new_password_ends_the_old_sessions(chromium, issue
 
     context = chromium.new_context()
     page = context.new_page()
-    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback"))
-    page.get_by_role("link", name="Forgot your password?").click()
-    shot(page, "forgot-password")
-    page.get_by_label("Username or email address").fill("alice")
-    page.get_by_role("button", name="Send me a link").click()
-    assert page.get_by_role("heading").inner_text() == "Check your email"
-    shot(page, "forgot-password-sent")
+    ask_for_a_reset_link(page, issuer, client, rp, "alice", "en")
 
     open_link_from_mail_page(page, "alice@example.com", seen, "reset-password")
     reset_url = next_mail("alice@example.com", seen).body.split("\n\n")[2].strip()
@@ -150,12 +165,7 @@ def test_forgot_password_in_german_sends_a_german_mail(chromium, issuer, rp, rp_
     seen = len(inbox("alice@example.com"))
     context = chromium.new_context(locale="de-DE")
     page = context.new_page()
-    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback"))
-    page.get_by_role("link", name="Passwort vergessen?").click()
-    shot(page, "forgot-password-de")
-    page.get_by_label("Benutzername oder E-Mail-Adresse").fill("Alice@Example.com")
-    page.get_by_role("button", name="Link senden").click()
-    assert page.get_by_role("heading").inner_text() == "Prüfen Sie Ihre E-Mails"
+    ask_for_a_reset_link(page, issuer, client, rp, "Alice@Example.com", "de")
     message = next_mail("alice@example.com", seen)
     assert message.subject == f"Setzen Sie Ihr {mail_tenant.name}-Passwort zurück"
     assert "Jemand (hoffentlich Sie) möchte das Passwort Ihres" in message.body

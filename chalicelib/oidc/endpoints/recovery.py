@@ -21,16 +21,8 @@ from chalicelib.i18n import N_
 from chalicelib.limits import login as login_limits
 from chalicelib.limits import mail as limits
 from chalicelib.mail import jobs
-from chalicelib.oidc.mailpages import (
-    LIMITED,
-    invalid_link,
-    link_form,
-    minutes,
-    notice,
-    reader_language,
-    single,
-    ticket_locales,
-)
+from chalicelib.oidc import mailpages
+from chalicelib.oidc.mailpages import LIMITED, invalid_link, link_form, minutes, notice, single
 from chalicelib.oidc.results import Page
 from chalicelib.store import mailtokens, users
 
@@ -58,8 +50,8 @@ def submit_forgot(ctx: Context, form: Mapping[str, str], accept_language: str | 
     if wait is not None:
         events.emit("mail_limited", ctx.tenant.id, form="forgot_password")
         return _forgot_form(ctx, ticket, LIMITED, status=429, minutes=minutes(wait))
-    locales = ticket_locales(ctx, ticket)
-    language = reader_language(ctx, locales, accept_language)
+    locales = mailpages.ticket_locales(ctx, ticket)
+    language = mailpages.reader_language(ctx, locales, accept_language)
     jobs.enqueue(jobs.Job("reset", ctx.tenant.id, ctx.issuer, account, language=language))
     events.emit("password_reset_requested", ctx.tenant.id)
     back = f"{ctx.url('login')}?ticket={ticket}" if ticket else None
@@ -112,7 +104,7 @@ def password_problem(password: str, confirm: str) -> str | None:
 
 def _forgot_form(ctx: Context, ticket: str, error: str | None = None, status: int = 200, **values: int) -> Page:
     context = {"ticket": ticket, "error": error, "values": values}
-    return Page("mail/forgot.html", context, status=status, ui_locales=ticket_locales(ctx, ticket))
+    return Page("mail/forgot.html", context, status=status, ui_locales=mailpages.ticket_locales(ctx, ticket))
 
 
 def _reset_form(token: str, error: str | None = None, status: int = 200, **values: int) -> Page:

@@ -20,18 +20,10 @@ from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.limits import mail as limits
 from chalicelib.mail import jobs
+from chalicelib.oidc import mailpages
 from chalicelib.oidc.endpoints.recovery import password_problem
 from chalicelib.oidc.errors import NotFound
-from chalicelib.oidc.mailpages import (
-    LIMITED,
-    invalid_link,
-    link_form,
-    minutes,
-    notice,
-    reader_language,
-    single,
-    ticket_locales,
-)
+from chalicelib.oidc.mailpages import LIMITED, invalid_link, link_form, minutes, notice, single
 from chalicelib.oidc.results import Page
 from chalicelib.store import mailtokens, users
 from chalicelib.tenancy.settings import EMAIL
@@ -77,8 +69,8 @@ def submit_signup(ctx: Context, form: Mapping[str, str], accept_language: str | 
     if wait is not None:
         events.emit("mail_limited", ctx.tenant.id, form="signup")
         return _form(ctx, ticket, form, LIMITED, status=429, minutes=minutes(wait))
-    locales = ticket_locales(ctx, ticket)
-    language = reader_language(ctx, locales, accept_language)
+    locales = mailpages.ticket_locales(ctx, ticket)
+    language = mailpages.reader_language(ctx, locales, accept_language)
     job = jobs.Job("signup", ctx.tenant.id, ctx.issuer, account, claims, passwords.hash_password(password), language)
     jobs.enqueue(job)
     events.emit("signup_requested", ctx.tenant.id)
@@ -128,5 +120,5 @@ def _form(
 ) -> Page:
     fields = [(name, LABELS[name], str(typed.get(name, ""))[:LONGEST_CLAIM]) for name in ctx.settings.signup_claims]
     context = {"ticket": ticket, "email": str(typed.get("email", ""))[:254], "fields": fields, "error": error}
-    locales = ticket_locales(ctx, ticket)
+    locales = mailpages.ticket_locales(ctx, ticket)
     return Page("mail/signup.html", {**context, "values": values}, status=status, ui_locales=locales)
