@@ -1,16 +1,14 @@
 """The password, typed again on the account page: to change it, and to confirm a sensitive
-action when the session's sign-in is not recent."""
+action when the session's sign-in is not recent (``chalicelib.accounts.recent``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from chalicelib import events
 from chalicelib.account import overview
 from chalicelib.account.overview import Holder
-from chalicelib.accounts import authenticate as accounts
-from chalicelib.accounts import devices
+from chalicelib.accounts import recent
 from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.oidc.results import Page
@@ -24,19 +22,15 @@ def check_password(
     """None if ``password`` is the holder's; else the page that says why. Counted as a login
     attempt (per account, per this browser, per source) before it is checked, so the page
     is no oracle for someone who found a signed-in browser."""
-    if not password:
-        return overview.page(ctx, holder, error={"message": WRONG_PASSWORD}, status=status)
-    attempt = accounts.attempt(ctx.tenant.id, holder.user.username, ctx.source)
-    lifetime = ctx.settings.device_trust_expire * 86400
-    device = devices.recognize(ctx.tenant.id, attempt.username, cookies.get(devices.COOKIE), ctx.now, lifetime)
-    login = accounts.authenticate(replace(attempt, device=device), password, ctx.settings, ctx.now)
-    if isinstance(login, accounts.Limited):
+    refusal = recent.confirm_password(ctx, holder.user.username, holder.user.sub, password, cookies)
+    if refusal is None:
+        return None
+    if refusal.wait is not None:
         events.emit("account_limited", ctx.tenant.id, sub=holder.user.sub)
-        return overview.page(ctx, holder, error={"minutes": -(-login.retry_after // 60)}, status=429)
-    if login is None or login.sub != holder.user.sub:
+        return overview.page(ctx, holder, error={"minutes": -(-refusal.wait // 60)}, status=429)
+    if password:
         events.emit("account_password_failed", ctx.tenant.id, sub=holder.user.sub)
-        return overview.page(ctx, holder, error={"message": WRONG_PASSWORD}, status=status)
-    return None
+    return overview.page(ctx, holder, error={"message": WRONG_PASSWORD}, status=status)
 
 
 def reauthenticated(ctx: Context, holder: Holder, form: Mapping[str, str], cookies: Mapping[str, str]) -> Page | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.account import url
 from chalicelib.accounts import factors
+from chalicelib.accounts import recent as recent_sign_in
 from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.oidc import interaction
@@ -25,7 +26,7 @@ from chalicelib.store.users import User
 
 # How long after signing in a session may remove a factor or renew recovery codes without
 # the password again (OWASP ASVS 3.7.1: re-authenticate before sensitive changes).
-RECENT = 300
+RECENT = recent_sign_in.RECENT
 # What a finished action says on the page it returns to, by the ``done`` its redirect names.
 NOTICES = {
     "password-changed": N_("Your password is changed. Your other sessions have ended."),
@@ -45,7 +46,7 @@ class Holder:
     user: User
 
     def recent(self, now: int) -> bool:
-        return 0 <= now - self.session.auth_time <= RECENT
+        return recent_sign_in.recent(self.session.auth_time, now)
 
 
 def signed_in(ctx: Context, cookies: Mapping[str, str]) -> Holder | None:

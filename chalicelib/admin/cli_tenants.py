@@ -1,5 +1,5 @@
 """The CLI's tenant lifecycle commands: ``tenants list|disable|enable|export|delete|
-backfill-directory`` and ``users delete``. Registered on cli.py's groups by ``register``."""
+backfill-directory`` and ``users delete|backfill-emails``. Registered on cli.py's groups by ``register``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def register(tenants: click.Group, users: click.Group) -> None:
     for command in (list_tenants, disable, enable, export, delete, backfill_directory):
         tenants.add_command(command)
     users.add_command(delete_user)
+    users.add_command(backfill_emails)
 
 
 @click.command("list")
@@ -87,3 +88,14 @@ def delete_user(tenant_id: str, username: str) -> None:
 
     removed = users.delete_user(tenant_id, username)
     echo_json({"username": username, "status": "deleted", "items_deleted": removed})
+
+
+@click.command("backfill-emails")
+@click.argument("tenant_id")
+def backfill_emails(tenant_id: str) -> None:
+    """File users whose email was set before the email lookup existed under their address,
+    so the forgot-password form finds them by it (a Query of the tenant's users; safe to
+    repeat)."""
+    from chalicelib.admin import users
+
+    echo_json(users.backfill_emails(tenant_id))

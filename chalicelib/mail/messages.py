@@ -3,6 +3,10 @@ i18n extension, so every sentence is a message id the catalogs translate, like t
 
 A template's first line is ``Subject: ...``; the rest is the body. The tenant's display name
 (its branding, else its name) signs every message, so a user knows who is writing.
+
+A message is in the language of the page that asked for it (the job carries it): one
+environment per language with its catalog installed, as for the pages
+(``chalicelib/web/pages.py``), since a consumer renders jobs in several languages.
 """
 
 from __future__ import annotations
@@ -11,25 +15,30 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from chalicelib.i18n import DEFAULT_LANGUAGE
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
 _lock = threading.Lock()
-_environments: list[Any] = []
+_environments: dict[str, Any] = {}
 
 
-def render(template: str, **context: Any) -> tuple[str, str]:
-    """(subject, text body) of ``template`` with ``context``."""
-    text = _environment().get_template(template).render(**context)
+def render(template: str, language: str = DEFAULT_LANGUAGE, **context: Any) -> tuple[str, str]:
+    """(subject, text body) of ``template`` with ``context``, in ``language`` (one of
+    ``chalicelib.i18n.LANGUAGES``)."""
+    text = _environment(language).get_template(template).render(**context)
     first, _, body = text.partition("\n")
     if not first.startswith("Subject: "):
         raise ValueError(f"{template} must start with a Subject: line")
     return first[len("Subject: ") :].strip(), body.strip() + "\n"
 
 
-def _environment() -> Any:
-    if not _environments:
+def _environment(language: str) -> Any:
+    if language not in _environments:
         with _lock:
-            if not _environments:
+            if language not in _environments:
                 import jinja2
+
+                from chalicelib.i18n.catalogs import translations
 
                 # Text mail: nothing is HTML, so nothing is escaped (a display name with "&"
                 # stays "&"); every value is the tenant's or the provider's own.
@@ -40,6 +49,6 @@ def _environment() -> Any:
                     extensions=["jinja2.ext.i18n"],
                     keep_trailing_newline=True,
                 )
-                environment.install_null_translations(newstyle=True)
-                _environments.append(environment)
-    return _environments[0]
+                environment.install_gettext_translations(translations(language), newstyle=True)
+                _environments[language] = environment
+    return _environments[language]

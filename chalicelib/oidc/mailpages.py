@@ -6,6 +6,11 @@ A link's token is in its URL because email has no other way to carry it. Its lan
 back, and replaces the page's URL with one without it at once (``history.replaceState``), so
 it stays neither in the address bar nor in the history; pages send no Referer (policy
 ``no-referrer``), and no log line holds a query.
+
+A mail is written in the language of the page that asked for it (``reader_language``): the
+login ticket's ``ui_locales`` (the forms reached from the login page carry it), else the
+browser's ``Accept-Language``, else the tenant's default; the page itself is shown in the
+same one (``Page.ui_locales``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.context import Context
 from chalicelib.i18n import N_
+from chalicelib.i18n.negotiate import negotiate, parse_locales
+from chalicelib.oidc import interaction
+from chalicelib.oidc.errors import InvalidPage
 from chalicelib.oidc.results import Page
 
 LIMITED = N_("Too many requests. Try again in %(minutes)s minutes.")
@@ -47,3 +56,22 @@ def single(form: Mapping[str, str], name: str, longest: int = 1024) -> str:
     """A form field as typed, or "" when missing or longer than any honest value."""
     value = form.get(name, "")
     return value if len(value) <= longest else ""
+
+
+def ticket_locales(ctx: Context, ticket: str) -> tuple[str, ...]:
+    """The ``ui_locales`` (OIDC Core §3.1.2.1) of the authorization request a login ticket
+    carries; none without a ticket, or with one that is expired or not genuine (the page
+    works without one)."""
+    if not ticket:
+        return ()
+    try:
+        params = interaction.unseal(ctx, "login", ticket).get("p")
+    except (InvalidPage, ValueError):
+        return ()
+    return parse_locales(params.get("ui_locales")) if isinstance(params, Mapping) else ()
+
+
+def reader_language(ctx: Context, ui_locales: tuple[str, ...], accept_language: str | None) -> str:
+    """The language a mail is written in: the one its page is shown in
+    (``chalicelib.web.responses.PageState.language`` negotiates the same way)."""
+    return negotiate(ui_locales, accept_language, ctx.settings.default_language)

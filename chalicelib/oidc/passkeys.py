@@ -26,6 +26,10 @@ from chalicelib.store.factors import Factor
 from chalicelib.store.users import get_user
 
 COOKIE = "op_webauthn"
+# A registration challenge issued right after the password was typed again on the passkeys
+# page: besides the ceremony, it shows that page the password was confirmed when it was
+# issued (chalicelib.accounts.recent), for as long as it lives.
+CONFIRMED = "register-confirmed"
 REFUSED = N_("That passkey was not accepted. Try again, or use another way to sign in.")
 NO_ANSWER = "(none)"  # the account counted for answers that name none
 
@@ -57,11 +61,13 @@ def offered(ctx: Context) -> bool:
     return ctx.settings.mfa_policy != "off"
 
 
-def challenge_for(ctx: Context, use: str, sub: str | None = None) -> tuple[Challenge, Cookie]:
+def challenge_for(
+    ctx: Context, use: str, sub: str | None = None, issued_ms: int | None = None
+) -> tuple[Challenge, Cookie]:
     # Milliseconds within the request's second: two pages served in one second get ordered
     # challenges (the credential accepts only challenges issued after the last it answered).
     now_ms = ctx.now * 1000 + time.time_ns() // 1_000_000 % 1000
-    challenge = passkeys.new_challenge(use, now_ms, sub)
+    challenge = passkeys.new_challenge(use, issued_ms or now_ms, sub)
     return challenge, Cookie(COOKIE, passkeys.seal_challenge(ctx.tenant.id, challenge), max_age=passkeys.LIFETIME)
 
 
@@ -72,8 +78,13 @@ def offer_sign_in(ctx: Context, use: str, allowed: Sequence[Factor] = (), sub: s
     return Offer(passkeys.request_options(ctx.issuer, challenge, list(allowed)), cookie)
 
 
-def offer_registration(ctx: Context, sub: str, username: str, existing: list[Factor]) -> Offer:
-    challenge, cookie = challenge_for(ctx, "register", sub)
+def offer_registration(
+    ctx: Context, sub: str, username: str, existing: list[Factor], confirmed_ms: int | None = None
+) -> Offer:
+    """Options for ``navigator.credentials.create()``. ``confirmed_ms``: when the password
+    was confirmed (a CONFIRMED challenge that expires when that confirmation does)."""
+    use = CONFIRMED if confirmed_ms else "register"
+    challenge, cookie = challenge_for(ctx, use, sub, confirmed_ms)
     rp_name = ctx.settings.branding.display_name or ctx.tenant.name
     return Offer(passkeys.creation_options(ctx.issuer, rp_name, sub, username, challenge, existing), cookie)
 
@@ -106,16 +117,30 @@ def check_sign_in(
     return SignedIn(sub, epoch, passkeys.amr(passkey))
 
 
+def confirmation(ctx: Context, cookies: Mapping[str, str], sub: str) -> int | None:
+    """When the password was confirmed on the passkeys page (ms), if this browser's challenge
+    says it was, for ``sub``, and has not expired."""
+    challenge = passkeys.open_challenge(ctx.tenant.id, cookies.get(COOKIE, ""), CONFIRMED, ctx.now, sub)
+    return challenge.issued_ms if challenge is not None else None
+
+
 def check_registration(
-    ctx: Context, credential: str, cookies: Mapping[str, str], sub: str, epoch: int
+    ctx: Context,
+    credential: str,
+    cookies: Mapping[str, str],
+    sub: str,
+    epoch: int,
+    uses: tuple[str, ...] = ("register",),
 ) -> Factor | Refused:
     """Store the passkey a browser's ``navigator.credentials.create()`` answer registers for
-    ``sub`` (counted like a sign-in: a script must not fill the table); or Refused."""
+    ``sub`` (counted like a sign-in: a script must not fill the table), against a challenge
+    issued for one of ``uses``; or Refused."""
     wait = limits.admit(ctx.tenant.id, sub, ctx.source, ctx.settings, ctx.now)
     if wait is not None:
         events.emit("passkey_limited", ctx.tenant.id, use="register")
         return Refused(wait)
-    challenge = passkeys.open_challenge(ctx.tenant.id, cookies.get(COOKIE, ""), "register", ctx.now, sub)
+    opened = (passkeys.open_challenge(ctx.tenant.id, cookies.get(COOKIE, ""), use, ctx.now, sub) for use in uses)
+    challenge = next((found for found in opened if found is not None), None)
     if challenge is None or len(store.list_passkeys(ctx.tenant.id, sub)) >= store.MAX_PER_USER:
         return _refused(ctx, "register", sub)
     added = passkeys.register(ctx.tenant.id, ctx.issuer, sub, epoch, credential, challenge, ctx.now)

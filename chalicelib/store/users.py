@@ -1,7 +1,9 @@
 """End users: a profile item keyed by the opaque ``sub`` and a login item keyed by username.
 
 A password login reads only the login item (it holds the sub and the password hash); the
-UserInfo endpoint reads only the profile item. Renaming a user never changes the sub.
+UserInfo endpoint reads only the profile item. Renaming a user never changes the sub. A user
+with an ``email`` claim also has a lookup item under that address (``chalicelib.store.emails``),
+written with the profile.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +19,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.store import emails
 from chalicelib.store.models import (
     LoginItem,
     UserItem,
@@ -83,6 +86,23 @@ def normalize_username(username: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold()).strip()
 
 
+def address(claims: Mapping[str, Any]) -> str | None:
+    """The ``email`` claim as the lookup files it (case and Unicode form aside, as usernames);
+    None without one."""
+    email = claims.get("email")
+    normalized = normalize_username(email) if isinstance(email, str) else ""
+    return normalized if valid_key_part(normalized) else None
+
+
+def find_by_email(tenant_id: str, email: str) -> list[User]:
+    """The users whose ``email`` claim is ``email``: one Query of the lookup items, one
+    BatchGetItem of their profiles (each checked to hold the address still)."""
+    wanted = normalize_username(email)
+    subs = emails.find(tenant_id, wanted) if valid_key_part(wanted) else []
+    found = [from_item(item) for item in UserItem.batch_get([(tenant_id, USER + sub) for sub in subs])] if subs else []
+    return sorted((user for user in found if address(user.claims) == wanted), key=lambda user: user.sub)
+
+
 def get_login(tenant_id: str, username: str, consistent: bool = False) -> Login | None:
     """The login; ``consistent`` for the admin's reads, which are written back."""
     name = normalize_username(username)
@@ -121,10 +141,13 @@ def create_user(user: User, password_hash: str) -> User | None:
     epoch = secrets.randbelow(1 << 31) + 1  # random: see may_act
     login = LoginItem(user.tenant_id, LOGIN + name, sub=user.sub, password_hash=password_hash, epoch=epoch)
     item = _to_item(replace(user, epoch=epoch))
+    email = address(user.claims)
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(login, condition=LoginItem.sk.does_not_exist())
             transaction.save(item, condition=UserItem.sk.does_not_exist())
+            if email is not None:
+                transaction.save(emails.item(user.tenant_id, email, user.sub))
     except TransactWriteError as error:
         if condition_failed(error):
             return None
@@ -181,8 +204,8 @@ def update_user(
 ) -> User | None:
     """Write back changes to a user read as ``user``: all its claims, and whether it is active.
     The user as stored now, or None (nothing written) if it changed since it was read or is
-    gone. Disabling changes the login too (a password login reads only the login item), in
-    one transaction with the profile."""
+    gone. Disabling changes the login too (a password login reads only the login item), and
+    a new address moves the user's email lookup: each in one transaction with the profile."""
     item = at_version(UserItem(user.tenant_id, USER + user.sub), user.version)
     stamp = now or int(time.time())
     actions: list[Any] = []
@@ -196,23 +219,40 @@ def update_user(
         actions.append(UserItem.epoch.add(1))
     if not actions:
         return user
-    if active is None:
+    old, new = address(user.claims), address(claims) if claims is not None else address(user.claims)
+    if active is None and old == new:
         return from_item(item) if update_if_unchanged(item, actions) else None
-    login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
-    flag = [LoginItem.disabled.remove()] if active else [LoginItem.disabled.set(True), LoginItem.epoch.add(1)]
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.update(item, actions=actions, condition=UserItem.sk.exists())
-            transaction.update(login, actions=flag, condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
-    except TransactWriteError as error:
-        if lost_race(error):
-            return None
-        raise
-    epoch = user.epoch + (0 if active else 1)
+    if not _write_together(user, item, actions, active, (old, new)):
+        return None
     changed = replace(
-        user, active=active, version=user.version + 1, epoch=epoch, admin=user.admin if admin is None else admin
+        user,
+        active=user.active if active is None else active,
+        version=user.version + 1,
+        epoch=user.epoch + (1 if active is False else 0),
+        admin=user.admin if admin is None else admin,
     )
     return changed if claims is None else replace(changed, claims=dict(claims), updated_at=stamp)
+
+
+def _write_together(
+    user: User, item: UserItem, actions: list[Any], active: bool | None, addresses: tuple[str | None, str | None]
+) -> bool:
+    """The profile's update, the login's flag (when ``active`` changes) and the move of the
+    email lookup from the old address to the new (when it changes), in one transaction."""
+    login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
+    flag = [LoginItem.disabled.remove()] if active else [LoginItem.disabled.set(True), LoginItem.epoch.add(1)]
+    old, new = addresses
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.update(item, actions=actions, condition=UserItem.sk.exists())
+        if active is not None:
+            transaction.update(login, actions=flag, condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
+        if old != new and old is not None:
+            transaction.delete(emails.item(user.tenant_id, old, user.sub))
+        if old != new and new is not None:
+            transaction.save(emails.item(user.tenant_id, new, user.sub))
+
+    return _together(write)
 
 
 def list_users(tenant_id: str, limit: int = 100, after: str | None = None) -> tuple[list[User], str | None]:
@@ -233,10 +273,40 @@ def delete_user(user: User) -> bool:
     at their next check); False (nothing deleted) if it changed since, or is gone already."""
     item = at_version(UserItem(user.tenant_id, USER + user.sub), user.version)
     login = LoginItem(user.tenant_id, LOGIN + normalize_username(user.username))
+    email = address(user.claims)
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.delete(item, condition=UserItem.sk.exists())
+        transaction.delete(login, condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
+        if email is not None:
+            transaction.delete(emails.item(user.tenant_id, email, user.sub))
+
+    return _together(write)
+
+
+def index_email(user: User) -> bool:
+    """Write the email lookup of a user read as ``user`` (one whose address was set before
+    the lookup existed), if the profile is still as read; False, nothing written, if not (a
+    change since wrote the lookup itself) or the user has no address."""
+    email = address(user.claims)
+    if email is None:
+        return False
+    version = UserItem.version == user.version if user.version else UserItem.version.does_not_exist()
+    unchanged = UserItem.sk.exists() & version
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.condition_check(UserItem, user.tenant_id, USER + user.sub, condition=unchanged)
+        transaction.save(emails.item(user.tenant_id, email, user.sub))
+
+    return _together(write)
+
+
+def _together(write: Callable[[TransactWrite], None]) -> bool:
+    """Run the writes ``write`` makes in one transaction: False, nothing written, if one of
+    their conditions failed or another transaction was writing the same items."""
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.delete(item, condition=UserItem.sk.exists())
-            transaction.delete(login, condition=LoginItem.sk.exists() & (LoginItem.sub == user.sub))
+            write(transaction)
     except TransactWriteError as error:
         if lost_race(error):
             return False

@@ -31,7 +31,7 @@ def forgot_password(ctx: Context, request: Incoming) -> Result:
 def forgot_password_submit(ctx: Context, request: Incoming) -> Result:
     from chalicelib.oidc.endpoints.recovery import submit_forgot
 
-    return submit_forgot(ctx, request.form_values())
+    return submit_forgot(ctx, request.form_values(), request.headers.get("accept-language"))
 
 
 @tenant_route(bp, "/{tenant}/password/reset", ["GET"], page=True)
@@ -59,7 +59,7 @@ def email(ctx: Context, request: Incoming) -> Result:
 def email_submit(ctx: Context, request: Incoming) -> Result:
     from chalicelib.oidc.endpoints.verification import submit_email
 
-    return submit_email(ctx, request.cookies)
+    return submit_email(ctx, request.cookies, request.headers.get("accept-language"))
 
 
 @tenant_route(bp, "/{tenant}/email/verify", ["GET"], page=True)
@@ -87,7 +87,7 @@ def signup(ctx: Context, request: Incoming) -> Result:
 def signup_submit(ctx: Context, request: Incoming) -> Result:
     from chalicelib.oidc.endpoints.signup import submit_signup
 
-    return submit_signup(ctx, request.form_values())
+    return submit_signup(ctx, request.form_values(), request.headers.get("accept-language"))
 
 
 @tenant_route(bp, "/{tenant}/signup/confirm", ["GET"], page=True)

@@ -5,7 +5,8 @@ local mail page, whose data comes from moto's ``/moto-api/data.json`` over HTTP.
 
 Forgot password → the mailed link → a new password → sign in, the old session and tokens
 ended; the link refused when replayed or expired; sign-up with verification → sign in; email
-verification → ``email_verified`` at UserInfo; the abuse limits on each new form. Screenshots
+verification → ``email_verified`` at UserInfo; the abuse limits on each new form; a forgot
+password in German, its mail German too. Screenshots
 of every new page (and the mail page) go to ``test-artifacts/mail/``."""
 
 from __future__ import annotations
@@ -89,6 +90,27 @@ def userinfo(issuer: str, access_token: str) -> requests.Response:
     return requests.get(f"{issuer}/userinfo", headers={"Authorization": f"Bearer {access_token}"}, timeout=10)
 
 
+# The forgot-password pages' words, in the languages the tests read them in.
+FORGOT_WORDS = {
+    "en": ("Forgot your password?", "Username or email address", "Send me a link", "Check your email"),
+    "de": ("Passwort vergessen?", "Benutzername oder E-Mail-Adresse", "Link senden", "Prüfen Sie Ihre E-Mails"),
+}
+
+
+def ask_for_a_reset_link(page, issuer: str, client, rp, typed: str, language: str) -> None:
+    """From the login page of an authorization to the forgot form, ``typed`` in it, sent:
+    screenshots of the form and of its answer, named by ``language`` (English unsuffixed)."""
+    link, label, button, heading = FORGOT_WORDS[language]
+    suffix = "" if language == "en" else f"-{language}"
+    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback"))
+    page.get_by_role("link", name=link).click()
+    shot(page, f"forgot-password{suffix}")
+    page.get_by_label(label).fill(typed)
+    page.get_by_role("button", name=button).click()
+    assert page.get_by_role("heading").inner_text() == heading
+    shot(page, f"forgot-password-sent{suffix}")
+
+
 @one_backend
 def test_forgot_password_then_new_password_ends_the_old_sessions(chromium, issuer, rp, rp_client, user):
     client, _ = rp_client
@@ -100,13 +122,7 @@ def test_forgot_password_then_new_password_ends_the_old_sessions(chromium, issue
 
     context = chromium.new_context()
     page = context.new_page()
-    page.goto(authorize_url(issuer, client.client_id, f"{rp.origin}/callback"))
-    page.get_by_role("link", name="Forgot your password?").click()
-    shot(page, "forgot-password")
-    page.get_by_label("Username or email address").fill("alice")
-    page.get_by_role("button", name="Send me a link").click()
-    assert page.get_by_role("heading").inner_text() == "Check your email"
-    shot(page, "forgot-password-sent")
+    ask_for_a_reset_link(page, issuer, client, rp, "alice", "en")
 
     open_link_from_mail_page(page, "alice@example.com", seen, "reset-password")
     reset_url = next_mail("alice@example.com", seen).body.split("\n\n")[2].strip()
@@ -137,6 +153,32 @@ def test_forgot_password_then_new_password_ends_the_old_sessions(chromium, issue
     # No line the provider logged holds the link's token.
     assert reset_url.rsplit("=", 1)[1] not in (ARTIFACTS / "chalice-local.log").read_text()
     before.close()
+    context.close()
+
+
+@one_backend
+def test_forgot_password_in_german_sends_a_german_mail(chromium, issuer, rp, rp_client, mail_tenant, user):
+    """A browser that prefers German gets the German pages and a German mail (the job carries
+    the page's language), read on the local mail page; its link leads on in German. The
+    person types the account's email address, not its username."""
+    client, _ = rp_client
+    seen = len(inbox("alice@example.com"))
+    context = chromium.new_context(locale="de-DE")
+    page = context.new_page()
+    ask_for_a_reset_link(page, issuer, client, rp, "Alice@Example.com", "de")
+    message = next_mail("alice@example.com", seen)
+    assert message.subject == f"Setzen Sie Ihr {mail_tenant.name}-Passwort zurück"
+    assert "Jemand (hoffentlich Sie) möchte das Passwort Ihres" in message.body
+    assert "innerhalb von 15 Minuten" in message.body and "within" not in message.body
+    assert "Kontos alice zurücksetzen" in message.body.replace("\n", " ")  # the account it found
+
+    open_link_from_mail_page(page, "alice@example.com", seen, "reset-password-de")
+    assert page.get_by_role("heading").inner_text() == "Wählen Sie ein neues Passwort"
+    page.get_by_label("Neues Passwort", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Neues Passwort wiederholen").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Neues Passwort speichern").click()
+    assert page.get_by_role("heading").inner_text() == "Passwort geändert"
+    shot(page, "password-changed-de")
     context.close()
 
 

@@ -6,7 +6,8 @@ IP address.
 
 Registration on the user's own page, sign-out, usernameless sign-in with the passkey
 (amr/acr read from the ID token), a passkey enrolled during sign-in and then given as the
-second factor after the password, and a removed passkey refused. The pages' script runs
+second factor after the password, and a removed passkey refused; a session signed in long
+ago types its password again before it may add or remove one. The pages' script runs
 under their CSP nonce: no page may report a CSP violation or a script error. Screenshots of
 every new page go to test-artifacts/passkeys/."""
 
@@ -18,7 +19,7 @@ import requests
 
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.oidc import acr
-from tests.integration.conftest import ARTIFACTS, dev_server
+from tests.integration.conftest import ARTIFACTS, PASSWORD, dev_server
 from tests.integration.test_browser import (
     SIZES,
     authorize_url,
@@ -139,6 +140,66 @@ def test_register_sign_out_sign_in_with_the_passkey_then_remove_it(chromium, iss
     assert "That passkey was not accepted" in page.get_by_role("alert").inner_text()
     shoot(page, f"login-passkey-refused-{size}")
     assert not any(cookie["name"] == "op_session" for cookie in context.cookies())
+    context.close()
+
+
+def age_sessions(tenant_id: str, seconds: int) -> None:
+    """Move the tenant's sessions' sign-in ``seconds`` into the past (as DynamoDB holds it)."""
+    import time
+
+    import boto3
+
+    from chalicelib.settings import settings
+
+    dynamodb = boto3.client("dynamodb")
+    items = dynamodb.query(
+        TableName=settings.table_name,
+        KeyConditionExpression="pk = :t AND begins_with(sk, :p)",
+        ExpressionAttributeValues={":t": {"S": tenant_id}, ":p": {"S": "session#"}},
+    )["Items"]
+    for item in items:
+        dynamodb.update_item(
+            TableName=settings.table_name, Key={"pk": item["pk"], "sk": item["sk"]},
+            UpdateExpression="SET auth_time = :then",
+            ExpressionAttributeValues={":then": {"N": str(int(time.time()) - seconds)}},
+        )  # fmt: skip
+
+
+@envelope_only
+def test_an_old_session_types_its_password_before_adding_or_removing_a_passkey(chromium, issuer, tenant, rp, user):
+    """Signed in ten minutes ago: the passkeys page offers no change until the password is
+    typed again (a wrong one is refused); then a passkey is added, and removed."""
+    tenant_admin.update_settings(tenant.id, {"mfa_policy": "optional"})
+    client = browser_rp_client(tenant, rp)
+    context = chromium.new_context()
+    page = context.new_page()
+    messages = console_of(page)
+    credentials = virtual_authenticator(context, page)
+    page.goto(authorize_url(issuer, client[0].client_id, f"{rp.origin}/callback", nonce="n"))
+    sign_in(page)
+    finish(page)
+    age_sessions(tenant.id, 600)
+
+    page.goto(f"{issuer}/passkeys")
+    page.get_by_text("To add or remove a passkey, type your password again.").wait_for()
+    assert page.get_by_role("button", name="Add a passkey").count() == 0
+    shoot(page, "passkeys-confirm-password")
+    page.get_by_label("Your password").fill("not the password")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("alert").inner_text() == "Your current password is not right."
+    shoot(page, "passkeys-confirm-password-wrong")
+    from tests.integration import a11y
+
+    assert a11y.blocking(a11y.audit(page, "passkeys-confirm-password-wrong")) == []
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Add a passkey").click()
+    page.get_by_text("Your passkey was added").wait_for()
+    assert len(credentials()) == 1
+    page.get_by_role("button", name="Remove").click()
+    page.get_by_text("The passkey was removed").wait_for()
+    # The wrong password's page is a 401, which Chromium reports; nothing else may be.
+    assert [m for m in messages if "status of 401" not in m] == [], messages
     context.close()
 
 

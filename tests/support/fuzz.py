@@ -37,6 +37,20 @@ METADATA = ("redirect_uris", "response_types", "grant_types", "client_name", "to
             "backchannel_logout_uri", "frontchannel_logout_uri", "post_logout_redirect_uris", "client_id",
             "client_secret", "subject_type", "application_type", "frontchannel_logout_session_required")  # fmt: skip
 ADMIN = "/admin/tenants/{t}"
+# The pages issue 9 added: the second factor (TOTP, recovery codes, passkeys after the
+# password), the user's passkeys, forgot/reset password, email verification, sign-up and
+# its link, the account page with its actions and its own sign-in's callback.
+MFA = ("ticket", "csrf_token", "code", "action", "credential")
+PASSKEYS = ("csrf_token", "action", "passkey", "credential", "password")
+FORGOT = ("ticket", "csrf_token", "username")
+LINK = ("token", "csrf_token", "password", "confirm")
+EMAIL = ("csrf_token",)
+SIGNUP = ("ticket", "csrf_token", "email", "password", "confirm", "name", "given_name")
+ACCOUNT = ("csrf_token", "action", "current_password", "new_password", "password", "sid", "client_id")
+ACCOUNT_TOTP = ("csrf_token", "ticket", "code", "action")
+CALLBACK = ("code", "state", "iss", "error")
+# The pages whose forms are CSRF protected: a clean request carries the browser's pair.
+PAGES = ("login", "consent", "session", "mfa", "passkeys", "password/", "email", "signup", "account")
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,27 @@ ROUTES = (
     Route("PATCH", ADMIN + "/users/{u}", "json", admin=True),
     Route("DELETE", ADMIN + "/users/{x}", "none", admin=True),
     Route("POST", ADMIN + "/registration-tokens", "json", admin=True),
+    Route("GET", "/{t}/mfa", "none", MFA),
+    Route("POST", "/{t}/mfa", "form", MFA),
+    Route("GET", "/{t}/passkeys", "none"),
+    Route("POST", "/{t}/passkeys", "form", PASSKEYS),
+    Route("GET", "/{t}/password/forgot", "none", ("ticket",)),
+    Route("POST", "/{t}/password/forgot", "form", FORGOT),
+    Route("GET", "/{t}/password/reset", "none", ("token",)),
+    Route("POST", "/{t}/password/reset", "form", LINK),
+    Route("GET", "/{t}/email", "none"),
+    Route("POST", "/{t}/email", "form", EMAIL),
+    Route("GET", "/{t}/email/verify", "none", ("token",)),
+    Route("POST", "/{t}/email/verify", "form", LINK),
+    Route("GET", "/{t}/signup", "none", ("ticket",)),
+    Route("POST", "/{t}/signup", "form", SIGNUP),
+    Route("GET", "/{t}/signup/confirm", "none", ("token",)),
+    Route("POST", "/{t}/signup/confirm", "form", LINK),
+    Route("GET", "/{t}/account", "none", ("done",)),
+    Route("POST", "/{t}/account", "form", ACCOUNT),
+    Route("GET", "/{t}/account/callback", "none", CALLBACK),
+    Route("GET", "/{t}/account/totp", "none"),
+    Route("POST", "/{t}/account/totp", "form", ACCOUNT_TOTP),
     Route("GET", "/health", "none"),
     Route("GET", "/", "none"),
     Route("GET", "/{t}", "none"),
@@ -232,7 +267,17 @@ def _valid(rng: random.Random, route: Route, target: Target) -> dict[str, str]:
         ])  # fmt: skip
     if route.params == TOKEN_OPS:
         return {"token": target.access_token, "token_type_hint": "access_token"}
-    return {}
+    return _valid_page(route, target)
+
+
+def _valid_page(route: Route, target: Target) -> dict[str, str]:
+    """A plausible submission of one of the pages issue 9 added: the CSRF pair right, the
+    rest such as a person would type (no known account, no live link or session)."""
+    typed = {"ticket": target.ticket, "username": "nobody@example.com", "email": "nobody@example.com",
+             "password": "a long enough password", "confirm": "a long enough password", "token": "A" * 43,
+             "code": "123456", "action": "remove", "name": "Nobody", "state": "s" * 43, "iss": "x"}  # fmt: skip
+    values = {name: typed[name] for name in route.params if name in typed}
+    return {**values, "csrf_token": target.csrf_token} if "csrf_token" in route.params else values
 
 
 def _value(rng: random.Random, name: str, target: Target) -> str:
@@ -263,14 +308,38 @@ def _samples(name: str, target: Target) -> list[str]:
         "ticket": [target.ticket, target.ticket[:-2], target.ticket + "x", "abc.%C3%A9"],
         "csrf_token": [target.csrf_token, target.csrf_token.upper()],
         "decision": ["allow", "deny", "logout", "stay"],
-        "action": ["cancel", "login"],
+        "action": [
+            "cancel",
+            "login",
+            "passkey",
+            "confirm",
+            "remove",
+            "continue",
+            "change-password",
+            "remove-totp",
+            "recovery-codes",
+            "end-session",
+            "end-others",
+            "withdraw-consent",
+        ],
         "username": ["nobody", "root", "admin"],
         "password": ["password", "correct horse"],
-        "token": [target.access_token, "x.y.z"],
+        "token": [target.access_token, "x.y.z", "A" * 43, "é" * 43],
         "access_token": [target.access_token],
         "id_token_hint": [target.access_token, "eyJhbGciOiJIUzI1NiJ9.e30.x"],
         "token_type_hint": ["access_token", "refresh_token", "id_token"],
         "after": [target.user, "user#x", "\x00", "z" * 2000],
+        "code": ["123456", "000000", "abcd-efgh", "1" * 100, "x" * 43],
+        "credential": ["{}", "[]", '{"id": "A", "response": {}}', "[" * 4000, "null"],
+        "passkey": ["x", "webauthn#x", "é"],
+        "email": ["nobody@example.com", "a@b", "not an address", "x" * 300 + "@example.com"],
+        "confirm": ["a long enough password", "other"],
+        "current_password": ["wrong", ""],
+        "new_password": ["short", "a long enough password", "x" * 2000],
+        "sid": ["x" * 43, "", "é"],
+        "done": ["password-changed", "x" * 300],
+        "iss": ["https://evil.example", "http://127.0.0.1"],
+        "error": ["access_denied", "é"],
         "state": ["s", "s" * 4096],
         "nonce": ["n"],
     }.get(name, [])
@@ -386,9 +455,9 @@ def _headers(
     authorization = _authorization(rng, route, target, key, clean)
     if authorization is not None:
         headers.append(b"Authorization: " + authorization)
-    if clean and any(page in route.path for page in ("login", "consent", "session")):
+    if clean and any(page in route.path for page in PAGES):
         headers.append(b"Cookie: op_csrf=" + target.csrf_cookie.encode())
-    elif rng.random() < 0.5 or "login" in route.path or "consent" in route.path or "session" in route.path:
+    elif rng.random() < 0.5 or any(page in route.path for page in PAGES):
         headers.append(b"Cookie: " + _cookies(rng, target))
     if content_type is not None and (clean or rng.random() < 0.85):
         headers.append(b"Content-Type: " + content_type)

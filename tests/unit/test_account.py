@@ -78,7 +78,7 @@ def test_without_a_session_the_page_sends_the_browser_to_sign_in(http, tenant, t
     query = {name: values[0] for name, values in parse_qs(location.query).items()}
     assert f"https://{location.netloc}{location.path}" == f"{ISSUER}/authorize"
     assert query["client_id"] == "account" and query["redirect_uri"] == f"{ACCOUNT}/callback"
-    assert query["code_challenge_method"] == "S256" and query["code_challenge"] != signin.verifier(
+    assert query["code_challenge_method"] == "S256" and query["code_challenge"] != signin.ACCOUNT.verifier(
         "acme", query["state"]
     )
     cookie = next(c for c in start.headers["Set-Cookie"] if c.startswith(signin.FLOW_COOKIE))

@@ -94,7 +94,8 @@ def test_without_a_session_every_page_sends_the_browser_to_sign_in(http, tenant,
     assert f"https://{location.netloc}{location.path}" == f"{ISSUER}/authorize"
     assert query["client_id"] == "console" and query["redirect_uri"] == f"{CONSOLE}/callback"
     assert query["code_challenge_method"] == "S256" and query["state"] and query["nonce"]
-    assert query["code_challenge"] != signin.verifier(tenant.id, query["state"])  # a challenge, never the verifier
+    # A challenge, never the verifier.
+    assert query["code_challenge"] != signin.CONSOLE.verifier(tenant.id, query["state"])
     flow = browser.cookies[signin.FLOW_COOKIE]
     assert flow == f"{query['state']}.{query['nonce']}."
     cookie = next(c for c in start.headers["Set-Cookie"] if c.startswith(signin.FLOW_COOKIE))
@@ -114,7 +115,7 @@ def test_an_administrator_signs_in_through_the_tenant_login(http, admin_user, ta
     assert credential not in json.dumps(table_items())
     assert stored["sub"]["S"] == admin_user.sub and int(stored["ttl"]["N"]) > 0
     console_client = client_admin.get_client("acme", "console")
-    assert console_client.secret_hash == digest(signin.client_secret("acme"))
+    assert console_client.secret_hash == digest(signin.CONSOLE.client_secret("acme"))
     assert console_client.redirect_uris == (f"{CONSOLE}/callback",) and not console_client.require_consent
     assert signin.FLOW_COOKIE not in browser.cookies  # spent
 

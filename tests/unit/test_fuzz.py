@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -20,6 +21,9 @@ NAMES = st.sampled_from(
         "code_verifier", "client_secret", "access_token", "ticket", "csrf_token", "username", "password",
         "request", "login_hint", "decision", "action", "token", "token_type_hint", "id_token_hint",
         "post_logout_redirect_uri",
+        # The fields of the pages issue 9 added.
+        "code", "credential", "passkey", "email", "confirm", "current_password", "new_password", "sid",
+        "iss", "error", "name", "done",
     ]
 )  # fmt: skip
 SAMPLES = [
@@ -47,7 +51,12 @@ HEADERS = st.dictionaries(
 PATHS = ["/acme/authorize", "/acme/login", "/acme/consent", "/acme/token", "/acme/userinfo", "/acme/jwks.json",
          "/acme/.well-known/openid-configuration", "/acme/introspect", "/acme/revoke", "/acme/end-session",
          "/acme/end-session/confirm", "/acme/check-session", "/acme/register",
-         "/acme/register/fuzz-client"]  # fmt: skip
+         "/acme/register/fuzz-client",
+         # The pages issue 9 added: second factor and recovery codes, passkeys, forgot and reset
+         # password, email verification, sign-up and its link, the account page and its actions.
+         "/acme/mfa", "/acme/passkeys", "/acme/password/forgot", "/acme/password/reset", "/acme/email",
+         "/acme/email/verify", "/acme/signup", "/acme/signup/confirm", "/acme/account", "/acme/account/callback",
+         "/acme/account/totp"]  # fmt: skip
 
 
 @pytest.fixture
@@ -61,7 +70,8 @@ def app_client(tenant, user):
     # Registrations from one source, as many as the fuzzer sends (the limits have tests of their own).
     update_settings(tenant.id, {"client_registration": "open", "session_management_enable": True,
                                 "grant_type_password_enable": True, "registrations_per_source": 100_000,
-                                "registration_quota": 100_000})  # fmt: skip
+                                "registration_quota": 100_000, "signup_enable": True,
+                                "mfa_policy": "optional"})  # fmt: skip
     create_client(
         tenant.id, name="Fuzz", client_type="confidential", redirect_uris=["https://rp.example.com/callback"],
         client_id="fuzz-client", client_secret="s" * 43, post_logout_redirect_uris=["https://rp.example.com/bye"],
@@ -224,4 +234,49 @@ def test_any_text_in_credentials_cookies_tickets_and_csrf_tokens_never_5xx(
     }
     body = urlencode({"csrf_token": field, "ticket": field, "client_id": "fuzz-client", "token": field})
     response = app_client.request(method, f"{path}?{urlencode({'ticket': field})}", headers=headers, body=body.encode())
+    assert response.status_code < 500, (response.status_code, response.body[:300])
+
+
+SIGNED_IN_PAGES = ["/acme/account", "/acme/account/totp", "/acme/passkeys", "/acme/email"]
+PAGE_FIELDS = st.dictionaries(
+    st.sampled_from(["action", "password", "current_password", "new_password", "sid", "client_id", "passkey",
+                     "credential", "code", "ticket", "confirm"]),
+    st.one_of(st.text(max_size=40), st.sampled_from([
+        *SAMPLES, "change-password", "end-session", "end-others", "withdraw-consent", "remove-totp",
+        "recovery-codes", "remove", "passkey", "confirm", "cancel", "continue", "123456", "x" * 5000,
+    ])),
+    max_size=5,
+)  # fmt: skip
+
+
+@pytest.fixture
+def signed_in(app_client):
+    """A browser signed in to the tenant (an OP session, the CSRF pair): the account and
+    passkeys pages act for it, so their actions' own rules get the input."""
+    from tests.support.browser import Browser
+    from tests.unit.flows import obtain_code
+
+    browser = Browser(app_client)
+    obtain_code(browser, "fuzz-client")
+    page = browser.get("http://op.example.test/acme/passkeys")
+    assert page.status_code == 200 and b"Signed in as alice" in page.body
+    assert browser.get("http://op.example.test/acme/account").status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.body.decode()).group(1)
+    cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    return app_client, cookies, token
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1000")) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(path=st.sampled_from(SIGNED_IN_PAGES), fields=PAGE_FIELDS, method=st.sampled_from(["GET", "POST"]))
+def test_the_signed_in_pages_never_5xx(signed_in, path, fields, method):
+    """The account page's actions, its app enrolment, the passkeys page and the email page,
+    for a signed-in user, with whatever a form can carry."""
+    http, cookies, token = signed_in
+    headers = {"host": HOST, "cookie": cookies, "content-type": "application/x-www-form-urlencoded"}
+    body = urlencode({**fields, "csrf_token": token}).encode()
+    if method == "GET":
+        response = http.request("GET", f"{path}?{urlencode(fields)}", headers=headers, body=b"")
+    else:
+        response = http.request("POST", path, headers=headers, body=body)
     assert response.status_code < 500, (response.status_code, response.body[:300])

@@ -78,7 +78,7 @@ def test_the_users_sessions_grants_and_consents_are_gone(http, browser, client, 
     key = tenant_admin.issue_admin_key("acme")[0]
     before = table_items(limits=True)
     kinds = sorted(item["kind"]["S"] for item in mine(before, user.sub, "alice"))
-    assert kinds == ["consent", "consent", "grant", "grant", "limit", "login", "session", "session", "user"]
+    assert kinds == ["consent", "consent", "email", "grant", "grant", "limit", "login", "session", "session", "user"]
 
     status, actor = delete(http, "alice", key)
 
@@ -95,7 +95,7 @@ def test_the_users_sessions_grants_and_consents_are_gone(http, browser, client, 
     assert refresh(http, client, bob_tokens["refresh_token"]).status_code == 200
     events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "oidc.events"]
     deleted = [e for e in events if e["event"] == "user_deleted"]
-    assert deleted == [{"event": "user_deleted", "tenant": "acme", "actor": actor, "sub": user.sub, "items": 9}]
+    assert deleted == [{"event": "user_deleted", "tenant": "acme", "actor": actor, "sub": user.sub, "items": 10}]
 
 
 def test_a_stale_delete_deletes_nothing(http, browser, client, user, table_items):

@@ -6,6 +6,12 @@ first. Adding runs the registration ceremony (``chalicelib.oidc.passkeys``: a ch
 sealed in this browser's cookie, counted under the second-factor limits); removing is a
 conditional delete. The forms are CSRF protected by their route. The account page links
 here; the page stands alone.
+
+Adding and removing are sensitive changes (``chalicelib.accounts.recent``, the account
+page's rule): they go ahead within five minutes of the session's sign-in, else after the
+password is typed again on this page. That confirmation lives in the registration
+challenge the page then issues (``passkeys.CONFIRMED``, sealed, five minutes from the
+password), so it needs no write and ends with the challenge.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chalicelib import events
-from chalicelib.accounts import passkeys
+from chalicelib.accounts import passkeys, recent
 from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.oidc import interaction
@@ -27,13 +33,16 @@ from chalicelib.store.users import User
 ADDED = N_("Your passkey was added. You can sign in with it now.")
 REMOVED = N_("The passkey was removed. It no longer signs you in.")
 NOT_FOUND = N_("That passkey is not one of yours, or it was removed already.")
+CONFIRM_FIRST = N_("You signed in more than 5 minutes ago: type your password to continue.")
+WRONG_PASSWORD = N_("Your current password is not right.")
 
 
 def passkeys_page(ctx: Context, cookies: Mapping[str, str]) -> Page:
     signed_in = _signed_in(ctx, cookies)
     if signed_in is None:
         return _signed_out(ctx)
-    return _page(ctx, *signed_in)
+    session, user = signed_in
+    return _page(ctx, session, user, passkey_check.confirmation(ctx, cookies, user.sub))
 
 
 def submit_passkeys(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -> Page:
@@ -42,18 +51,39 @@ def submit_passkeys(ctx: Context, form: Mapping[str, str], cookies: Mapping[str,
         return _signed_out(ctx, status=401)
     session, user = signed_in
     action = form.get("action")
+    if action == "confirm":
+        return _confirm(ctx, session, user, form.get("password", ""), cookies)
+    confirmed = passkey_check.confirmation(ctx, cookies, user.sub)
+    fresh = recent.recent(session.auth_time, ctx.now)
+    if action in ("remove", "passkey") and not fresh and confirmed is None:
+        return _page(ctx, session, user, None, error={"message": CONFIRM_FIRST}, status=401)
     if action == "remove":
         if not store.remove_passkey(ctx.tenant.id, user.sub, form.get("passkey", "")):
-            return _page(ctx, session, user, error={"message": NOT_FOUND}, status=404)
+            return _page(ctx, session, user, confirmed, error={"message": NOT_FOUND}, status=404)
         events.emit("passkey_removed", ctx.tenant.id, sub=user.sub)
-        return _page(ctx, session, user, notice=REMOVED)
+        return _page(ctx, session, user, confirmed, notice=REMOVED)
     if action == "passkey" and passkey_check.offered(ctx):
-        outcome = passkey_check.check_registration(ctx, form.get("credential", ""), cookies, user.sub, session.epoch)
+        uses = ("register", passkey_check.CONFIRMED) if fresh else (passkey_check.CONFIRMED,)
+        credential = form.get("credential", "")
+        outcome = passkey_check.check_registration(ctx, credential, cookies, user.sub, session.epoch, uses)
         if isinstance(outcome, passkey_check.Refused):
             problem = {"minutes": -(-outcome.wait // 60)} if outcome.wait else {"message": passkey_check.REFUSED}
-            return _page(ctx, session, user, error=problem, status=429 if outcome.wait else 400)
-        return _page(ctx, session, user, notice=ADDED)
-    return _page(ctx, session, user, status=400)
+            return _page(ctx, session, user, confirmed, error=problem, status=429 if outcome.wait else 400)
+        return _page(ctx, session, user, confirmed, notice=ADDED)
+    return _page(ctx, session, user, confirmed, status=400)
+
+
+def _confirm(ctx: Context, session: Session, user: User, password: str, cookies: Mapping[str, str]) -> Page:
+    """The password typed again (a counted login attempt): the page's changes are open for
+    five minutes from now."""
+    refusal = recent.confirm_password(ctx, user.username, user.sub, password, cookies)
+    if refusal is None:
+        return _page(ctx, session, user, ctx.now * 1000)
+    if refusal.wait is not None:
+        events.emit("account_limited", ctx.tenant.id, sub=user.sub, page="passkeys")
+        return _page(ctx, session, user, None, error={"minutes": -(-refusal.wait // 60)}, status=429)
+    events.emit("account_password_failed", ctx.tenant.id, sub=user.sub, page="passkeys")
+    return _page(ctx, session, user, None, error={"message": WRONG_PASSWORD}, status=401)
 
 
 def _signed_in(ctx: Context, cookies: Mapping[str, str]) -> tuple[Session, User] | None:
@@ -62,13 +92,27 @@ def _signed_in(ctx: Context, cookies: Mapping[str, str]) -> tuple[Session, User]
 
 
 def _page(
-    ctx: Context, session: Session, user: User, notice: str | None = None, error: dict | None = None, status: int = 200
+    ctx: Context,
+    session: Session,
+    user: User,
+    confirmed_ms: int | None,
+    notice: str | None = None,
+    error: dict | None = None,
+    status: int = 200,
 ) -> Page:
+    """The page; changes are offered on a recent sign-in or a confirmed password (when
+    ``confirmed_ms``), else the password form that opens them."""
     listed = store.list_passkeys(ctx.tenant.id, user.sub)
     full = len(listed) >= store.MAX_PER_USER
-    offer = None
-    if passkey_check.offered(ctx) and not full and passkeys.registerable(user.sub):
-        offer = passkey_check.offer_registration(ctx, user.sub, user.username, listed)
+    fresh = recent.recent(session.auth_time, ctx.now)
+    open_ = fresh or confirmed_ms is not None
+    confirmed = None if fresh else confirmed_ms
+    offer, cookies = None, ()
+    if open_ and passkey_check.offered(ctx) and not full and passkeys.registerable(user.sub):
+        offer = passkey_check.offer_registration(ctx, user.sub, user.username, listed, confirmed)
+        cookies = (offer.cookie,)
+    elif confirmed is not None:  # nothing to add: the cookie still carries the confirmation
+        cookies = (passkey_check.challenge_for(ctx, passkey_check.CONFIRMED, user.sub, confirmed)[1],)
     context = {
         "signed_in": True,
         "username": user.username,
@@ -76,14 +120,16 @@ def _page(
         "passkey_options": offer.options if offer else None,
         "offered": passkey_check.offered(ctx),
         "full": full and passkey_check.offered(ctx),
+        "unlocked": open_,
         "notice": notice,
         "error": error,
         "action": ctx.url("passkeys"),
     }
-    return Page("passkeys.html", context, status=status, cookies=(offer.cookie,) if offer else ())
+    return Page("passkeys.html", context, status=status, cookies=cookies)
 
 
 def _signed_out(ctx: Context, status: int = 200) -> Page:
     context = {"signed_in": False, "passkeys": [], "passkey_options": None, "offered": passkey_check.offered(ctx),
-               "full": False, "notice": None, "error": None, "action": ctx.url("passkeys"), "username": ""}  # fmt: skip
+               "full": False, "unlocked": False, "notice": None, "error": None, "action": ctx.url("passkeys"),
+               "username": ""}  # fmt: skip
     return Page("passkeys.html", context, status=status)

@@ -12,6 +12,7 @@ account's lockout (strangers' failed guesses no longer keep its owner out).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from chalicelib import events
 from chalicelib.accounts import passwords
@@ -20,6 +21,7 @@ from chalicelib.i18n import N_
 from chalicelib.limits import login as login_limits
 from chalicelib.limits import mail as limits
 from chalicelib.mail import jobs
+from chalicelib.oidc import mailpages
 from chalicelib.oidc.mailpages import LIMITED, invalid_link, link_form, minutes, notice, single
 from chalicelib.oidc.results import Page
 from chalicelib.store import mailtokens, users
@@ -38,7 +40,8 @@ def forgot_page(ctx: Context, ticket: str | None) -> Page:
     return _forgot_form(ctx, ticket or "")
 
 
-def submit_forgot(ctx: Context, form: Mapping[str, str]) -> Page:
+def submit_forgot(ctx: Context, form: Mapping[str, str], accept_language: str | None = None) -> Page:
+    """Queue a reset mail, in the language of this page, for what was typed."""
     ticket = single(form, "ticket", 16384)
     account = users.normalize_username(single(form, "username", 256))
     if not account or not users.valid_key_part(account):
@@ -47,10 +50,12 @@ def submit_forgot(ctx: Context, form: Mapping[str, str]) -> Page:
     if wait is not None:
         events.emit("mail_limited", ctx.tenant.id, form="forgot_password")
         return _forgot_form(ctx, ticket, LIMITED, status=429, minutes=minutes(wait))
-    jobs.enqueue(jobs.Job("reset", ctx.tenant.id, ctx.issuer, account))
+    locales = mailpages.ticket_locales(ctx, ticket)
+    language = mailpages.reader_language(ctx, locales, accept_language)
+    jobs.enqueue(jobs.Job("reset", ctx.tenant.id, ctx.issuer, account, language=language))
     events.emit("password_reset_requested", ctx.tenant.id)
     back = f"{ctx.url('login')}?ticket={ticket}" if ticket else None
-    return notice(SENT, SENT_MESSAGE, link=back, link_text=N_("Back to sign in"))
+    return replace(notice(SENT, SENT_MESSAGE, link=back, link_text=N_("Back to sign in")), ui_locales=locales)
 
 
 def reset_page(ctx: Context, token: str | None) -> Page:
@@ -98,7 +103,8 @@ def password_problem(password: str, confirm: str) -> str | None:
 
 
 def _forgot_form(ctx: Context, ticket: str, error: str | None = None, status: int = 200, **values: int) -> Page:
-    return Page("mail/forgot.html", {"ticket": ticket, "error": error, "values": values}, status=status)
+    context = {"ticket": ticket, "error": error, "values": values}
+    return Page("mail/forgot.html", context, status=status, ui_locales=mailpages.ticket_locales(ctx, ticket))
 
 
 def _reset_form(token: str, error: str | None = None, status: int = 200, **values: int) -> Page:

@@ -12,6 +12,7 @@ in its inbox, a note pointing to the password reset instead of a link
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from chalicelib import events
 from chalicelib.accounts import passwords, subs
@@ -19,6 +20,7 @@ from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.limits import mail as limits
 from chalicelib.mail import jobs
+from chalicelib.oidc import mailpages
 from chalicelib.oidc.endpoints.recovery import password_problem
 from chalicelib.oidc.errors import NotFound
 from chalicelib.oidc.mailpages import LIMITED, invalid_link, link_form, minutes, notice, single
@@ -47,7 +49,8 @@ def signup_page(ctx: Context, ticket: str | None) -> Page:
     return _form(ctx, ticket or "", {})
 
 
-def submit_signup(ctx: Context, form: Mapping[str, str]) -> Page:
+def submit_signup(ctx: Context, form: Mapping[str, str], accept_language: str | None = None) -> Page:
+    """Queue a sign-up mail, in the language of this page, for the address typed."""
     _enabled(ctx)
     ticket = single(form, "ticket", 16384)
     email = single(form, "email", 254).strip()
@@ -66,12 +69,15 @@ def submit_signup(ctx: Context, form: Mapping[str, str]) -> Page:
     if wait is not None:
         events.emit("mail_limited", ctx.tenant.id, form="signup")
         return _form(ctx, ticket, form, LIMITED, status=429, minutes=minutes(wait))
-    job = jobs.Job("signup", ctx.tenant.id, ctx.issuer, account, claims, passwords.hash_password(password))
+    locales = mailpages.ticket_locales(ctx, ticket)
+    language = mailpages.reader_language(ctx, locales, accept_language)
+    job = jobs.Job("signup", ctx.tenant.id, ctx.issuer, account, claims, passwords.hash_password(password), language)
     jobs.enqueue(job)
     events.emit("signup_requested", ctx.tenant.id)
     back = f"{ctx.url('login')}?ticket={ticket}" if ticket else None
-    return notice(N_("Check your email"), N_("We sent a message to %(email)s. Open the link in it to finish."),
+    sent = notice(N_("Check your email"), N_("We sent a message to %(email)s. Open the link in it to finish."),
                   link=back, link_text=N_("Back to sign in"), email=account)  # fmt: skip
+    return replace(sent, ui_locales=locales)
 
 
 def confirm_page(ctx: Context, token: str | None) -> Page:
@@ -114,4 +120,5 @@ def _form(
 ) -> Page:
     fields = [(name, LABELS[name], str(typed.get(name, ""))[:LONGEST_CLAIM]) for name in ctx.settings.signup_claims]
     context = {"ticket": ticket, "email": str(typed.get("email", ""))[:254], "fields": fields, "error": error}
-    return Page("mail/signup.html", {**context, "values": values}, status=status)
+    locales = mailpages.ticket_locales(ctx, ticket)
+    return Page("mail/signup.html", {**context, "values": values}, status=status, ui_locales=locales)

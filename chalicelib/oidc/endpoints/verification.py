@@ -12,7 +12,7 @@ from chalicelib.i18n import N_
 from chalicelib.limits import mail as limits
 from chalicelib.mail import jobs
 from chalicelib.oidc import interaction
-from chalicelib.oidc.mailpages import LIMITED, invalid_link, link_form, minutes, notice, single
+from chalicelib.oidc.mailpages import LIMITED, invalid_link, link_form, minutes, notice, reader_language, single
 from chalicelib.oidc.results import Page
 from chalicelib.store import authorizations, mailtokens, users
 from chalicelib.store.users import User
@@ -29,7 +29,8 @@ def email_page(ctx: Context, cookies: Mapping[str, str]) -> Page:
     return _email_form(user)
 
 
-def submit_email(ctx: Context, cookies: Mapping[str, str]) -> Page:
+def submit_email(ctx: Context, cookies: Mapping[str, str], accept_language: str | None = None) -> Page:
+    """Queue a verification mail, in the language of this page, to the signed-in user."""
     user = _signed_in(ctx, cookies)
     if user is None:
         return notice(N_("Not signed in"), SIGN_IN_FIRST, status=401)
@@ -37,7 +38,8 @@ def submit_email(ctx: Context, cookies: Mapping[str, str]) -> Page:
     if wait is not None:
         events.emit("mail_limited", ctx.tenant.id, form="verify_email")
         return _email_form(user, LIMITED, status=429, minutes=minutes(wait))
-    jobs.enqueue(jobs.Job("verify", ctx.tenant.id, ctx.issuer, user.sub))
+    language = reader_language(ctx, (), accept_language)
+    jobs.enqueue(jobs.Job("verify", ctx.tenant.id, ctx.issuer, user.sub, language=language))
     events.emit("email_verification_requested", ctx.tenant.id, sub=user.sub)
     return notice(N_("Check your email"), N_("We sent a link to %(email)s. Open it to confirm the address."),
                   email=str(user.claims.get("email", "")))  # fmt: skip
