@@ -1,5 +1,6 @@
 """The one place the provider makes HTTP requests to URLs that tenants and clients chose
-(back-channel logout now; ``jwks_uri``, ``sector_identifier_uri`` and ``request_uri`` later).
+(back-channel logout, a private_key_jwt client's ``jwks_uri``; ``sector_identifier_uri`` and
+``request_uri`` later).
 
 A registered URL could aim the provider at its own network (server-side request forgery):
 the loopback interface, the cloud's metadata service, a private network. So every request
@@ -9,8 +10,10 @@ routable addresses (``addresses.py``), with the connection pinned to the address
 (``transport.py``); no redirects followed, short timeouts, a small response cap.
 
 No request is made on a user's request path: callers queue the work (``queue.py``) and a
-consumer sends it. Registration runs only the checks that need no request
-(``check_registrable``).
+consumer sends it. A client's ``jwks_uri`` is the exception: it is fetched on that client's
+own back-channel request (token, introspection, revocation, PAR), which cannot go on without
+the keys, and kept (``chalicelib.oidc.client_keys``). Registration runs only the checks that
+need no request (``check_registrable``).
 """
 
 from __future__ import annotations

@@ -32,10 +32,13 @@ LOGOUT = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "lo
 TOKEN = ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "client_id",
          "client_secret", "username", "password")  # fmt: skip
 TOKEN_OPS = ("token", "token_type_hint", "client_id", "client_secret")
+# Client authentication by JWT (RFC 7523), at every endpoint that authenticates clients.
+ASSERTION = ("client_assertion_type", "client_assertion")
 METADATA = ("redirect_uris", "response_types", "grant_types", "client_name", "token_endpoint_auth_method", "scope",
             "contacts", "logo_uri", "client_uri", "policy_uri", "id_token_signed_response_alg", "jwks",
             "backchannel_logout_uri", "frontchannel_logout_uri", "post_logout_redirect_uris", "client_id",
-            "client_secret", "subject_type", "application_type", "frontchannel_logout_session_required")  # fmt: skip
+            "client_secret", "subject_type", "application_type", "frontchannel_logout_session_required",
+            "jwks_uri", "token_endpoint_auth_signing_alg", "require_pushed_authorization_requests")  # fmt: skip
 ADMIN = "/admin/tenants/{t}"
 # The pages issue 9 added: the second factor (TOTP, recovery codes, passkeys after the
 # password), the user's passkeys, forgot/reset password, email verification, sign-up and
@@ -73,11 +76,12 @@ ROUTES = (
     Route("POST", "/{t}/end-session", "form", LOGOUT),
     Route("POST", "/{t}/end-session/confirm", "form", CONSENT),
     Route("GET", "/{t}/check-session", "none"),
-    Route("POST", "/{t}/token", "form", TOKEN),
+    Route("POST", "/{t}/token", "form", TOKEN + ASSERTION),
+    Route("POST", "/{t}/par", "form", AUTHORIZE + ASSERTION + ("client_secret",)),
     Route("OPTIONS", "/{t}/token", "none"),
     Route("GET", "/{t}/userinfo", "none", ("access_token",)),
     Route("POST", "/{t}/userinfo", "form", ("access_token",)),
-    Route("POST", "/{t}/introspect", "form", TOKEN_OPS),
+    Route("POST", "/{t}/introspect", "form", TOKEN_OPS + ASSERTION),
     Route("POST", "/{t}/revoke", "form", TOKEN_OPS),
     Route("GET", "/{t}/.well-known/openid-configuration", "none"),
     Route("GET", "/{t}/.well-known/oauth-authorization-server", "none"),

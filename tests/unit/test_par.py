@@ -168,3 +168,11 @@ def test_pushing_may_be_required(http, browser, client, tenant, user, where):
     document = json.loads(http.get("/acme/.well-known/openid-configuration", headers={"host": HOST}).body)
     assert document["pushed_authorization_request_endpoint"] == f"{ISSUER}/par"
     assert document["require_pushed_authorization_requests"] is (where == "tenant")
+
+
+def test_a_spent_request_uri_is_explained_in_the_browsers_language(http, client):
+    from tests.support.browser import Browser
+
+    german = Browser(http, headers={"accept-language": "de-CH, en;q=0.5"})
+    page = authorize(german, client[0].client_id, URN + "never-pushed")
+    assert page.status_code == 400 and "schon verwendet oder abgelaufen" in page.body.decode()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from chalicelib.context import Context
+from chalicelib.i18n import N_
 from chalicelib.oidc.authorize import resolve_target, validate_request
 from chalicelib.oidc.client_auth import authenticated_request
 from chalicelib.oidc.errors import InvalidRequest, InvalidRequestUri, UnknownClient
@@ -51,13 +52,13 @@ def pushed_request(ctx: Context, params: Mapping[str, str]) -> dict[str, str] | 
         return None
     client_id = params.get("client_id")
     if client_id is None:
-        raise UnknownClient("client_id is required")
+        raise UnknownClient(N_("client_id is required"))
     handle = request_uri[len(URN) :]
     found = None
     if 0 < len(handle) <= MAX_HANDLE:
         found = pushed.consume(ctx.tenant.id, handle, client_id, ctx.now)
     if found is None:
-        raise InvalidRequestUri("the request_uri is unknown, used or expired")
+        raise InvalidRequestUri(N_("the request_uri is unknown, used or expired"))
     return {name: value for name, value in found.items() if isinstance(value, str)}
 
 
