@@ -132,6 +132,21 @@ def test_only_the_web_layer_reaches_the_account_page_and_the_account_page_knows_
         assert not forbidden, f"{path.name} imports {forbidden}"
 
 
+def test_tenant_templates_are_checked_and_rendered_by_one_package_that_knows_no_framework_or_store():
+    """``chalicelib/templating`` (tenant page templates: the sandbox, the documented context,
+    validation) is used by the admin services (validation) and the web layer (rendering); it
+    reaches neither of them, nor Chalice, PynamoDB, boto3 or the store."""
+    assert importing("chalicelib.templating") <= {"web", "admin", "templating"}
+    for path in modules("templating"):
+        forbidden = {
+            name
+            for name in imports(path)
+            if name.split(".")[0] in {"chalice", "boto3", "botocore", "pynamodb"}
+            or name.startswith(("chalicelib.store", "chalicelib.web", "chalicelib.admin", "chalicelib.oidc"))
+        }
+        assert not forbidden, f"{path.name} imports {forbidden}"
+
+
 def test_boto3_is_not_imported_at_runtime():
     """botocore is enough; boto3's import would lengthen every cold start."""
     assert importing("boto3") == set()

@@ -1,0 +1,132 @@
+"""A tenant's own page content (chalicelib.templating) in place of ours, inside our layout.
+
+Which pages a tenant overrides, and at which version, comes with its cached configuration
+(``TenantConfig.templates``): a page the tenant has not overridden costs no read at all. An
+overridden one costs one GetItem per container and template version (cached after), and a
+sandboxed render. If the render fails (data no sample foresaw) or produces markup that is not
+allowed, the built-in page is shown instead and the failure logged: a tenant's template must
+never stand between a user and signing in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from chalicelib.context import Context
+from chalicelib.oidc.results import Page
+from chalicelib.templating import BUILT_IN, TemplateProblem
+
+logger = logging.getLogger(__name__)
+LAYOUT = "override.html"
+MAX_CACHED = 512  # compiled templates per container (tenant, page, version, language)
+
+_lock = threading.Lock()
+_compiled: OrderedDict[tuple[str, str, int, str], Any] = OrderedDict()
+
+
+def apply(page: Page, ctx: Context | None, context: dict[str, Any], language: str) -> tuple[str, dict[str, Any]]:
+    """The template to render and its context: the tenant's content in our layout where it
+    has its own template for the page (and it renders), else the page as it is."""
+    name = page_name(page, ctx)
+    content = render_content(name, ctx, context, language) if name and ctx else None
+    if content is None:
+        return page.template, context
+    from markupsafe import Markup
+
+    # The sandbox's output, autoescaped there and checked for forbidden markup just now.
+    return LAYOUT, {**context, "override_page": name, "override_content": Markup(content)}  # noqa: S704
+
+
+def page_name(page: Page, ctx: Context | None) -> str | None:
+    """The tenant's overriding page for ``page``, if it has one (no read: the tenant's
+    configuration says)."""
+    name = BUILT_IN.get(page.template)
+    if name is None or ctx is None or name not in ctx.tenant.templates:
+        return None
+    return name
+
+
+def render_content(name: str, ctx: Context, context: dict[str, Any], language: str) -> str | None:
+    """The tenant template's rendering of the page, or None to show the built-in page."""
+    from chalicelib.templating import markup, sandbox, schema
+
+    key = (ctx.tenant.id, name, ctx.tenant.templates[name], language)
+    try:
+        template = _template(key)
+        if template is None:
+            return None
+        html = sandbox.render(template, schema.context_for(name, _values(name, ctx, context, language)))
+    except TemplateProblem as problem:
+        logger.warning("tenant %s template %s v%s failed: %s", key[0], name, key[2], problem)
+        return None
+    refused = markup.problems(html)
+    if refused:
+        logger.warning("tenant %s template %s v%s refused at render: %s", key[0], name, key[2], refused[0])
+        return None
+    return html
+
+
+def _template(key: tuple[str, str, int, str]) -> Any:
+    with _lock:
+        if key in _compiled:
+            _compiled.move_to_end(key)
+            return _compiled[key]
+    from chalicelib.store.templates import get_template
+    from chalicelib.templating.sandbox import compile_template
+
+    stored = get_template(key[0], key[1])
+    # A replica behind the marker's write may not have the version yet: show ours this once.
+    if stored is None or stored.version != key[2]:
+        return None
+    template = compile_template(stored.source, key[3])
+    with _lock:
+        _compiled[key] = template
+        while len(_compiled) > MAX_CACHED:
+            _compiled.popitem(last=False)
+    return template
+
+
+def _values(name: str, ctx: Context, context: dict[str, Any], language: str) -> dict[str, Any]:
+    """The documented values (chalicelib.templating.schema) from the page's own context."""
+    from urllib.parse import quote
+
+    from markupsafe import Markup
+
+    from chalicelib.i18n.catalogs import translations
+
+    catalog = translations(language)
+    ticket = context.get("ticket") or ""
+    fields = Markup("").join(
+        Markup('<input type="hidden" name="{}" value="{}">').format(field, value)
+        for field, value in ((context["csrf_field"], context["csrf_token"]), ("ticket", ticket))
+    )
+    urls = context["urls"]
+    error = context.get("error")
+    if name == "login" and context.get("retry_minutes"):
+        minutes = context["retry_minutes"]
+        error = catalog.ngettext(
+            "Too many attempts. Try again in %(num)d minute.",
+            "Too many attempts. Try again in %(num)d minutes.",
+            minutes,
+        ) % {"num": minutes}
+    elif name == "login" and error:
+        error = catalog.gettext(error)
+    description = context.get("description")
+    return {
+        **context,
+        "logo_uri": context["branding"].logo_uri,
+        "language": language,
+        "form_fields": fields,
+        "error": error,
+        "description": catalog.gettext(description) if description else None,
+        "forgot_password_url": f"{urls.get('forgot_password')}?ticket={quote(ticket)}" if ticket else None,
+        "signup_url": f"{urls.get('signup')}?ticket={quote(ticket)}" if ticket and context["signup_enabled"] else None,
+        "passkey_offered": bool(context.get("passkey_options")),
+        "scopes": [
+            {"title": catalog.gettext(scope.title), "description": catalog.gettext(scope.description)}
+            for scope in context.get("scopes") or ()
+        ],
+    }
