@@ -178,13 +178,13 @@ def retire_key(tenant_id: str, kid: str, actor: str = "api") -> Answer:
 def list_templates(tenant_id: str) -> Answer:
     """The tenant's page templates (without their sources) and the pages that may have one."""
     from chalicelib.admin import templates
-    from chalicelib.templating import PAGES
+    from chalicelib.templating import NAMES
 
     found = templates.list_templates(tenant_id)
     summaries = [
         {"name": t.name, "version": t.version, "updated_at": t.updated_at, "size": len(t.source)} for t in found
     ]
-    return 200, {"templates": summaries, "pages": list(PAGES)}
+    return 200, {"templates": summaries, "pages": list(NAMES)}
 
 
 def show_template(tenant_id: str, name: str) -> Answer:

@@ -1,4 +1,4 @@
-"""``cli templates ...``: a tenant's own login, consent, logout and error pages (docs/templates.md)."""
+"""``cli templates ...``: a tenant's own login, consent, logout and error pages, and mail (docs/templates.md)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import click
 
 from chalicelib.admin import templates as template_admin
 from chalicelib.admin.cli_output import echo_json
-from chalicelib.templating import PAGES
+from chalicelib.templating import NAMES
 
-PAGE = click.Choice(list(PAGES))
+PAGE = click.Choice(list(NAMES))
 
 
 @click.group()

@@ -14,7 +14,7 @@ from chalicelib.admin.optimistic import check_version, retrying
 from chalicelib.admin.tenants import get_tenant
 from chalicelib.store import templates as store
 from chalicelib.store.templates import StoredTemplate
-from chalicelib.templating import PAGES, TemplateProblem
+from chalicelib.templating import NAMES, TemplateProblem
 from chalicelib.tenancy.resolve import forget
 
 
@@ -49,7 +49,7 @@ def get_template(tenant_id: str, name: str) -> StoredTemplate:
     get_tenant(tenant_id)
     template = store.get_template(tenant_id, name, consistent=True)
     if template is None:
-        raise Missing(f"tenant {tenant_id} has no template for {name} (the built-in page is shown)")
+        raise Missing(f"tenant {tenant_id} has no template for {name} (the built-in one is used)")
     return template
 
 
@@ -59,7 +59,7 @@ def list_templates(tenant_id: str) -> list[StoredTemplate]:
 
 
 def delete_template(tenant_id: str, name: str, *, expected: int | None = None, actor: str = "cli") -> None:
-    """Remove the tenant's template: the page is the built-in one again."""
+    """Remove the tenant's template: the built-in one is used again."""
     _known(name)
 
     def attempt() -> bool | None:
@@ -76,5 +76,5 @@ def delete_template(tenant_id: str, name: str, *, expected: int | None = None, a
 
 
 def _known(name: str) -> None:
-    if name not in PAGES:
-        raise Missing(f"no page {name[:40]!r}: tenant templates are {', '.join(PAGES)}")
+    if name not in NAMES:
+        raise Missing(f"no template {name[:40]!r}: tenant templates are {', '.join(NAMES)}")

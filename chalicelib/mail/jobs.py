@@ -87,7 +87,7 @@ def deliver(body: str, now: int) -> None:
         return _outcome(job, "dropped", reason="no account")
     template, to, context = found
     name = tenant.settings.branding.display_name or tenant.name
-    subject, text = messages.render(template, tenant=name, **context)
+    subject, text = messages.render_for(tenant, template, tenant=name, **context)
     try:
         ses.send(ses.Message(sender, to, subject, text))
     except ses.Undeliverable as refusal:

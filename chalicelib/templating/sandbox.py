@@ -28,18 +28,21 @@ GETTEXT = frozenset({"_", "gettext", "ngettext"})
 NAME = "<tenant template>"  # the file name in tracebacks: how a failure finds its line
 
 _lock = threading.Lock()
-_environments: dict[str, Any] = {}
+_environments: dict[tuple[str, bool], Any] = {}
 
 
-def environment(language: str) -> Any:
-    if language not in _environments:
+def environment(language: str, text: bool = False) -> Any:
+    """The sandbox for pages (HTML, autoescaped) or, ``text``, for mail (text/plain: nothing
+    to escape, and escaping would turn a display name's "&" into "&amp;")."""
+    key = (language, text)
+    if key not in _environments:
         with _lock:
-            if language not in _environments:
-                _environments[language] = _build(language)
-    return _environments[language]
+            if key not in _environments:
+                _environments[key] = _build(language, text)
+    return _environments[key]
 
 
-def _build(language: str) -> Any:
+def _build(language: str, text: bool) -> Any:
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
@@ -53,8 +56,8 @@ def _build(language: str) -> Any:
             raise SecurityError(f"the operator {operator} is not available in templates")
 
     catalog = translations(language)
-    sandbox = TenantSandbox(loader=None, autoescape=True, undefined=jinja2.StrictUndefined,
-                            extensions=["jinja2.ext.i18n"])  # fmt: skip
+    sandbox = TenantSandbox(loader=None, autoescape=not text, undefined=jinja2.StrictUndefined,
+                            extensions=["jinja2.ext.i18n"], keep_trailing_newline=True)  # fmt: skip
     sandbox.policies["ext.i18n.trimmed"] = True
     sandbox.install_gettext_translations(catalog, newstyle=True)
     sandbox.filters = {name: sandbox.filters[name] for name in FILTERS - {"translate"}}
@@ -64,18 +67,18 @@ def _build(language: str) -> Any:
     return sandbox
 
 
-def compile_template(source: str, language: str) -> Any:
+def compile_template(source: str, language: str, text: bool = False) -> Any:
     """The compiled template; TemplateProblem for a syntax error (with its line)."""
     import jinja2
 
     try:
-        return _compile(source, language)
+        return _compile(source, language, text)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateProblem(error.message or "syntax error", error.lineno) from None
 
 
-def _compile(source: str, language: str) -> Any:
-    sandbox = environment(language)
+def _compile(source: str, language: str, text: bool) -> Any:
+    sandbox = environment(language, text)
     code = sandbox.compile(source, name=NAME, filename=NAME)
     return sandbox.template_class.from_code(sandbox, code, sandbox.make_globals(None), None)
 

@@ -60,6 +60,21 @@ PAGES: dict[str, dict[str, Variable]] = {
     },
 }  # fmt: skip
 
+# Mail (text/plain: nothing is escaped, and no markup means anything). The first line a
+# template renders is "Subject: ...", the rest is the body, which must carry the link.
+MAIL_COMMON = {
+    "tenant": Variable("The tenant's display name (its name if it has none): who writes."),
+    "link": Variable("The link the message is for (single use; render it in the body)."),
+}
+PAGES.update({
+    "mail_reset": {**MAIL_COMMON, "username": Variable("The account's username."),
+                   "minutes": Variable("How many minutes the link works.")},
+    "mail_verify": {**MAIL_COMMON, "email": Variable("The address to confirm.")},
+    "mail_signup": {**MAIL_COMMON, "email": Variable("The address the account is for.")},
+    "mail_signup_exists": {**MAIL_COMMON,
+                           "email": Variable("The address that has an account already (link: forgot password).")},
+})  # fmt: skip
+
 # What each page's form must post (name -> the value one of its controls must carry, or
 # None for any value): without them the page cannot do its work.
 REQUIRED_CONTROLS: dict[str, dict[str, str | None]] = {
@@ -71,6 +86,10 @@ REQUIRED_CONTROLS: dict[str, dict[str, str | None]] = {
 # Where the page's form must post, as a name of ``urls``.
 FORM_ACTION = {"login": "login", "consent": "consent", "logout": "end_session_confirm"}
 LOOP_FIELDS = ("index", "index0", "first", "last", "length", "revindex")
+
+
+def is_mail(name: str) -> bool:
+    return name.startswith("mail_")
 
 
 def context_for(page: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,6 +113,7 @@ def _pick(value: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(value, name, None) for name in names}
 
 
+SAMPLE_LINK = "https://op.example/acme/password/reset?token=sample-token"
 _URLS = {name: f"https://op.example/acme/{name.replace('_', '-')}" for name in URLS}
 _CLIENT = {"name": "Example App", "logo_uri": "https://app.example/logo.png", "verified": True,
            "website_url": "https://app.example/", "terms_url": "https://app.example/terms"}  # fmt: skip
@@ -102,6 +122,9 @@ _COMMON = {"brand_name": "Acme", "tenant_name": "acme", "logo_uri": None, "langu
 
 def samples(page: str, form_fields: Any) -> list[dict[str, Any]]:
     """Two samples per page: every optional value present, then every one absent."""
+    if is_mail(page):
+        mail = {"tenant": "Acme", "link": SAMPLE_LINK, "username": "alice", "minutes": 30, "email": "alice@example.com"}
+        return [context_for(page, mail)]
     full: dict[str, Any] = {
         **_COMMON, "form_fields": form_fields, "client": _CLIENT, "username": "alice", "error": "Wrong password.",
         "forgot_password_url": _URLS["forgot_password"], "signup_url": _URLS["signup"], "passkey_offered": True,

@@ -5,7 +5,7 @@ TemplateProblem that names the line at fault where there is one."""
 
 from __future__ import annotations
 
-from chalicelib.templating import MAX_SOURCE_BYTES, PAGES, TemplateProblem, markup, sandbox, schema
+from chalicelib.templating import MAX_SOURCE_BYTES, MAX_SUBJECT_CHARS, NAMES, TemplateProblem, markup, sandbox, schema
 from chalicelib.templating.check import check
 
 # Stands for the real hidden fields in samples: the render must carry it inside its form.
@@ -16,8 +16,8 @@ def validate(page: str, source: object) -> str:
     """The upload as it will be stored; TemplateProblem if it may not be."""
     from markupsafe import Markup
 
-    if page not in PAGES:
-        raise TemplateProblem(f"no page {page!r}: tenant templates are {', '.join(PAGES)}")
+    if page not in NAMES:
+        raise TemplateProblem(f"no template {page!r}: tenant templates are {', '.join(NAMES)}")
     if not isinstance(source, str) or not source.strip():
         raise TemplateProblem("a template is a non-empty string")
     if len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES or "\x00" in source:
@@ -26,7 +26,8 @@ def validate(page: str, source: object) -> str:
         source.encode("utf-8")
     except UnicodeEncodeError:
         raise TemplateProblem("a template is UTF-8 text") from None
-    environment = sandbox.environment("en")
+    text = schema.is_mail(page)
+    environment = sandbox.environment("en", text)
     try:
         tree = environment.parse(source)
     except Exception as error:
@@ -34,10 +35,28 @@ def validate(page: str, source: object) -> str:
             getattr(error, "message", None) or "syntax error", getattr(error, "lineno", None)
         ) from None
     check(page, tree)
-    template = sandbox.compile_template(source, "en")
+    template = sandbox.compile_template(source, "en", text)
     for sample in schema.samples(page, Markup(SAMPLE_FIELDS)):  # noqa: S704 (our constant)
-        _check_output(page, sandbox.render(template, sample))
+        output = sandbox.render(template, sample)
+        _check_mail(output) if text else _check_output(page, output)
     return source
+
+
+def split_mail(text: str) -> tuple[str, str]:
+    """(subject, body) of a rendered mail template: its first line is "Subject: ..."."""
+    first, _, body = text.lstrip("\n").partition("\n")
+    if not first.startswith("Subject: ") or not first[len("Subject: ") :].strip():
+        raise TemplateProblem("a mail template's first line is Subject: and the subject", 1)
+    subject = first[len("Subject: ") :].strip()
+    if len(subject) > MAX_SUBJECT_CHARS:
+        raise TemplateProblem(f"a subject is at most {MAX_SUBJECT_CHARS} characters", 1)
+    return subject, body.strip() + "\n"
+
+
+def _check_mail(text: str) -> None:
+    _, body = split_mail(text)
+    if schema.SAMPLE_LINK not in body:
+        raise TemplateProblem("the message must carry {{ link }} in its body")
 
 
 def _check_output(page: str, html: str) -> None:

@@ -11,20 +11,14 @@ never stand between a user and signing in.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from chalicelib.context import Context
 from chalicelib.oidc.results import Page
-from chalicelib.templating import BUILT_IN, TemplateProblem
+from chalicelib.templating import BUILT_IN
 
 logger = logging.getLogger(__name__)
 LAYOUT = "override.html"
-MAX_CACHED = 512  # compiled templates per container (tenant, page, version, language)
-
-_lock = threading.Lock()
-_compiled: OrderedDict[tuple[str, str, int, str], Any] = OrderedDict()
 
 
 def apply(page: Page, ctx: Context | None, context: dict[str, Any], language: str) -> tuple[str, dict[str, Any]]:
@@ -51,42 +45,21 @@ def page_name(page: Page, ctx: Context | None) -> str | None:
 
 def render_content(name: str, ctx: Context, context: dict[str, Any], language: str) -> str | None:
     """The tenant template's rendering of the page, or None to show the built-in page."""
-    from chalicelib.templating import markup, sandbox, schema
+    from chalicelib.store.templates import get_template
+    from chalicelib.templating import markup, runtime
 
-    key = (ctx.tenant.id, name, ctx.tenant.templates[name], language)
-    try:
-        template = _template(key)
-        if template is None:
-            return None
-        html = sandbox.render(template, schema.context_for(name, _values(name, ctx, context, language)))
-    except TemplateProblem as problem:
-        logger.warning("tenant %s template %s v%s failed: %s", key[0], name, key[2], problem)
-        return None
-    refused = markup.problems(html)
+    tenant_id, version = ctx.tenant.id, ctx.tenant.templates[name]
+
+    def load() -> tuple[int, str] | None:
+        stored = get_template(tenant_id, name)
+        return (stored.version, stored.source) if stored else None
+
+    html = runtime.render((tenant_id, name, version, language), load, _values(name, ctx, context, language))
+    refused = markup.problems(html) if html is not None else []
     if refused:
-        logger.warning("tenant %s template %s v%s refused at render: %s", key[0], name, key[2], refused[0])
+        logger.warning("tenant %s template %s v%s refused at render: %s", tenant_id, name, version, refused[0])
         return None
     return html
-
-
-def _template(key: tuple[str, str, int, str]) -> Any:
-    with _lock:
-        if key in _compiled:
-            _compiled.move_to_end(key)
-            return _compiled[key]
-    from chalicelib.store.templates import get_template
-    from chalicelib.templating.sandbox import compile_template
-
-    stored = get_template(key[0], key[1])
-    # A replica behind the marker's write may not have the version yet: show ours this once.
-    if stored is None or stored.version != key[2]:
-        return None
-    template = compile_template(stored.source, key[3])
-    with _lock:
-        _compiled[key] = template
-        while len(_compiled) > MAX_CACHED:
-            _compiled.popitem(last=False)
-    return template
 
 
 def _values(name: str, ctx: Context, context: dict[str, Any], language: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.templating import MAX_SOURCE_BYTES, PAGES, TemplateProblem, sandbox, schema
+from chalicelib.templating import BUILT_IN_MAIL, MAX_SOURCE_BYTES, PAGES, TemplateProblem, sandbox, schema
 from chalicelib.templating.validate import validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,3 +175,35 @@ def test_every_documented_name_is_in_the_documentation():
             assert f"`{name}`" in documentation, name
             for attribute in (*variable.fields, *variable.items):
                 assert f"`{attribute}`" in documentation, f"{name}.{attribute}"
+
+
+@pytest.mark.parametrize(("name", "built_in"), [(name, file) for file, name in BUILT_IN_MAIL.items()])
+def test_the_built_in_mail_templates_pass_as_tenant_templates(name, built_in):
+    """The documented mail context is what our own messages use: each validates as it is."""
+    source = (ROOT / "templates" / "mail" / built_in).read_text()
+    assert validate(name, source) == source
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "line"),
+    [
+        ("Hello {{ link }}", "a mail template's first line is Subject: and the subject", 1),
+        ("Subject: \n{{ link }}", "a mail template's first line is Subject: and the subject", 1),
+        ("Subject: " + "x" * 201 + "\n{{ link }}", "a subject is at most 200 characters", 1),
+        ("Subject: {{ tenant }}\nNo link.", "the message must carry {{ link }} in its body", None),
+        ("Subject: {{ link }}\nNo link.", "the message must carry {{ link }} in its body", None),
+        ("Subject: hi\n{{ link }} {{ email }}", "unknown variable 'email'", 2),  # reset mail: username, not email
+        ("Subject: hi\n{{ link }} {{ ''.__class__ }}", "attribute '__class__' may only follow", 2),
+    ],
+)
+def test_a_mail_template_needs_its_subject_line_and_its_link(source, message, line):
+    with pytest.raises(TemplateProblem) as refused:
+        validate("mail_reset", source)
+    assert message in refused.value.message and refused.value.line == line
+
+
+def test_mail_is_text_nothing_is_escaped():
+    template = sandbox.compile_template("Subject: {{ tenant }}\n{{ link }}", "en", text=True)
+    assert sandbox.render(template, {"tenant": "A & B <x>", "link": "https://l?a=1&b=2"}) == (
+        "Subject: A & B <x>\nhttps://l?a=1&b=2"
+    )
