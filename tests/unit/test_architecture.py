@@ -134,9 +134,10 @@ def test_only_the_web_layer_reaches_the_account_page_and_the_account_page_knows_
 
 def test_tenant_templates_are_checked_and_rendered_by_one_package_that_knows_no_framework_or_store():
     """``chalicelib/templating`` (tenant templates: the sandbox, the documented context,
-    validation) is used by the admin services (validation), the web layer (pages) and mail
-    (messages); it reaches none of them, nor Chalice, PynamoDB, boto3 or the store."""
-    assert importing("chalicelib.templating") <= {"web", "admin", "mail", "templating"}
+    validation) is used by the admin services (validation) and the console (its names), the web
+    layer (pages) and mail (messages); it reaches none of them, nor Chalice, PynamoDB, boto3 or
+    the store."""
+    assert importing("chalicelib.templating") <= {"web", "admin", "console", "mail", "templating"}
     for path in modules("templating"):
         forbidden = {
             name
