@@ -66,34 +66,16 @@ def _values(name: str, ctx: Context, context: dict[str, Any], language: str) -> 
     """The documented values (chalicelib.templating.schema) from the page's own context."""
     from urllib.parse import quote
 
-    from markupsafe import Markup
-
     from chalicelib.i18n.catalogs import translations
 
     catalog = translations(language)
-    ticket = context.get("ticket") or ""
-    fields = Markup("").join(
-        Markup('<input type="hidden" name="{}" value="{}">').format(field, value)
-        for field, value in ((context["csrf_field"], context["csrf_token"]), ("ticket", ticket))
-    )
-    urls = context["urls"]
-    error = context.get("error")
-    if name == "login" and context.get("retry_minutes"):
-        minutes = context["retry_minutes"]
-        error = catalog.ngettext(
-            "Too many attempts. Try again in %(num)d minute.",
-            "Too many attempts. Try again in %(num)d minutes.",
-            minutes,
-        ) % {"num": minutes}
-    elif name == "login" and error:
-        error = catalog.gettext(error)
-    description = context.get("description")
+    ticket, urls, description = context.get("ticket") or "", context["urls"], context.get("description")
     return {
         **context,
         "logo_uri": context["branding"].logo_uri,
         "language": language,
-        "form_fields": fields,
-        "error": error,
+        "form_fields": _form_fields(context, ticket),
+        "error": _login_error(context, catalog) if name == "login" else context.get("error"),
         "description": catalog.gettext(description) if description else None,
         "forgot_password_url": f"{urls.get('forgot_password')}?ticket={quote(ticket)}" if ticket else None,
         "signup_url": f"{urls.get('signup')}?ticket={quote(ticket)}" if ticket and context["signup_enabled"] else None,
@@ -103,3 +85,21 @@ def _values(name: str, ctx: Context, context: dict[str, Any], language: str) -> 
             for scope in context.get("scopes") or ()
         ],
     }
+
+
+def _form_fields(context: dict[str, Any], ticket: str) -> Any:
+    """The hidden fields every form of ours carries (CSRF token, ticket), escaped here."""
+    from markupsafe import Markup
+
+    pairs = ((context["csrf_field"], context["csrf_token"]), ("ticket", ticket))
+    return Markup("").join(Markup('<input type="hidden" name="{}" value="{}">').format(*pair) for pair in pairs)
+
+
+def _login_error(context: dict[str, Any], catalog: Any) -> str | None:
+    """The login's error as the built-in page words it, translated."""
+    minutes, error = context.get("retry_minutes"), context.get("error")
+    if minutes:
+        one = "Too many attempts. Try again in %(num)d minute."
+        many = "Too many attempts. Try again in %(num)d minutes."
+        return catalog.ngettext(one, many, minutes) % {"num": minutes}
+    return catalog.gettext(error) if error else None

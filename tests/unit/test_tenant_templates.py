@@ -285,3 +285,26 @@ def test_the_built_in_page_is_shown_when_the_stored_template_fails_at_render(htt
     page = browser.follow(authorize(browser, client[0].client_id))
     assert page.status_code == 200 and 'id="tenant-content"' not in page.body.decode()
     assert 'id="username"' in page.body.decode()  # ours
+
+
+def test_the_tenants_login_page_words_the_abuse_limits_as_the_built_in_page(http, key, client, user, clock):
+    """The same attempts against the built-in and the tenant's page: the same statuses and
+    messages, the back-off's "Try again in N minutes" included (tests/unit/test_limits.py)."""
+    from tests.unit.test_limits import WINDOW, guesses
+
+    start = clock[0]
+    built_in = guesses(http, client[0].client_id, "alice", clock)
+    assert call(http, "PUT", "/templates/login", key, {"source": OURS})[0].status_code == 200
+    clock[0] = start + 2 * WINDOW  # the same point of a later window
+    own = guesses(http, client[0].client_id, "alice", clock)
+    assert own == built_in and own[-1] == (429, "Too many attempts. Try again in 9 minutes.")
+    page = browser_login_attempt(http, client[0].client_id)
+    assert page.status_code == 429 and "Welcome to Acme's own sign-in" in page.body.decode()  # the tenant's page
+
+
+def browser_login_attempt(http, client_id: str):
+    from tests.support.browser import Browser
+
+    browser = Browser(http)
+    page = browser.follow(authorize(browser, client_id, prompt="login"))
+    return browser.submit(page, "login", username="alice", password="wrong password")
