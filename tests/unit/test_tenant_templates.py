@@ -308,3 +308,18 @@ def browser_login_attempt(http, client_id: str):
     browser = Browser(http)
     page = browser.follow(authorize(browser, client_id, prompt="login"))
     return browser.submit(page, "login", username="alice", password="wrong password")
+
+
+def test_a_tenants_logout_page_asks_and_signs_out(http, browser, key, client, user, table_items):
+    own = LOGOUT.replace("<h1>", "<h1>Leaving Acme? ")
+    assert call(http, "PUT", "/templates/logout", key, {"source": own})[0].status_code == 200
+    consent = browser.follow(browser.submit(browser.follow(authorize(browser, client[0].client_id)), "login",
+                                            username="alice", password=PASSWORD))  # fmt: skip
+    callback_params(browser.submit(consent, "allow"))
+    assert [item for item in table_items() if item["sk"]["S"].startswith("session#")]
+    page = browser.get(f"{ISSUER}/end-session", {"client_id": client[0].client_id})
+    text = page.body.decode()
+    assert page.status_code == 200 and "Leaving Acme? Sign out?" in text and "<p>Acme Web</p>" in text
+    done = browser.submit(page, "logout")
+    assert done.status_code == 200 and b"You are signed out" in done.body  # the signed-out page: ours
+    assert not [item for item in table_items() if item["sk"]["S"].startswith("session#")]
