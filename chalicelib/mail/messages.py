@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.templating import BUILT_IN_MAIL
-from chalicelib.tenancy.resolve import TenantConfig
+
+if TYPE_CHECKING:
+    from chalicelib.tenancy.resolve import TenantConfig
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
 _lock = threading.Lock()

@@ -31,7 +31,7 @@ class _Scanner(HTMLParser):
         if tag in FORBIDDEN_ELEMENTS:
             self.problems.append(f"the element <{tag}> is not allowed")
         for name, value in attrs:
-            if name.startswith("on") or name in {"style", "http-equiv", "srcdoc", "nonce"}:
+            if name.startswith("on") or name in {"style", "http-equiv", "srcdoc", "nonce", "formaction", "form"}:
                 self.problems.append(f"the attribute {name} (on <{tag}>) is not allowed")
             elif name in URL_ATTRIBUTES and _scheme(value or "") in {"javascript", "data", "vbscript"}:
                 self.problems.append(f"a {_scheme(value or '')}: URL (in <{tag} {name}>) is not allowed")

@@ -63,6 +63,9 @@ def _check_output(page: str, html: str) -> None:
     scanned = markup.scan(html)
     if scanned.problems:
         raise TemplateProblem(scanned.problems[0])
+    urls = set(schema.samples(page, "")[0]["urls"].values())
+    if any(method != "post" or action not in urls for method, action in scanned.forms):
+        raise TemplateProblem("a form posts to one of the tenant's pages: {{ urls.<page> }}")
     if page not in schema.FORM_ACTION:
         return
     if SAMPLE_FIELDS not in html:

@@ -88,7 +88,14 @@ REFUSED = [
     # The page's form and what it must post.
     ("login", LOGIN.replace("{{ form_fields }}", ""), "the page must render {{ form_fields }} inside its form", None),
     ("login", LOGIN.replace('name="password"', 'name="pw"'), 'a control with name="password"', None),
-    ("login", LOGIN.replace('action="{{ urls.login }}"', 'action="https://evil.example/"'), "urls.login", None),
+    ("login", LOGIN.replace('action="{{ urls.login }}"', 'action="https://evil.example/"'),
+     "a form posts to one of the tenant's pages", None),
+    ("login", LOGIN.replace('action="{{ urls.login }}"', 'action="{{ urls.consent }}"'), "urls.login", None),
+    ("login", LOGIN + '<form method="post" action="https://evil.example/"><input name="x"></form>',
+     "a form posts to one of the tenant's pages", None),
+    ("error", '<form method="get" action="{{ urls.login }}"></form>', "a form posts to one of the tenant's", None),
+    ("login", LOGIN.replace('<button class="primary"', '<button formaction="https://evil.example/" class="primary"'),
+     "the attribute formaction (on <button>) is not allowed", None),
     ("consent", CONSENT.replace('value="allow"', 'value="yes"'), 'name="decision" value="allow"', None),
     ("logout", LOGOUT.replace("{{ form_fields }}", ""), "{{ form_fields }}", None),
     # What the samples without optional values find (a page's client is absent on logout).
