@@ -41,6 +41,7 @@ TENANT_CHANGE = frozenset({"settings"})
 NEW_USER = frozenset({"username", "password", "claims"})
 USER_CHANGE = frozenset({"claims", "active", "admin", "password"})
 NEW_REGISTRATION_TOKEN = frozenset({"days", "note"})
+TEMPLATE_UPLOAD = frozenset({"source"})
 
 
 def show_tenant(tenant_id: str) -> Answer:
@@ -172,6 +173,47 @@ def rotate_key(tenant_id: str, body: Mapping[str, Any], actor: str = "api") -> A
 def retire_key(tenant_id: str, kid: str, actor: str = "api") -> Answer:
     key_admin.retire_key(tenant_id, kid, actor=actor)
     return 204, {}
+
+
+def list_templates(tenant_id: str) -> Answer:
+    """The tenant's page templates (without their sources) and the pages that may have one."""
+    from chalicelib.admin import templates
+    from chalicelib.templating import NAMES
+
+    found = templates.list_templates(tenant_id)
+    summaries = [
+        {"name": t.name, "version": t.version, "updated_at": t.updated_at, "size": len(t.source)} for t in found
+    ]
+    return 200, {"templates": summaries, "pages": list(NAMES)}
+
+
+def show_template(tenant_id: str, name: str) -> Answer:
+    from chalicelib.admin import templates
+
+    return 200, template_view(templates.get_template(tenant_id, name))
+
+
+def put_template(
+    tenant_id: str, name: str, body: Mapping[str, Any], expected: int | None, actor: str = "api"
+) -> Answer:
+    """Upload (create or replace) the tenant's template for a page; refused with the
+    template line at fault when it does not validate (chalicelib.templating.validate)."""
+    from chalicelib.admin import templates
+
+    _only(body, TEMPLATE_UPLOAD, "a template")
+    saved = templates.put_template(tenant_id, name, body.get("source"), expected=expected, actor=actor)
+    return 200, template_view(saved)
+
+
+def delete_template(tenant_id: str, name: str, expected: int | None, actor: str = "api") -> Answer:
+    from chalicelib.admin import templates
+
+    templates.delete_template(tenant_id, name, expected=expected, actor=actor)
+    return 204, {}
+
+
+def template_view(template: Any) -> dict[str, Any]:
+    return asdict(template)
 
 
 def tenant_view(tenant: Tenant) -> dict[str, Any]:

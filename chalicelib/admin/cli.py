@@ -406,6 +406,10 @@ from chalicelib.admin import cli_tenants  # noqa: E402  (list, disable, enable, 
 cli_tenants.register(tenants, users)
 cli.add_command(cli_keys.keys)
 
+from chalicelib.admin import cli_templates  # noqa: E402  (tenant page templates)
+
+cli.add_command(cli_templates.templates)
+
 from chalicelib.admin import cli_console  # noqa: E402  (registers `users update`)
 
 cli_console.register(users)

@@ -18,7 +18,7 @@ from chalicelib.oidc.results import Page, Redirect
 
 _VERSION = re.compile(r"[0-9]{1,15}")
 _WHOLE = re.compile(r"-?[0-9]{1,15}")
-SECTIONS = ("clients", "users", "settings", "keys", "events")
+SECTIONS = ("clients", "users", "settings", "keys", "templates", "events")
 # What a page says after a change (post/redirect/get): by a fixed code in the URL.
 NOTICES = {
     "client-saved": "The client was saved.",

@@ -116,7 +116,7 @@ def _send(job: Job, tenant: TenantConfig, sender: str, found: list[Mail]) -> Non
     name = tenant.settings.branding.display_name or tenant.name
     language = job.language or tenant.settings.default_language
     for template, to, context in found:
-        subject, text = messages.render(template, language, tenant=name, **context)
+        subject, text = messages.render_for(tenant, template, language, tenant=name, **context)
         try:
             ses.send(ses.Message(sender, to, subject, text))
         except ses.Undeliverable as refusal:

@@ -13,13 +13,51 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.i18n import DEFAULT_LANGUAGE
+from chalicelib.templating import BUILT_IN_MAIL
+
+if TYPE_CHECKING:
+    from chalicelib.tenancy.resolve import TenantConfig
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
 _lock = threading.Lock()
 _environments: dict[str, Any] = {}
+
+
+def render_for(
+    config: TenantConfig, template: str, language: str = DEFAULT_LANGUAGE, **context: Any
+) -> tuple[str, str]:
+    """(subject, text body) of the tenant's own template for this message where it has one
+    (chalicelib.templating; its marker comes with the tenant's cached configuration, so a
+    tenant without one costs no read), else of ours, in ``language``."""
+    name = BUILT_IN_MAIL.get(template)
+    version = config.templates.get(name) if name else None
+    if name is not None and version is not None:
+        own = _tenant_message(config.id, name, version, language, context)
+        if own is not None:
+            return own
+    return render(template, language, **context)
+
+
+def _tenant_message(
+    tenant_id: str, name: str, version: int, language: str, context: dict[str, Any]
+) -> tuple[str, str] | None:
+    from chalicelib.store.templates import get_template
+    from chalicelib.templating import TemplateProblem, runtime
+    from chalicelib.templating.validate import split_mail
+
+    def load() -> tuple[int, str] | None:
+        stored = get_template(tenant_id, name)
+        return (stored.version, stored.source) if stored else None
+
+    # The tenant's own words stay as written; a _() message our catalogs know is translated.
+    text = runtime.render((tenant_id, name, version, language), load, context)
+    try:
+        return split_mail(text) if text is not None else None
+    except TemplateProblem:
+        return None
 
 
 def render(template: str, language: str = DEFAULT_LANGUAGE, **context: Any) -> tuple[str, str]:

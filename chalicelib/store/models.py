@@ -75,6 +75,19 @@ class TenantItem(Item, discriminator="tenant"):
     # (on its way out: chalicelib.store.lifecycle), since ``status_at``.
     status = UnicodeAttribute(null=True)
     status_at = NumberAttribute(null=True)
+    # Tenant page templates: page name -> the version of its TemplateItem. Read with the
+    # tenant (cached per container), so a page without an override costs no extra read.
+    templates = JSONAttribute(null=True)
+
+
+class TemplateItem(Item, discriminator="template"):
+    """A tenant's own template for a page (``sk`` "template#<page>"; chalicelib.store.templates).
+    ``revision`` is its version, kept by hand: written with the tenant's marker in one
+    transaction, conditional on the revision read (or on the item being new)."""
+
+    source = UnicodeAttribute()
+    updated_at = NumberAttribute()
+    revision = NumberAttribute()
 
 
 class DirectoryItem(Item, discriminator="directory"):

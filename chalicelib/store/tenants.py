@@ -27,6 +27,8 @@ class Tenant:
     # ACTIVE, DISABLED (every endpoint refuses; reversible) or DELETING (chalicelib.store.lifecycle).
     status: str = ACTIVE
     status_at: int | None = None
+    # Page templates the tenant overrides: page name -> template version (store.templates).
+    templates: Mapping[str, int] = field(default_factory=dict)
 
 
 def get_tenant(tenant_id: str, consistent: bool = False) -> Tenant | None:
@@ -65,6 +67,7 @@ def tenant_item(tenant: Tenant) -> TenantItem:
         keys=[dict(key) for key in tenant.keys],
         status=None if tenant.status == ACTIVE else tenant.status,
         status_at=tenant.status_at,
+        templates=dict(tenant.templates) or None,
     )
     return at_version(item, tenant.version)
 
@@ -79,4 +82,5 @@ def _from_item(item: TenantItem) -> Tenant:
         version=version_of(item),
         status=item.status or ACTIVE,
         status_at=int(item.status_at) if item.status_at is not None else None,
+        templates={name: int(version) for name, version in (item.templates or {}).items()},
     )

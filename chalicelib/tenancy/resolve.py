@@ -9,7 +9,8 @@ items are being removed, so nothing it served can still be used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from chalicelib.keys.keyring import KeyRing
 from chalicelib.settings import settings as deployment
@@ -29,6 +30,8 @@ class TenantConfig:
     keyring: KeyRing
     # Whether every endpoint refuses the tenant (chalicelib.oidc.errors.TenantDisabled).
     disabled: bool = False
+    # The pages it has its own template for: page name -> version (chalicelib.store.templates).
+    templates: Mapping[str, int] = field(default_factory=dict)
 
 
 _tenants: TTLCache[str, TenantConfig | None] = TTLCache(deployment.cache_ttl_seconds)
@@ -64,4 +67,5 @@ def _load(tenant_id: str) -> TenantConfig | None:
         settings=TenantSettings.from_stored(tenant.settings),
         keyring=KeyRing(tenant.id, tenant.keys),
         disabled=tenant.status == tenant_store.DISABLED,
+        templates=dict(tenant.templates),
     )

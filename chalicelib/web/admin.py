@@ -196,6 +196,23 @@ def key(ctx: Context, request: Incoming) -> Json:
     return answer(ctx, request, {"DELETE": lambda: api.retire_key(tenant_id, kid, actor=_actor(request))})
 
 
+@tenant_route(bp, BASE + "/templates", ["GET"])
+def templates(ctx: Context, request: Incoming) -> Json:
+    api, tenant_id = _api(), ctx.tenant.id
+    return answer(ctx, request, {"GET": lambda: api.list_templates(tenant_id)})
+
+
+@tenant_route(bp, BASE + "/templates/{page}", ["GET", "PUT", "DELETE"])
+def template(ctx: Context, request: Incoming) -> Json:
+    """A tenant page template (docs/templates.md): PUT {"source": ...} validates and stores it."""
+    api, tenant_id, name = _api(), ctx.tenant.id, request.path["page"]
+    return answer(ctx, request, {
+        "GET": lambda: api.show_template(tenant_id, name),
+        "PUT": lambda: api.put_template(tenant_id, name, body(request), if_match(request), actor=_actor(request)),
+        "DELETE": lambda: api.delete_template(tenant_id, name, if_match(request), actor=_actor(request)),
+    })  # fmt: skip
+
+
 def _after(request: Incoming) -> str | None:
     """Where a page of users starts: the ``next`` of the previous page (a sub), which
     becomes part of a DynamoDB key (at most 1,024 bytes, or DynamoDB answers an error)."""

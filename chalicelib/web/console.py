@@ -77,7 +77,12 @@ def _stale_target(ctx: Context, request: Incoming) -> tuple[str, str]:
     """What a refused form was about, and the page that shows it as it is now."""
     from urllib.parse import urlencode
 
-    form = request.form_values()
+    from chalicelib.templating import NAMES
+
+    # (a template's source may be longer than single_values takes; it names nothing here)
+    form = single_values({name: values for name, values in (request.form or {}).items() if name != "source"})
+    if "client_id" not in form and "username" not in form and form.get("name") in NAMES:
+        return "template", url(ctx.issuer, "/templates?" + urlencode({"name": form.get("name", "")}))
     if "client_id" in form and "username" not in form:
         return "client", url(ctx.issuer, "/client?" + urlencode({"client_id": form["client_id"]}))
     if "username" in form:
@@ -189,6 +194,30 @@ def keys(ctx: Context, admin: Admin, request: Incoming) -> Result:
     if request.method == "POST":
         return pages.change_keys(ctx, admin, request.form_values())
     return pages.keys_page(ctx, admin, single_values(request.query))
+
+
+@console_page("/templates", ["GET", "POST"])
+def templates(ctx: Context, admin: Admin, request: Incoming) -> Result:
+    from chalicelib.console import templates as pages
+
+    if request.method == "POST":
+        return template_change(ctx, admin, request)
+    return pages.templates_page(ctx, admin, single_values(request.query))
+
+
+@console_page("/template", ["POST"])
+def template_change(ctx: Context, admin: Admin, request: Incoming) -> Result:
+    """A template's form (and its delete confirmation). Its source may be longer than other
+    fields are allowed to be (chalicelib.oidc.params.MAX_LENGTH), so it is read apart, bounded
+    by the template limit; the rest of the form as any form."""
+    from chalicelib.console import templates as pages
+    from chalicelib.templating import MAX_SOURCE_BYTES
+
+    raw = dict(request.form or {})
+    sources = raw.pop("source", None) or []
+    if len(sources) > 1 or (sources and len(sources[0]) > MAX_SOURCE_BYTES):
+        raise InvalidRequest(f"a template is at most {MAX_SOURCE_BYTES} bytes of text")
+    return pages.change(ctx, admin, single_values(raw), sources[0] if sources else None)
 
 
 @console_page("/events", ["GET"])

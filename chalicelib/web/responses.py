@@ -16,7 +16,7 @@ from chalicelib.oidc.errors import InvalidRedirectUri, OAuthError
 from chalicelib.oidc.results import Cookie, Json, Jwt, Page, Redirect, Result
 from chalicelib.opaque import new_id
 from chalicelib.tenancy.settings import Branding
-from chalicelib.web import csrf
+from chalicelib.web import csrf, overrides
 from chalicelib.web.pages import render
 
 # A Location header's value: visible ASCII, nothing else (no CR, LF, NUL or spaces).
@@ -109,7 +109,10 @@ def page_response(page: Page, state: PageState) -> Response:
         "Content-Type": "text/html; charset=utf-8",
         **security_headers(nonce, page.form_target, https, page.frame_targets, page.frameable),
     }
-    body = render(page.template, context, state.language(page))
+    language = state.language(page)
+    # A tenant's own template for the page, if it has one (chalicelib/web/overrides.py).
+    template, context = overrides.apply(page, ctx, context, language)
+    body = render(template, context, language)
     response = Response(body=body, status_code=page.status, headers=headers)
     cookies = page.cookies
     if state.csrf_is_new and state.csrf_secret:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from chalicelib.admin import clients as client_admin
+from chalicelib.admin import templates as template_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
 from tests.integration.conftest import ARTIFACTS, PASSWORD, REDIRECT_URI
@@ -35,8 +36,8 @@ REFUSALS = ["400", "401", "404", "409", "412", "415"]
 
 @dataclass(frozen=True)
 class Described:
-    """A tenant of its own, its admin key, and a client, a user and a signing key for paths
-    to name."""
+    """A tenant of its own, its admin key, and a client, a user, a signing key and a page
+    template for paths to name."""
 
     tenant: str
     key: str
@@ -45,7 +46,8 @@ class Described:
 
     @property
     def path_parameters(self) -> dict[str, str]:
-        return {"tenant": self.tenant, "client_id": self.client_id, "username": "alice", "kid": self.kid}
+        return {"tenant": self.tenant, "client_id": self.client_id, "username": "alice", "kid": self.kid,
+                "page": "login"}  # fmt: skip
 
 
 @pytest.fixture
@@ -56,7 +58,16 @@ def described(provider) -> Described:
         tenant.id, name="Described", client_type="confidential", redirect_uris=[REDIRECT_URI]
     )
     user_admin.create_user(tenant.id, "alice", PASSWORD, {"email": "alice@example.com"})
+    login = document_example("/admin/tenants/{tenant}/templates/{page}", "put", "login")["source"]
+    template_admin.put_template(tenant.id, "login", login)
     return Described(tenant.id, key, client.client_id, tenant.keys[0]["kid"])
+
+
+def document_example(path: str, method: str, name: str) -> dict:
+    from chalicelib.web.admin import openapi_document
+
+    body = openapi_document()["paths"][path][method]["requestBody"]["content"]["application/json"]
+    return body["examples"][name]["value"]
 
 
 def load(provider: str, key: str):

@@ -152,6 +152,22 @@ def test_the_providers_own_sign_in_is_one_module_for_its_own_pages():
     assert not forbidden
 
 
+def test_tenant_templates_are_checked_and_rendered_by_one_package_that_knows_no_framework_or_store():
+    """``chalicelib/templating`` (tenant templates: the sandbox, the documented context,
+    validation) is used by the admin services (validation) and the console (its names), the web
+    layer (pages) and mail (messages); it reaches none of them, nor Chalice, PynamoDB, boto3 or
+    the store."""
+    assert importing("chalicelib.templating") <= {"web", "admin", "console", "mail", "templating"}
+    for path in modules("templating"):
+        forbidden = {
+            name
+            for name in imports(path)
+            if name.split(".")[0] in {"chalice", "boto3", "botocore", "pynamodb"}
+            or name.startswith(("chalicelib.store", "chalicelib.web", "chalicelib.admin", "chalicelib.oidc"))
+        }
+        assert not forbidden, f"{path.name} imports {forbidden}"
+
+
 def test_boto3_is_not_imported_at_runtime():
     """botocore is enough; boto3's import would lengthen every cold start."""
     assert importing("boto3") == set()
