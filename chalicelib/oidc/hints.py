@@ -14,6 +14,7 @@ asks to sign in again, and a sign-in as anyone else is refused with ``login_requ
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets, jws
@@ -31,11 +32,21 @@ def requested_subject(ctx: Context, client: Client, params: Mapping[str, str], c
 
 
 def _hinted_subject(ctx: Context, client: Client, hint: str) -> str:
+    claims = verified_id_token(ctx, client, hint)
+    if claims is None or not isinstance(claims.get("sub"), str):
+        raise InvalidRequest("id_token_hint is not an ID token this provider issued to this client")
+    return claims["sub"]
+
+
+def verified_id_token(ctx: Context, client: Client, token: str) -> dict[str, Any] | None:
+    """The claims of an ID token this tenant issued to ``client``, signed with one of its keys
+    (or, for an HS256 client, with the client's secret); expired or not, since a hint may be
+    old (OIDC Core §3.1.2.1, RP-Initiated Logout §2). None for anything else."""
     secret = None
     if client.id_token_signed_response_alg == "HS256" and client.secret_ciphertext:
         secret = client_secrets.decrypt(ctx.tenant.id, client.client_id, client.secret_ciphertext)
-    claims = jws.decode(
-        hint,
+    return jws.decode(
+        token,
         ctx.tenant.keyring.by_kid,
         issuer=ctx.issuer,
         typ="JWT",
@@ -44,6 +55,3 @@ def _hinted_subject(ctx: Context, client: Client, hint: str) -> str:
         allow_expired=True,
         hmac_secret=secret,
     )
-    if claims is None or not isinstance(claims.get("sub"), str):
-        raise InvalidRequest("id_token_hint is not an ID token this provider issued to this client")
-    return claims["sub"]

@@ -26,9 +26,10 @@ from chalicelib import events, hooks
 from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.i18n.negotiate import parse_locales
-from chalicelib.keys import client_secrets, jws
+from chalicelib.keys import jws
 from chalicelib.oidc import backchannel, interaction, interstitial, session_management
 from chalicelib.oidc.errors import InvalidPage, InvalidRequest
+from chalicelib.oidc.hints import verified_id_token
 from chalicelib.oidc.params import single_values
 from chalicelib.oidc.response_modes import origin, with_query
 from chalicelib.oidc.results import Cookie, Page, Redirect, Result
@@ -123,20 +124,7 @@ def _client_of_hint(ctx: Context, hint: str) -> Client:
     client = ctx.client(audience) if isinstance(audience, str) else None
     if client is None:
         raise InvalidLogoutRequest("id_token_hint is not an ID token of this provider")
-    secret = None
-    if client.id_token_signed_response_alg == "HS256" and client.secret_ciphertext:
-        secret = client_secrets.decrypt(ctx.tenant.id, client.client_id, client.secret_ciphertext)
-    verified = jws.decode(
-        hint,
-        ctx.tenant.keyring.by_kid,
-        issuer=ctx.issuer,
-        typ="JWT",
-        now=ctx.now,
-        audience=client.client_id,
-        allow_expired=True,
-        hmac_secret=secret,
-    )
-    if verified is None:
+    if verified_id_token(ctx, client, hint) is None:
         raise InvalidLogoutRequest("id_token_hint is not an ID token of this provider")
     return client
 
