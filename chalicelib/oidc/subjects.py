@@ -39,10 +39,21 @@ SEALED_SUB_CLAIM = "usx"
 _SEALED_PURPOSE = "access-token-subject"
 
 
+# Hosts that name every device, not one party: a sector there is the client's own.
+_NOBODYS_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
+
+
 def sector_of(client: Client) -> str:
-    """OIDC Core §8.1: the host of the sector_identifier_uri, else of the redirect URIs."""
-    uri = client.sector_identifier_uri or (client.redirect_uris[0] if client.redirect_uris else "")
-    return (urlsplit(uri).hostname or client.client_id).lower()
+    """OIDC Core §8.1: the host of the sector_identifier_uri, else of the redirect URIs.
+    A loopback or localhost redirect (native apps, RFC 8252 §7.3) names no party: any client
+    may register one, and sharing its sector would give every such client the same subjects,
+    so such a client (like one with a custom scheme) is a sector of its own."""
+    if client.sector_identifier_uri:  # a document there lists every redirect URI of the sector
+        return (urlsplit(client.sector_identifier_uri).hostname or client.client_id).lower()
+    host = (urlsplit(client.redirect_uris[0]).hostname or "").lower() if client.redirect_uris else ""
+    if not host or host in _NOBODYS_HOSTS:
+        return "client:" + client.client_id
+    return host
 
 
 def subject_for(client: Client, sub: str) -> str:

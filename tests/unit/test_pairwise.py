@@ -328,3 +328,23 @@ def test_the_cli_sets_the_subject_type(tenant, documents):
         cli, [*args, "--subject-type", "pairwise", "--sector-identifier-uri", documents.base + "/none"]
     )
     assert refused.exit_code != 0 and "could not be fetched (HTTP 404)" in refused.output
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["http://127.0.0.1:51000/cb", "http://[::1]:51000/cb", "http://localhost:51000/cb", "com.example.app:/cb"],
+)
+def test_loopback_and_custom_scheme_clients_are_sectors_of_their_own(tenant, redirect_uri):
+    """Anyone may register a native app's loopback (RFC 8252 §7.3) or custom-scheme redirect:
+    sharing a sector through it would hand every such client the same subjects."""
+    from chalicelib.oidc.subjects import sector_of, sid_for, subject_for
+
+    native = [
+        client_admin.create_client(
+            "acme", name=name, client_type="public", redirect_uris=[redirect_uri], subject_type="pairwise"
+        )[0]
+        for name in ("One", "Two")
+    ]
+    assert sector_of(native[0]) != sector_of(native[1])
+    assert subject_for(native[0], "user") != subject_for(native[1], "user")
+    assert sid_for(native[0], "sid") != sid_for(native[1], "sid")
