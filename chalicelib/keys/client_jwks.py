@@ -24,6 +24,8 @@ PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAX_KEYS = 16
 MAX_KID = 256
 MIN_RSA_BITS = 2048
+MAX_RSA_BITS = 4096
+MAX_RSA_EXPONENT_BITS = 32
 # A JWK Set of MAX_KEYS 4096-bit RSA keys fits (about 750 bytes each).
 MAX_BYTES = 16384
 
@@ -102,6 +104,11 @@ def _key(jwk: Any) -> ClientKey:
         key = jwt.PyJWK(dict(jwk), algorithm=ALGS_BY_KEY[kty][0]).key
     except Exception:  # a member of any JSON type: whatever PyJWT raises for it
         raise ValueError("a key in jwks is malformed") from None
-    if kty == "RSA" and key.key_size < MIN_RSA_BITS:
-        raise ValueError(f"an RSA key in jwks has at least {MIN_RSA_BITS} bits")
+    # Each assertion is checked against these keys, by anyone in the client's name: a huge
+    # modulus or public exponent would make every check expensive (RFC 8017 §3.1 allows any
+    # odd e; every library makes 65537, and FIPS 186-5 caps it below 2**256).
+    if kty == "RSA" and not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:
+        raise ValueError(f"an RSA key in jwks has {MIN_RSA_BITS} to {MAX_RSA_BITS} bits")
+    if kty == "RSA" and key.public_numbers().e.bit_length() > MAX_RSA_EXPONENT_BITS:
+        raise ValueError("an RSA key in jwks has a public exponent of at most 32 bits (65537)")
     return ClientKey(kid, (alg,) if alg else ALGS_BY_KEY[kty], key)

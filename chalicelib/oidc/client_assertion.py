@@ -5,9 +5,9 @@ secret), at the token, introspection and revocation endpoints.
 Checked in this order, so that an assertion refused for any reason writes nothing:
 the header's alg is one the client's method allows (``none`` never) and the client's
 ``token_endpoint_auth_signing_alg`` if it set one; the signature; ``iss`` and ``sub`` are the
-client_id; ``aud`` names this provider: its issuer (what FAPI 2.0 and RFC 7523bis ask for,
-and what openid-client sends) or the token endpoint's URL (OIDC Core §9), or the URL of the
-endpoint the assertion is presented to; ``exp`` is present, not past and at most
+client_id; ``aud`` is this provider's issuer, one string (what FAPI 2.0 and RFC 7523bis ask
+for, and what openid-client sends; not the token endpoint's URL that OIDC Core §9 once
+suggested, see ``_check_claims``); ``exp`` is present, not past and at most
 ``MAX_LIFETIME`` ahead (a bounded lifetime bounds how long its ``jti`` must be remembered);
 ``iat`` and ``nbf``, if present, are not in the future. Only then is the ``jti`` recorded,
 one conditional write that a replay fails (``chalicelib.store.replay``).
@@ -16,6 +16,7 @@ one conditional write that a replay fails (``chalicelib.store.replay``).
 from __future__ import annotations
 
 import json
+import logging
 import math
 from functools import lru_cache
 from typing import Any
@@ -28,6 +29,7 @@ from chalicelib.opaque import b64url_decode
 from chalicelib.store import replay
 from chalicelib.store.clients import Client
 
+log = logging.getLogger("oidc.client_auth")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 METHOD_ALGS = {"private_key_jwt": client_jwks.ALGORITHMS, "client_secret_jwt": ("HS256",)}
 MAX_LIFETIME = 300  # seconds from now that an assertion may still be valid
@@ -44,8 +46,8 @@ def assertion_client_id(assertion: str) -> str | None:
     return sub if isinstance(sub, str) else None
 
 
-def verify_assertion(ctx: Context, client: Client, assertion: str, endpoint: str) -> None:
-    """Raise InvalidClient unless ``assertion`` authenticates ``client`` at ``endpoint``."""
+def verify_assertion(ctx: Context, client: Client, assertion: str) -> None:
+    """Raise InvalidClient unless ``assertion`` authenticates ``client``."""
     method = client.token_endpoint_auth_method
     header = _segment(assertion, 0)
     if method not in METHOD_ALGS or header is None:
@@ -59,7 +61,7 @@ def verify_assertion(ctx: Context, client: Client, assertion: str, endpoint: str
     if kid is not None and not isinstance(kid, str):
         raise InvalidClient("the assertion's kid is not a string")
     claims = _verified_claims(ctx, client, assertion, alg, kid)
-    _check_claims(ctx, client, claims, endpoint)
+    _check_claims(ctx, client, claims)
     if not replay.first_use(
         ctx.tenant.id, f"assertion {client.client_id}", claims["jti"], int(claims["exp"]) + SKEW, ctx.now
     ):
@@ -80,7 +82,10 @@ def _verified_claims(ctx: Context, client: Client, assertion: str, alg: str, kid
         try:
             keys = tuple(key.key for key in candidate_keys(ctx, client, alg, kid))
         except KeysUnavailable as error:
-            raise InvalidClient(str(error)) from None
+            # What went wrong with the jwks_uri stays in the log: told to whoever sent the
+            # assertion (anyone may, in a client's name), it would probe hosts and ports.
+            log.warning("client %s: its keys are unavailable: %s", client.client_id, error)
+            raise InvalidClient("the client's keys could not be read") from None
     verifier = _verifier()
     for key in keys:
         try:
@@ -108,15 +113,16 @@ def _verifier() -> Any:
     return verifier
 
 
-def _check_claims(ctx: Context, client: Client, claims: dict[str, Any], endpoint: str) -> None:
+def _check_claims(ctx: Context, client: Client, claims: dict[str, Any]) -> None:
     """RFC 7523 §3 items 1 to 7, with OIDC Core §9's iss = sub = client_id."""
     if claims.get("iss") != client.client_id or claims.get("sub") != client.client_id:
         raise InvalidClient("the client assertion's iss and sub must be the client_id")
-    audiences = {ctx.issuer, ctx.url("token_endpoint"), endpoint}
-    aud = claims.get("aud")
-    named = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-    if not any(isinstance(value, str) and value in audiences for value in named):
-        raise InvalidClient("the client assertion's aud must be this provider's issuer or token endpoint")
+    # The issuer alone, as one string (RFC 7523bis, FAPI 2.0): an endpoint URL, or a list of
+    # audiences, is what another authorization server can get a client to sign for it (it
+    # publishes this provider's token endpoint as its own) and replay here (OpenID
+    # Foundation, January 2025).
+    if claims.get("aud") != ctx.issuer:
+        raise InvalidClient("the client assertion's aud must be this provider's issuer (one string)")
     exp = _number(claims, "exp")
     if exp is None:
         raise InvalidClient("the client assertion needs an exp")

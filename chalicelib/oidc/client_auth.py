@@ -32,21 +32,18 @@ def authenticated_request(
     ctx: Context,
     headers: Mapping[str, str],
     form: Mapping[str, Sequence[str]] | None,
-    endpoint: str = "token_endpoint",
 ) -> tuple[Client, dict[str, str]]:
     """The client and the parameters of a form-encoded request to the token, introspection
-    or revocation endpoint (``endpoint``, its name in ``Context.url``). ``form`` is None when
+    revocation or pushed authorization request endpoint. ``form`` is None when
     the body is not form-encoded, which those endpoints require (RFC 6749 §3.2, RFC 7662
     §2.1, RFC 7009 §2.1)."""
     if form is None:
         raise InvalidRequest(f"the request body must be {FORM}")
     params = single_values(form)
-    return authenticate_client(ctx, headers, params, endpoint), params
+    return authenticate_client(ctx, headers, params), params
 
 
-def authenticate_client(
-    ctx: Context, headers: Mapping[str, str], params: Mapping[str, str], endpoint: str = "token_endpoint"
-) -> Client:
+def authenticate_client(ctx: Context, headers: Mapping[str, str], params: Mapping[str, str]) -> Client:
     """The authenticated client, or InvalidClient (401). Presenting credentials in more than
     one way is an invalid_request (RFC 6749 §2.3)."""
     basic = _basic_credentials(headers.get("authorization"))
@@ -54,7 +51,7 @@ def authenticate_client(
     if sum((basic is not None, "client_secret" in params, assertion is not None)) > 1:
         raise InvalidRequest("use only one client authentication method")
     if assertion is not None or "client_assertion_type" in params:
-        return _by_assertion(ctx, params, ctx.url(endpoint))
+        return _by_assertion(ctx, params)
     if basic is not None:
         client_id, secret = basic
         if params.get("client_id", client_id) != client_id:
@@ -72,13 +69,13 @@ def authenticate_client(
     if secret is None or client.secret_hash is None:
         raise InvalidClient("client authentication is required")
     if client.token_endpoint_auth_method not in SECRET_METHODS:
-        raise InvalidClient(f"this client authenticates with {client.token_endpoint_auth_method}")
+        raise InvalidClient("unknown client or wrong credentials")  # not which method it uses
     if not hmac.compare_digest(digest(secret), client.secret_hash):
         raise InvalidClient("unknown client or wrong credentials")
     return client
 
 
-def _by_assertion(ctx: Context, params: Mapping[str, str], endpoint: str) -> Client:
+def _by_assertion(ctx: Context, params: Mapping[str, str]) -> Client:
     """RFC 7521 §4.2: client_assertion_type names the JWT profile; client_id, if sent, is the
     assertion's subject (checked with it)."""
     assertion = params.get("client_assertion")
@@ -89,8 +86,8 @@ def _by_assertion(ctx: Context, params: Mapping[str, str], endpoint: str) -> Cli
         raise InvalidClient("unknown client or wrong credentials")
     client = _client(ctx, client_id)
     if client.token_endpoint_auth_method not in METHOD_ALGS:
-        raise InvalidClient(f"this client authenticates with {client.token_endpoint_auth_method}")
-    verify_assertion(ctx, client, assertion, endpoint)
+        raise InvalidClient("unknown client or wrong credentials")  # not which method it uses
+    verify_assertion(ctx, client, assertion)
     return client
 
 

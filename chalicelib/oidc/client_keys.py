@@ -23,6 +23,7 @@ from chalicelib import outbound
 from chalicelib.context import Context
 from chalicelib.keys import client_jwks
 from chalicelib.keys.client_jwks import ClientKey
+from chalicelib.oidc.errors import InvalidClient
 from chalicelib.store.clients import Client
 
 TTL = 300
@@ -69,7 +70,12 @@ def candidate_keys(ctx: Context, client: Client, alg: str, kid: str | None) -> t
 
 
 def _matching(keys: tuple[ClientKey, ...], alg: str, kid: str | None) -> tuple[ClientKey, ...]:
-    return tuple(key for key in keys if key.verifies(alg, kid))
+    found = tuple(key for key in keys if key.verifies(alg, kid))
+    # Without a kid, a client with several keys for the alg would have each tried in turn:
+    # an assertion names its key, or the client has one.
+    if kid is None and len(found) > 1:
+        raise InvalidClient("the assertion must name its key (kid): the client has several for its alg")
+    return found
 
 
 def _fetch(ctx: Context, key: tuple[str, str, str], kept: _Entry | None) -> _Entry:

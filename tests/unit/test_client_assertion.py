@@ -85,10 +85,20 @@ def test_private_key_jwt_gets_a_token_and_records_its_jti(http, key_client, tabl
     assert int(added[0]["ttl"]["N"]) > claims["iat"]  # kept until the assertion expires
 
 
-@pytest.mark.parametrize("audience", [ISSUER, TOKEN_ENDPOINT, [ISSUER, "https://other.example"]])
-def test_the_issuer_or_the_token_endpoint_is_the_audience(http, key_client, audience):
-    response = token(http, assertion(key_client.client_id, audience))  # client_id from the assertion
+def test_the_issuer_is_the_audience(http, key_client):
+    response = token(http, assertion(key_client.client_id, ISSUER))  # client_id from the assertion
     assert response.status_code == 200, response.body
+
+
+@pytest.mark.parametrize("audience", [TOKEN_ENDPOINT, [ISSUER], [ISSUER, "https://other.example"], f"{ISSUER}/par"])
+def test_an_endpoint_url_or_a_list_is_not_the_audience(http, key_client, table_items, audience):
+    """RFC 7523bis and FAPI 2.0: the issuer alone. An assertion a client signed for an
+    endpoint URL may have been asked for by another server that published this provider's
+    token endpoint as its own, to replay here (the OpenID Foundation's January 2025 notice)."""
+    before = table_items()
+    response = token(http, assertion(key_client.client_id, audience))
+    assert response.status_code == 401 and body(response)["error"] == "invalid_client"
+    assert "issuer" in body(response)["error_description"] and table_items() == before
 
 
 def test_a_replayed_assertion_is_refused_and_writes_nothing(http, key_client, table_items):
@@ -172,7 +182,8 @@ def test_a_secret_client_cannot_use_an_assertion(http, client, table_items):
     registered, secret = client
     before = table_items()
     response = token(http, assertion(registered.client_id, ISSUER, alg="HS256", kid=None, key=secret))
-    assert response.status_code == 401 and "client_secret_basic" in body(response)["error_description"]
+    # Refused without saying how the client does authenticate (or that it exists).
+    assert response.status_code == 401 and body(response)["error_description"] == "unknown client or wrong credentials"
     assert table_items() == before
 
 
@@ -209,9 +220,9 @@ def test_the_signing_alg_a_client_registered_is_the_only_one(http, tenant, key_c
     assert token(http, assertion(key_client.client_id, ISSUER, alg="ES256", kid="ec")).status_code == 200
 
 
-def test_introspection_and_revocation_take_assertions_for_their_own_url_too(http, key_client):
+def test_introspection_and_revocation_take_assertions_for_the_issuer(http, key_client):
     issued = body(token(http, assertion(key_client.client_id, ISSUER)))["access_token"]
-    for path, audience in (("introspect", ISSUER), ("introspect", f"{ISSUER}/introspect"), ("revoke", TOKEN_ENDPOINT)):
+    for path, audience in (("introspect", ISSUER), ("revoke", ISSUER)):
         form = {
             "token": issued,
             "client_id": key_client.client_id,

@@ -128,7 +128,7 @@ def test_a_push_is_authenticated_as_at_the_token_endpoint(http, client, tenant, 
         token_endpoint_auth_method="private_key_jwt",
         jwks={"keys": [public_jwk("RSA", "rsa")]},
     )
-    for audience in (ISSUER, f"{ISSUER}/par"):
+    for audience in (ISSUER,):
         form = {
             **REQUEST,
             "client_assertion_type": ASSERTION_TYPE,

@@ -26,7 +26,7 @@ INACTIVE = {"active": False}
 
 
 def introspect(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[str]] | None) -> Json:
-    client, params = authenticated_request(ctx, headers, form, "introspection_endpoint")
+    client, params = authenticated_request(ctx, headers, form)
     if client.is_public or INTROSPECTION not in client.scopes:
         raise UnauthorizedClient("this client may not introspect tokens")
     token = params.get("token")

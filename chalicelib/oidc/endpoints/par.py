@@ -32,7 +32,7 @@ MAX_HANDLE = 64
 
 def push(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[str]] | None) -> Json:
     """RFC 9126 §2: 201 with the request_uri and its lifetime, or the error as JSON."""
-    client, params = authenticated_request(ctx, headers, form, "pushed_authorization_request_endpoint")
+    client, params = authenticated_request(ctx, headers, form)
     if "request_uri" in params:
         raise InvalidRequest("a pushed request must not name a request_uri (RFC 9126 section 2.1)")
     request = {name: value for name, value in params.items() if name not in CLIENT_AUTHENTICATION}

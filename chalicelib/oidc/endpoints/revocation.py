@@ -20,7 +20,7 @@ from chalicelib.store.grants import revoke_grant, split_refresh_token
 
 
 def revoke(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[str]] | None) -> Json:
-    client, params = authenticated_request(ctx, headers, form, "revocation_endpoint")
+    client, params = authenticated_request(ctx, headers, form)
     token = params.get("token")
     if token is None:
         raise InvalidRequest("token is required")
