@@ -130,6 +130,22 @@ class RegistrationClosed(OAuthError):
     redirectable = False
 
 
+class PushLimited(OAuthError):
+    """Too many pushed authorization requests from one source or in one client's name (429
+    with Retry-After, ``temporarily_unavailable`` as for registrations)."""
+
+    error = "temporarily_unavailable"
+    status = 429
+    redirectable = False
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many pushed requests: try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+    def headers(self, realm: str) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class RegistrationLimited(OAuthError):
     """Too many registrations from one source address (RFC 6585 §4: 429 with Retry-After).
     RFC 7591 §3.2.2 names no code for it: ``temporarily_unavailable`` (RFC 6749 §4.1.2.1)

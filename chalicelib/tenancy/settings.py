@@ -71,6 +71,10 @@ BOUNDS = {
     "mail_requests_per_account": (1, 100),
     # Pushed authorization requests (RFC 9126 §2.2: short-lived): a request_uri lives 10 s to 10 min.
     "pushed_request_expire": (10, 600),
+    # Pushes a minute, from one source address and in one client's name (a public client's
+    # id is all it takes to push): each is a write.
+    "pushes_per_source": (1, 100_000),
+    "pushes_per_client": (1, 1_000_000),
 }
 # An email address as a sender or a sign-up gives it: one @, a dot-atom local part, a domain
 # of DNS labels. Stricter than RFC 5322 on purpose (no quoted parts, comments or IP literals).
@@ -251,6 +255,8 @@ class TenantSettings:
     # its require_pushed_authorization_requests), and how long a request_uri lives (seconds).
     require_pushed_authorization_requests: bool = False
     pushed_request_expire: int = 60
+    pushes_per_source: int = 120
+    pushes_per_client: int = 6000
 
     @classmethod
     def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:

@@ -52,7 +52,7 @@ def test_a_pushed_request_makes_the_authorization(http, browser, client, user, t
     before = table_items()
     request_uri = pushed(http, client)
     added = [item for item in table_items() if item not in before]
-    assert [item["sk"]["S"][:4] for item in added] == ["par#"]
+    assert [item["sk"]["S"][:4] for item in added] == ["par#"]  # (the limits' counts live in their own table)
     assert request_uri[len(URN) :] not in json.dumps(added)  # kept only as a digest
     # What the browser adds is ignored: the pushed state and scope are the request's.
     response = authorize(browser, client[0].client_id, request_uri, state="forged", scope="openid")
@@ -176,3 +176,42 @@ def test_a_spent_request_uri_is_explained_in_the_browsers_language(http, client)
     german = Browser(http, headers={"accept-language": "de-CH, en;q=0.5"})
     page = authorize(german, client[0].client_id, URN + "never-pushed")
     assert page.status_code == 400 and "schon verwendet oder abgelaufen" in page.body.decode()
+
+
+def test_pushes_are_counted_per_source_and_client_and_hold_only_request_parameters(http, tenant, client, table_items):
+    """Anyone may push in a public client's name: each push is counted before it is stored,
+    and it keeps only what an authorization request says (RFC 6749 §3.1: the rest ignored)."""
+    tenant_admin.update_settings(tenant.id, {"pushes_per_source": 2})
+    pushed(http, client, junk="x" * 4000, request_uri_note="ignored")
+    stored = [item for item in table_items() if item["sk"]["S"].startswith("par#")]
+    assert "junk" not in json.dumps(stored) and "ignored" not in json.dumps(stored)
+    pushed(http, client)
+    before = table_items()
+    refused = push(http, REQUEST, basic(client[0].client_id, client[1]))
+    assert refused.status_code == 429 and body(refused)["error"] == "temporarily_unavailable"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert table_items() == before
+
+
+def test_a_push_larger_than_a_request_needs_is_refused(http, client, table_items):
+    before = table_items()
+    big = {name: "a" * 4000 for name in ("state", "nonce", "login_hint", "acr_values", "claims_locales")}
+    refused = push(http, {**REQUEST, **big}, basic(client[0].client_id, client[1]))
+    assert refused.status_code == 400 and body(refused)["error"] == "invalid_request"
+    assert table_items() == before
+
+
+@pytest.mark.parametrize("page", ["console/", "account"])
+def test_a_tenant_that_requires_pushes_still_lets_its_own_pages_sign_in(browser, tenant, user, page, monkeypatch):
+    """The console and the account page sign in through the tenant's own flow with built-in
+    clients, which do not push: requiring every client to push must not lock admins out."""
+    import dataclasses
+
+    from chalicelib.settings import settings
+    from chalicelib.web import routes
+
+    # Their redirect URIs are the provider's own, which must be https outside this machine.
+    monkeypatch.setattr(routes, "settings", dataclasses.replace(settings, public_base_url="https://op.example.test"))
+    tenant_admin.update_settings(tenant.id, {"require_pushed_authorization_requests": True})
+    response = browser.follow(browser.get(f"https://op.example.test/acme/{page}"))
+    assert response.status_code == 200 and b"Sign in" in response.body

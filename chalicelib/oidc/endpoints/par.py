@@ -16,17 +16,41 @@ from collections.abc import Mapping, Sequence
 
 from chalicelib.context import Context
 from chalicelib.i18n import N_
+from chalicelib.limits import par as par_limits
 from chalicelib.oidc.authorize import resolve_target, validate_request
 from chalicelib.oidc.client_auth import authenticated_request
-from chalicelib.oidc.errors import InvalidRequest, InvalidRequestUri, UnknownClient
+from chalicelib.oidc.errors import InvalidRequest, InvalidRequestUri, PushLimited, UnknownClient
 from chalicelib.oidc.results import Json
 from chalicelib.opaque import new_token
 from chalicelib.store import pushed
 from chalicelib.store.clients import Client
 
 URN = "urn:ietf:params:oauth:request_uri:"
-# How the client authenticated: not part of the authorization request, never kept.
-CLIENT_AUTHENTICATION = ("client_secret", "client_assertion", "client_assertion_type")
+# What an authorization request may say (OIDC Core §3.1.2.1, RFC 7636, OIDC Core §5.5, RFC
+# 9207); anything else is ignored (RFC 6749 §3.1), and not stored: a push is kept as it is.
+AUTHORIZATION_PARAMETERS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "response_mode",
+        "nonce",
+        "display",
+        "prompt",
+        "max_age",
+        "ui_locales",
+        "claims_locales",
+        "id_token_hint",
+        "login_hint",
+        "acr_values",
+        "claims",
+        "code_challenge",
+        "code_challenge_method",
+    }
+)
+MAX_REQUEST = 16 * 1024  # characters of all the kept parameters together
 MAX_HANDLE = 64
 
 
@@ -35,8 +59,13 @@ def push(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[s
     client, params = authenticated_request(ctx, headers, form)
     if "request_uri" in params:
         raise InvalidRequest("a pushed request must not name a request_uri (RFC 9126 section 2.1)")
-    request = {name: value for name, value in params.items() if name not in CLIENT_AUTHENTICATION}
+    request = {name: value for name, value in params.items() if name in AUTHORIZATION_PARAMETERS}
     request["client_id"] = client.client_id
+    if sum(len(name) + len(value) for name, value in request.items()) > MAX_REQUEST:
+        raise InvalidRequest(f"a pushed request holds at most {MAX_REQUEST // 1024} KiB of parameters")
+    wait = par_limits.admit(ctx.tenant.id, ctx.source, client.client_id, ctx.settings, ctx.now)
+    if wait is not None:
+        raise PushLimited(wait)
     validate_request(ctx, resolve_target(ctx, request), request)
     handle = new_token()
     lifetime = ctx.settings.pushed_request_expire
@@ -62,6 +91,14 @@ def pushed_request(ctx: Context, params: Mapping[str, str]) -> dict[str, str] | 
     return {name: value for name, value in found.items() if isinstance(value, str)}
 
 
+# The provider's own pages sign in through its own flow with these built-in clients
+# (chalicelib/own_rp.py), redirecting to pages of the same tenant: a tenant that requires
+# every client to push must not lock its administrators out of the console.
+BUILT_IN_CLIENTS = frozenset({"console", "account"})
+
+
 def required(ctx: Context, client: Client) -> bool:
     """RFC 9126 §5-6: whether this client's authorization requests must be pushed."""
-    return ctx.settings.require_pushed_authorization_requests or client.require_pushed_authorization_requests
+    if client.require_pushed_authorization_requests:
+        return True
+    return ctx.settings.require_pushed_authorization_requests and client.client_id not in BUILT_IN_CLIENTS
