@@ -11,6 +11,7 @@ and anything else (an absurd header block, a status line that is not HTTP) is re
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ from http.client import HTTPException, RemoteDisconnected
 
 MAX_LINE = 65_536  # a status or header line
 MAX_HEADERS = 100
+MAX_INTERIM = 4
 MAX_BODY = 64 * 1024 * 1024  # a BatchGetItem answer is at most 16 MB
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 class BadAnswer(HTTPException):
@@ -63,14 +66,15 @@ class Connection:
         self._sock.close()
 
     def _answer(self) -> Response:
-        status_line = self._line()
-        if not status_line:
-            raise RemoteDisconnected("the endpoint closed the connection without an answer")
-        version, _, rest = status_line.partition(b" ")
-        code = rest[:3]
-        if version not in (b"HTTP/1.1", b"HTTP/1.0") or not code.isdigit():
-            raise BadAnswer(f"not an HTTP status line: {status_line[:80]!r}")
+        version, code = self._status()
         headers = self._headers()
+        for _ in range(MAX_INTERIM):  # interim answers (100 Continue): the final one follows
+            if not 100 <= code < 200:
+                break
+            version, code = self._status()
+            headers = self._headers()
+        else:
+            raise BadAnswer("too many interim answers")
         connection = headers.get("connection", "").lower()
         will_close = connection == "close" or (version == b"HTTP/1.0" and connection != "keep-alive")
         if headers.get("transfer-encoding", "").lower() == "chunked":
@@ -81,7 +85,17 @@ class Connection:
             content, will_close = self._file.read(MAX_BODY + 1), True
             if len(content) > MAX_BODY:
                 raise BadAnswer("the answer is too large")
-        return Response(int(code), headers, content, will_close)
+        return Response(code, headers, content, will_close)
+
+    def _status(self) -> tuple[bytes, int]:
+        status_line = self._line()
+        if not status_line:
+            raise RemoteDisconnected("the endpoint closed the connection without an answer")
+        version, _, rest = status_line.partition(b" ")
+        code = rest[:3]
+        if version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not all(48 <= c <= 57 for c in code):
+            raise BadAnswer(f"not an HTTP status line: {status_line[:80]!r}")
+        return version, int(code)
 
     def _headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -100,16 +114,14 @@ class Connection:
         total = 0
         while True:
             size_line = self._line().split(b";", 1)[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise BadAnswer("a chunk size is not a hexadecimal number") from None
+            if not _CHUNK_SIZE.fullmatch(size_line):
+                raise BadAnswer("a chunk size is not a hexadecimal number")
+            size = int(size_line, 16)
             total += size
-            if size < 0 or total > MAX_BODY:
+            if total > MAX_BODY:
                 raise BadAnswer("the answer is too large")
             if size == 0:
-                while self._line() not in (b"\r\n", b"\n", b""):  # trailers, ignored
-                    pass
+                self._headers()  # the trailers, read (and bounded) as headers are, then ignored
                 return b"".join(parts)
             parts.append(self._exactly(size))
             self._exactly(2)  # the chunk's CRLF
@@ -128,6 +140,7 @@ class Connection:
 
 
 def _length(value: str) -> int:
-    if not value.isdigit() or int(value) > MAX_BODY:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses with a ValueError.
+    if not (value.isascii() and value.isdigit()) or len(value) > 12 or int(value) > MAX_BODY:
         raise BadAnswer(f"not a usable Content-Length: {value[:40]!r}")
     return int(value)

@@ -155,7 +155,13 @@ class Wire:
 
     def _exchange(self, url: str, headers: dict[str, str], body: bytes) -> Answer:
         connection = getattr(self._local, "connection", None) or self._connect(url)
-        response = connection.post("/", headers, body)
+        try:
+            response = connection.post("/", headers, body)
+        except BaseException:
+            # Whatever broke off the exchange, the connection may hold part of an answer: the
+            # next call on it must never read this one's.
+            self._drop()
+            raise
         if response.will_close:
             self._drop()
         return Answer(response.status, response.headers, response.content, _parsed(response.status, response.content))

@@ -79,6 +79,7 @@ def test_a_kept_alive_connection_carries_several_requests_each_sent_whole():
         (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", b"{}", True),
         (b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}", b"{}", False),
         (b'HTTP/1.1 200 OK\r\n\r\n{"until":"the end"}', b'{"until":"the end"}', True),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" + OK, b"{}", False),
     ],
 )
 def test_answers_are_read_by_length_by_chunks_or_to_the_end(answer, content, will_close):
@@ -101,6 +102,13 @@ def test_answers_are_read_by_length_by_chunks_or_to_the_end(answer, content, wil
         (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999\r\n\r\n", BadAnswer),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", BadAnswer),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFF\r\n", BadAnswer),
+        # What Python's int() reads but HTTP does not: a superscript digit, 0x, _ and signs.
+        ("HTTP/1.1 200 OK\r\nContent-Length: \u00b2\r\n\r\n".encode("latin-1"), BadAnswer),
+        (CHUNKED + b"0x2\r\n{}\r\n0\r\n\r\n", BadAnswer),
+        (CHUNKED + b"+2\r\n{}\r\n0\r\n\r\n", BadAnswer),
+        (CHUNKED + b"1_0\r\n", BadAnswer),
+        (CHUNKED + b"0\r\n" + b"T: 1\r\n" * (MAX_HEADERS + 1) + b"\r\n", BadAnswer),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" * 5 + OK, BadAnswer),
     ],
 )
 def test_what_is_not_an_answer_is_refused(answer, error):
