@@ -32,7 +32,9 @@ from chalicelib.store.clients import Client
 log = logging.getLogger("oidc.client_auth")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 METHOD_ALGS = {"private_key_jwt": client_jwks.ALGORITHMS, "client_secret_jwt": ("HS256",)}
-MAX_LIFETIME = 300  # seconds from now that an assertion may still be valid
+# Seconds from now that an assertion may still be valid: an hour, what libraries sign for by
+# default (Authlib) and other providers accept; its jti is remembered that long.
+MAX_LIFETIME = 3600
 SKEW = 30  # clock difference tolerated on iat and nbf
 MAX_ASSERTION = 8192
 MAX_JTI = 256

@@ -128,7 +128,7 @@ def _bad_assertions(client_id: str, secret: str) -> list[tuple[str, str]]:
         (assertion(client_id, ISSUER, aud=None), "aud"),
         (assertion(client_id, ISSUER, exp=None), "exp"),
         (assertion(client_id, ISSUER, exp=int(__import__("time").time()) - 5), "expired"),
-        (assertion(client_id, ISSUER, exp=int(__import__("time").time()) + 3600), "at most"),
+        (assertion(client_id, ISSUER, exp=int(__import__("time").time()) + 7200), "at most"),
         (assertion(client_id, ISSUER, exp="soon"), "NumericDate"),
         (assertion(client_id, ISSUER, iat=int(__import__("time").time()) + 600), "iat"),
         (assertion(client_id, ISSUER, nbf=int(__import__("time").time()) + 600), "nbf"),
