@@ -157,6 +157,11 @@ def ensure_client(ctx: Context, rp: BuiltIn, wanted: Mapping[str, Any]) -> Clien
     its URIs follow the issuer). Every write is conditional: of two browsers starting at
     once, one creates it and the other finds it."""
     secret = rp.client_secret(ctx.tenant.id)
+    # The container's copy answers almost every visit: a page that anyone may open must not
+    # cost a strongly consistent read each time. Only a missing or outdated copy is read again.
+    cached = ctx.client(rp.client_id)
+    if cached is not None and cached.secret_hash == digest(secret) and _up_to_date(cached, wanted):
+        return cached
     existing = client_store.get_client(ctx.tenant.id, rp.client_id, consistent=True)
     if existing is None:
         try:
@@ -174,7 +179,8 @@ def ensure_client(ctx: Context, rp: BuiltIn, wanted: Mapping[str, Any]) -> Clien
     return _brought_up_to_date(ctx, rp, existing, wanted)
 
 
-def _brought_up_to_date(ctx: Context, rp: BuiltIn, existing: Client, wanted: Mapping[str, Any]) -> Client:
+def _merged(existing: Client, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """``wanted`` with the URIs the client has kept (other issuers of the deployment)."""
     # The URIs are the deployment's names (its issuers), never a request's Host header
     # (chalicelib/tenancy/issuer.py).
     merged = dict(wanted)
@@ -182,7 +188,16 @@ def _brought_up_to_date(ctx: Context, rp: BuiltIn, existing: Client, wanted: Map
         if name in merged:
             present = tuple(getattr(existing, name))
             merged[name] = present + tuple(uri for uri in merged[name] if uri not in present)
-    if all(getattr(existing, name) == value for name, value in merged.items()):
+    return merged
+
+
+def _up_to_date(existing: Client, wanted: Mapping[str, Any]) -> bool:
+    return all(getattr(existing, name) == value for name, value in _merged(existing, wanted).items())
+
+
+def _brought_up_to_date(ctx: Context, rp: BuiltIn, existing: Client, wanted: Mapping[str, Any]) -> Client:
+    merged = _merged(existing, wanted)
+    if _up_to_date(existing, wanted):
         return existing
     try:
         return client_admin.update_client(ctx.tenant.id, rp.client_id, expected=existing.version, **merged)

@@ -377,3 +377,16 @@ def test_the_account_store_reaches_one_tenants_items_only(http, account, user, t
     assert store.live_grants("other", user.sub, registered.client_id, clock[0]) == []
     assert not store.remove_totp("other", user.sub, user.epoch)
     assert not store.replace_recovery_codes("other", user.sub, user.epoch, {"x"}, clock[0])
+
+
+def test_opening_the_account_page_signed_out_reads_nothing_once_its_client_is_known(http, user, monkeypatch):
+    """Anyone may open the page: once the container knows the built-in client, a visit makes
+    no DynamoDB call before the redirect to sign in (it used to make a consistent read)."""
+    from tests.unit.test_tenant_templates import Dispatched
+
+    for _ in range(2):  # the first visit makes the client (an admin write empties the caches)
+        assert Browser(http).get(ACCOUNT).status_code == 302
+    dispatched = Dispatched(monkeypatch)
+    again = Browser(http).get(ACCOUNT)
+    assert again.status_code == 302 and again.headers["Location"].startswith(f"{ISSUER}/authorize?")
+    assert dispatched.operations == []
