@@ -43,17 +43,43 @@ class _Scanner(HTMLParser):
 
     handle_startendtag = handle_starttag
 
+    # Browsers and Python's parser end comments and declarations in different places
+    # ("<!-->" is a whole comment to a browser): markup hidden in one would reach the page
+    # unread. A page's content needs none of them.
+    def handle_comment(self, data: str) -> None:
+        self.problems.append("comments (<!-- -->) are not allowed")
+
+    def handle_decl(self, decl: str) -> None:
+        self.problems.append("declarations (<!...>) are not allowed")
+
+    unknown_decl = handle_decl
+
+    def handle_pi(self, data: str) -> None:
+        self.problems.append("processing instructions (<?...>) are not allowed")
+
 
 def scan(html: str) -> _Scanner:
     scanner = _Scanner()
-    scanner.feed(html)
-    scanner.close()
+    if "<!" in html or "<?" in html:  # whatever the parser would make of them (see above)
+        scanner.problems.append("comments and declarations (<!...>, <?...>) are not allowed")
+        return scanner
+    try:
+        scanner.feed(html)
+        scanner.close()
+    except AssertionError:  # _markupbase's "unknown status keyword" and the like
+        scanner.problems.append("the page's markup cannot be read")
     return scanner
 
 
-def problems(html: str) -> list[str]:
-    """What in ``html`` is not allowed (nothing: an empty list)."""
-    return scan(html).problems
+def problems(html: str, urls: set[str]) -> list[str]:
+    """What in ``html`` is not allowed (nothing: an empty list): forbidden markup, and a form
+    that does not post to one of ``urls``, the tenant's own pages (checked on every render,
+    not only on the samples of an upload: a condition may show a form only to some)."""
+    scanned = scan(html)
+    found = list(scanned.problems)
+    if any(method != "post" or action not in urls for method, action in scanned.forms):
+        found.append("a form posts to one of the tenant's pages: {{ urls.<page> }}")
+    return found
 
 
 def _scheme(url: str) -> str:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.templating import TemplateProblem, sandbox, schema
+from chalicelib.templating import sandbox, schema
 
 logger = logging.getLogger(__name__)
 MAX_CACHED = 512  # compiled templates per container
@@ -32,8 +32,8 @@ def render(key: Key, load: Callable[[], tuple[int, str] | None], values: dict[st
         if template is None:
             return None
         return sandbox.render(template, schema.context_for(name, values))
-    except TemplateProblem as problem:
-        logger.warning("tenant %s template %s v%s failed: %s", key[0], name, key[2], problem)
+    except Exception as problem:  # whatever a stored template does, the built-in page stands in
+        logger.warning("tenant %s template %s v%s failed: %r", key[0], name, key[2], problem)
         return None
 
 

@@ -62,9 +62,43 @@ def _build(language: str, text: bool) -> Any:
     sandbox.install_gettext_translations(catalog, newstyle=True)
     sandbox.filters = {name: sandbox.filters[name] for name in FILTERS - {"translate"}}
     sandbox.filters["translate"] = catalog.gettext
+    sandbox.filters["join"] = _bounded_join(sandbox.filters["join"], SecurityError)
     # range, dict, namespace (which lets a loop grow a string), cycler, joiner, lipsum: gone.
-    sandbox.globals = {name: sandbox.globals[name] for name in GETTEXT}
+    sandbox.globals = {name: _bounded_gettext(sandbox.globals[name], SecurityError) for name in GETTEXT}
     return sandbox
+
+
+def _bounded_join(join: Any, refused: type[Exception]) -> Any:
+    """``join`` of a list only, refused before it is built when the result would pass the
+    output's cap: joined with a string as separator, or a string joined (each character an
+    item), it multiplies lengths, and two of them nested made gigabytes."""
+    from jinja2 import pass_eval_context
+
+    @pass_eval_context
+    def bounded(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+        if not isinstance(value, list | tuple):
+            raise refused("join takes a list")
+        size = sum(len(str(item)) for item in value) + len(str(d)) * max(len(value) - 1, 0)
+        if size > MAX_OUTPUT_CHARS:
+            raise refused(f"the page would be longer than {MAX_OUTPUT_CHARS} characters")
+        return join(eval_ctx, value, d, attribute)
+
+    return bounded
+
+
+def _bounded_gettext(gettext: Any, refused: type[Exception]) -> Any:
+    """``_()`` whose %(name)s placeholders cannot multiply a long value past the output's cap
+    (the i18n extension's functions take the template's context first, as this one does)."""
+    from jinja2 import pass_context
+
+    @pass_context
+    def bounded(context: Any, *args: Any, **variables: Any) -> Any:
+        longest = max((len(str(value)) for value in variables.values()), default=0)
+        if sum(len(str(arg)) for arg in args) + str(args).count("%(") * longest > MAX_OUTPUT_CHARS:
+            raise refused(f"the page would be longer than {MAX_OUTPUT_CHARS} characters")
+        return gettext(context, *args, **variables)
+
+    return bounded
 
 
 def compile_template(source: str, language: str, text: bool = False) -> Any:

@@ -54,8 +54,9 @@ def render_content(name: str, ctx: Context, context: dict[str, Any], language: s
         stored = get_template(tenant_id, name)
         return (stored.version, stored.source) if stored else None
 
-    html = runtime.render((tenant_id, name, version, language), load, _values(name, ctx, context, language))
-    refused = markup.problems(html) if html is not None else []
+    values = _values(name, ctx, context, language)
+    html = runtime.render((tenant_id, name, version, language), load, values)
+    refused = markup.problems(html, set(values["urls"].values())) if html is not None else []
     if refused:
         logger.warning("tenant %s template %s v%s refused at render: %s", tenant_id, name, version, refused[0])
         return None

@@ -85,6 +85,14 @@ REFUSED = [
     ("error", '<p style="color:red">x</p>', "the attribute style (on <p>) is not allowed", None),
     ("error", '<a href=" java&#9;script:alert(1)">x</a>', "a javascript: URL (in <a href>) is not allowed", None),
     ("error", '<p nonce="abc">x</p>', "the attribute nonce (on <p>) is not allowed", None),
+    # Where browsers and Python's parser disagree on where a comment or declaration ends.
+    ("error", '<!--><meta http-equiv="refresh" content="0;url=https://evil.example/">-->', "<!...>", None),
+    ("error", '<![CDATA[ x ><meta http-equiv="refresh" content="0;url=https://evil.example/"> ]]>', "<!...>", None),
+    ("error", "<?php x ?>", "<?...>", None),
+    # Work that multiplies: a string joined with itself, twice, made gigabytes.
+    ("error", "{{ urls.login|join(urls.login) }}", "join takes a list", 1),
+    ("error", "{{ (error|sort)|join(error|sort|join('x' * 1)) }}", "the operator * is not available", 1),
+    ("error", "{{ 1" + "+1" * 3000 + " }}", "nests too deeply", None),
     # The page's form and what it must post.
     ("login", LOGIN.replace("{{ form_fields }}", ""), "the page must render {{ form_fields }} inside its form", None),
     ("login", LOGIN.replace('name="password"', 'name="pw"'), 'a control with name="password"', None),
@@ -214,3 +222,27 @@ def test_mail_is_text_nothing_is_escaped():
     assert sandbox.render(template, {"tenant": "A & B <x>", "link": "https://l?a=1&b=2"}) == (
         "Subject: A & B <x>\nhttps://l?a=1&b=2"
     )
+
+
+def test_a_join_or_a_message_that_would_pass_the_bound_is_refused_before_it_is_built():
+    """``join`` of a long list with a long separator, or a message whose placeholders repeat
+    a long value: refused before the string exists (the output's cap is checked too late)."""
+    template = sandbox.compile_template("{{ scopes|join(error) }}", "en")
+    with pytest.raises(TemplateProblem, match="longer than"):
+        sandbox.render(template, {"scopes": ["x"] * 1000, "error": "y" * 1000})
+    message = sandbox.compile_template('{{ _("' + "%(e)s" * 1000 + '", e=error) }}', "en")
+    with pytest.raises(TemplateProblem, match="longer than"):
+        sandbox.render(message, {"error": "y" * 1000})
+
+
+def test_a_form_shown_only_on_some_renders_is_refused_where_it_shows():
+    """The upload's samples never meet the condition; the page's own render does, and the
+    built-in page stands in (markup.problems runs on every render, with the real URLs)."""
+    from chalicelib.templating import markup
+
+    html = '<form method="post" action="https://evil.example/x"><input name="password"></form>'
+    assert markup.problems(html, {"https://op.example.test/acme/login"}) == [
+        "a form posts to one of the tenant's pages: {{ urls.<page> }}"
+    ]
+    assert markup.problems('<form method="post" action="https://op.example.test/acme/login"></form>',
+                           {"https://op.example.test/acme/login"}) == []  # fmt: skip
