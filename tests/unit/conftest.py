@@ -7,6 +7,7 @@ client sends no API Gateway ``domainName``, and the issuer never follows the ``H
 
 from __future__ import annotations
 
+import functools
 import os
 
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -47,12 +48,49 @@ REDIRECT_URI = "https://rp.example.com/callback"
 PASSWORD = "correct horse battery staple"
 
 
+class _RsaKeys:
+    """RSA-2048 generation costs ~50 ms, and each test made four: moto gives every KMS key,
+    symmetric ones too, an RSA private key, and a tenant's first signing key is RSA. A worker
+    generates each key once and every test draws from the same list in order, so the keys within
+    one test are all different (tenants never share a key) while the cost is paid once per worker.
+    Other sizes and exponents are generated fresh."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.generate = rsa.generate_private_key
+        self.keys: list = []
+        self.drawn = 0
+
+    def __call__(self, public_exponent: int, key_size: int, backend: object = None):
+        if (public_exponent, key_size) != (65537, 2048):
+            return self.generate(public_exponent=public_exponent, key_size=key_size)
+        while len(self.keys) <= self.drawn:
+            self.keys.append(self.generate(public_exponent=65537, key_size=2048))
+        self.drawn += 1
+        return self.keys[self.drawn - 1]
+
+
+_rsa_keys = _RsaKeys()
+
+
+@functools.cache
+def _clients() -> tuple:
+    """The set-up's own boto3 clients, made once per worker: making one costs ~70 ms, and moto
+    intercepts a client's calls whenever a mock is active, whenever the client was made."""
+    return boto3.client("dynamodb"), boto3.client("sqs")
+
+
 @pytest.fixture(autouse=True)
-def aws():
+def aws(monkeypatch):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    _rsa_keys.drawn = 0
+    monkeypatch.setattr(rsa, "generate_private_key", _rsa_keys)
     with mock_aws():
-        dynamodb = boto3.client("dynamodb")
+        dynamodb, sqs = _clients()
         create_table(dynamodb, os.environ["TABLE_NAME"])
-        create_queues(boto3.client("sqs"), settings.backchannel_queue)
+        create_queues(sqs, settings.backchannel_queue)
         create_master_secret(os.environ["MASTER_SECRET_ID"])
         client_secrets.create_key(os.environ["CLIENT_SECRET_KEY_ID"])
         envelope.create_wrapping_key(os.environ["KEY_WRAPPING_KEY_ID"])
