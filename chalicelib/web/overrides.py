@@ -60,14 +60,18 @@ def render_content(name: str, ctx: Context, context: dict[str, Any], language: s
     if refused:
         logger.warning("tenant %s template %s v%s refused at render: %s", tenant_id, name, version, refused[0])
         return None
-    return html
+    # The hidden fields' values go in only now, where the check found the placeholder a tag of its own.
+    return html.replace(markup.FIELDS_PLACEHOLDER, _form_fields(context)) if html is not None else None
 
 
 def _values(name: str, ctx: Context, context: dict[str, Any], language: str) -> dict[str, Any]:
     """The documented values (chalicelib.templating.schema) from the page's own context."""
     from urllib.parse import quote
 
+    from markupsafe import Markup
+
     from chalicelib.i18n.catalogs import translations
+    from chalicelib.templating import markup
 
     catalog = translations(language)
     ticket, urls, description = context.get("ticket") or "", context["urls"], context.get("description")
@@ -75,7 +79,7 @@ def _values(name: str, ctx: Context, context: dict[str, Any], language: str) -> 
         **context,
         "logo_uri": context["branding"].logo_uri,
         "language": language,
-        "form_fields": _form_fields(context, ticket),
+        "form_fields": Markup(markup.FIELDS_PLACEHOLDER),  # noqa: S704 (our constant; see render_content)
         "error": _login_error(context, catalog) if name == "login" else context.get("error"),
         "description": catalog.gettext(description) if description else None,
         "forgot_password_url": f"{urls.get('forgot_password')}?ticket={quote(ticket)}" if ticket else None,
@@ -88,11 +92,11 @@ def _values(name: str, ctx: Context, context: dict[str, Any], language: str) -> 
     }
 
 
-def _form_fields(context: dict[str, Any], ticket: str) -> Any:
+def _form_fields(context: dict[str, Any]) -> str:
     """The hidden fields every form of ours carries (CSRF token, ticket), escaped here."""
     from markupsafe import Markup
 
-    pairs = ((context["csrf_field"], context["csrf_token"]), ("ticket", ticket))
+    pairs = ((context["csrf_field"], context["csrf_token"]), ("ticket", context.get("ticket") or ""))
     return Markup("").join(Markup('<input type="hidden" name="{}" value="{}">').format(*pair) for pair in pairs)
 
 

