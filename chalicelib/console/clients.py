@@ -12,6 +12,7 @@ from typing import Any
 
 from chalicelib.admin import AdminError
 from chalicelib.admin import clients as client_admin
+from chalicelib.admin.client_fields import AUTH_METHODS
 from chalicelib.admin.optimistic import check_version
 from chalicelib.console import forms
 from chalicelib.console.audit import audited
@@ -24,7 +25,12 @@ from chalicelib.store.clients import Client
 
 SECTION = "clients"
 # The client's optional one-line fields (empty: none).
-TEXTS = ("website_url", "terms_url", "contact_email", "logo_uri", "frontchannel_logout_uri", "backchannel_logout_uri")
+TEXTS = (
+    "website_url", "terms_url", "contact_email", "logo_uri", "frontchannel_logout_uri", "backchannel_logout_uri",
+    "token_endpoint_auth_method", "jwks_uri", "sector_identifier_uri",
+)  # fmt: skip
+# Its checkboxes (unticked: false).
+CHECKS = ("reuse_consent", "require_pushed_authorization_requests")
 
 
 def list_page(ctx: Context, admin: Admin, query: Mapping[str, str]) -> Result:
@@ -99,16 +105,35 @@ def _fields(form: Mapping[str, str], client_type: str) -> dict[str, Any]:
         "response_types": forms.lines(form, "response_types") or ("code",),
         "grant_types": forms.words(form, "grant_types") or None,
         "scopes": forms.words(form, "scopes"),
-        "reuse_consent": forms.checked(form, "reuse_consent"),
         "require_consent": forms.checked(form, "require_consent") or client_type == "public",
+        "subject_type": form.get("subject_type") or "public",
+        "jwks": _jwks(form),
     }
+    for name in CHECKS:
+        fields[name] = forms.checked(form, name)
     for name in TEXTS:
         fields[name] = forms.text(form, name)
     return fields
 
 
+def _jwks(form: Mapping[str, str]) -> dict[str, Any] | None:
+    """The JWK Set typed into the form (empty: none); its keys are checked with every other
+    field (chalicelib.admin.client_fields)."""
+    from chalicelib.oidc.params import json_object
+
+    value = forms.text(form, "jwks")
+    if value is None:
+        return None
+    try:
+        return json_object(value.encode("utf-8", "surrogatepass"))
+    except ValueError as error:
+        raise AdminError(f"jwks must be a JSON object, a JWK Set: {error}") from None
+
+
 def _values(client: Client) -> dict[str, Any]:
     """The form's fields as the client has them."""
+    import json
+
     values: dict[str, Any] = {
         "name": client.name,
         "client_type": client.client_type,
@@ -117,11 +142,13 @@ def _values(client: Client) -> dict[str, Any]:
         "response_types": "\n".join(client.response_types),
         "grant_types": " ".join(client.grant_types),
         "scopes": " ".join(client.scopes),
+        "subject_type": client.subject_type,
+        "jwks": json.dumps(client.jwks) if client.jwks else "",
         "version": str(client.version),
     }
     for name in TEXTS:
         values[name] = getattr(client, name) or ""
-    for name in ("reuse_consent", "require_consent"):
+    for name in ("require_consent", *CHECKS):
         if getattr(client, name):
             values[name] = "on"
     return values
@@ -137,12 +164,16 @@ def _form(
     done: str | None = None,
 ) -> Result:
     blank = dict.fromkeys(
-        ("name", "client_type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "scopes", *TEXTS), ""
+        ("name", "client_type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "scopes", "jwks", *TEXTS),
+        "",
     )
-    defaults = {"client_type": "confidential", "response_types": "code", "reuse_consent": "on", "require_consent": "on"}
+    defaults = {
+        "client_type": "confidential", "response_types": "code", "reuse_consent": "on", "require_consent": "on",
+        "subject_type": "public",
+    }  # fmt: skip
     shown = {**blank, **(values if client or values else defaults)}
     return forms.page(ctx, admin, "client.html", SECTION, status=status, done=done, client=client, values=shown,
-                      error=error)  # fmt: skip
+                      error=error, auth_methods=AUTH_METHODS)  # fmt: skip
 
 
 def _secret_page(ctx: Context, admin: Admin, client: Client, secret: str | None) -> Result:

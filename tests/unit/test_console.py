@@ -278,6 +278,43 @@ def test_clients_are_created_edited_given_a_new_secret_and_deleted(console, tabl
     assert {item["actor"]["S"] for item in audit(table_items)} == {f"console:{_sub('root')}"}
 
 
+def test_a_clients_authentication_keys_subjects_and_par_are_set_from_the_console(console, table_items):
+    """The fields RFC 7523 (JWT client authentication), OIDC Core §8.1 (pairwise) and RFC 9126
+    (PAR) added: saved through the admin module's checks, shown again as saved."""
+    from tests.support.client_keys import public_jwk
+
+    page = console.get(f"{CONSOLE}/new-client")
+    created = submit(console, page, "/new-client", "save", name="Bank", redirect_uris="https://bank.example/cb\n")
+    client_id = _between(created.body, b'<code id="client-id">', b"</code>")
+    jwks = {"keys": [public_jwk("EC", "k1")]}
+    edit = console.get(f"{CONSOLE}/client?client_id={client_id}")
+    values = {
+        "token_endpoint_auth_method": "private_key_jwt", "jwks": json.dumps(jwks), "subject_type": "pairwise",
+        "require_pushed_authorization_requests": "on",
+    }  # fmt: skip
+    saved = submit(console, edit, "/client", "save", **values)
+    assert saved.status_code == 302, saved.body[-600:]
+    client = client_admin.get_client("acme", client_id)
+    assert client.token_endpoint_auth_method == "private_key_jwt" and client.jwks == jwks
+    assert client.subject_type == "pairwise" and client.require_pushed_authorization_requests is True
+    shown = form_of(console.get(f"{CONSOLE}/client?client_id={client_id}"), "/client", "save").fields
+    assert shown["token_endpoint_auth_method"] == "private_key_jwt" and json.loads(shown["jwks"]) == jwks
+    assert shown["subject_type"] == "pairwise" and shown["require_pushed_authorization_requests"] == "on"
+
+    before = table_items()
+    for wrong, words in [
+        ({"jwks": '{"a":' * 40 + "1" + "}" * 40}, b"jwks must be a JSON object"),  # nested past the bound
+        ({"jwks": "not json"}, b"jwks must be a JSON object"),
+        ({"jwks": '{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}'}, b"jwks"),
+        ({"token_endpoint_auth_method": "none"}, b"token_endpoint_auth_method"),
+        ({"subject_type": "secret"}, b"subject_type"),
+    ]:
+        page = console.get(f"{CONSOLE}/client?client_id={client_id}")
+        response = submit(console, page, "/client", "save", **wrong)
+        assert response.status_code == 400 and words in response.body, (wrong, response.body[-600:])
+    assert table_items() == before
+
+
 def test_an_invalid_client_gets_its_form_back_with_the_reason(console, table_items):
     before = table_items()
     page = console.get(f"{CONSOLE}/new-client")
