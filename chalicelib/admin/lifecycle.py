@@ -87,9 +87,10 @@ def _set_status(tenant_id: str, status: str, event: str, actor: str) -> Tenant:
 def export_tenant(tenant_id: str) -> Iterator[str]:
     """The tenant as JSON text, in pieces (users are read a page at a time, so a tenant
     with a million users is not held in memory): its settings and public key ids, its
-    clients and its users, without any secret, hash or ciphertext."""
+    clients, its page and mail templates and its users, without any secret, hash or ciphertext."""
     from chalicelib.admin.api import client_view, tenant_view
     from chalicelib.store import clients as client_store
+    from chalicelib.store import templates as template_store
     from chalicelib.store import users as user_store
 
     tenant = _existing(tenant_id)
@@ -98,6 +99,7 @@ def export_tenant(tenant_id: str) -> Iterator[str]:
         "exported_at": int(time.time()),
         "tenant": {**tenant_view(tenant), "status": tenant.status},
         "clients": [client_view(client) for client in client_store.list_clients(tenant_id)],
+        "templates": {template.name: template.source for template in template_store.list_templates(tenant_id)},
     }
     yield json.dumps(head)[:-1] + ', "users": ['
     after, first = None, True

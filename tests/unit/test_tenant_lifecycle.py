@@ -93,8 +93,12 @@ def test_tenants_from_before_the_directory_are_backfilled_once(tenant):
     assert [t["id"] for t in lifecycle.list_tenants()["tenants"]] == ["acme", "legacy"]
 
 
-def test_the_export_has_settings_clients_and_users_and_no_secret(aws, tenant, client, user, table_items):
+def test_the_export_has_settings_clients_templates_and_users_and_no_secret(aws, tenant, client, user, table_items):
+    from chalicelib.admin import templates as template_admin
+    from tests.unit.test_templating import ERROR
+
     tenant_admin.update_settings("acme", {"token_expire": 900})
+    template_admin.put_template("acme", "error", ERROR)
     hs256, hs_secret = client_admin.create_client(
         "acme", name="Legacy app", client_type="confidential", redirect_uris=["https://legacy.example/cb"],
         id_token_signed_response_alg="HS256",
@@ -107,6 +111,7 @@ def test_the_export_has_settings_clients_and_users_and_no_secret(aws, tenant, cl
     assert exported["tenant"]["settings"] == {"key_backend": "envelope", "token_expire": 900}
     assert exported["tenant"]["status"] == "active" and exported["tenant"]["name"] == "Acme"
     assert sorted(c["client_id"] for c in exported["clients"]) == sorted([client[0].client_id, hs256.client_id])
+    assert exported["templates"] == {"error": ERROR}
     users = {user["username"]: user for user in exported["users"]}
     assert len(exported["users"]) == len(users) == 101 and users["alice"]["claims"]["email"] == "alice@example.com"
     assert set(users["alice"]) == {
