@@ -78,7 +78,7 @@ def unverified_claims(token: str) -> dict[str, Any] | None:
 
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
-    except (jwt.PyJWTError, ValueError, TypeError):
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):  # JSON nested past the parser's depth
         return None
     return claims if isinstance(claims, dict) else None
 
@@ -90,7 +90,7 @@ def _header(token: str) -> dict[str, Any] | None:
     segment = token.split(".", 1)[0] if isinstance(token, str) else ""
     try:
         header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # JSON nested past the parser's depth
         return None
     return header if isinstance(header, dict) else None
 

@@ -30,7 +30,16 @@ def test_missing_token_is_a_bare_challenge(http, tenant):
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="http://op.example.test/acme"'
 
 
-@pytest.mark.parametrize("value", ["Bearer not-a-jwt", "Bearer a.b.c", "Basic dXNlcjpwYXNz", "Bearer "])
+def _nested(depth: int) -> str:
+    """A JWT-shaped token whose header is JSON nested ``depth`` deep: Python's parser recurses."""
+    import base64
+
+    return base64.urlsafe_b64encode(b"[" * depth).decode().rstrip("=") + ".e30.c2ln"
+
+
+@pytest.mark.parametrize(
+    "value", ["Bearer not-a-jwt", "Bearer a.b.c", "Basic dXNlcjpwYXNz", "Bearer ", f"Bearer {_nested(1100)}"]
+)
 def test_bad_tokens_are_invalid_token(http, tenant, value):
     response = userinfo(http, value)
     assert response.status_code == 401
