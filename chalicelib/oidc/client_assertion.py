@@ -146,7 +146,12 @@ def _number(claims: dict[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    # (isfinite on an int past a float's range raises OverflowError: ints compare exactly as they are)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
         raise InvalidClient(f"the client assertion's {name} is not a NumericDate")
     return value
 

@@ -130,6 +130,8 @@ def _bad_assertions(client_id: str, secret: str) -> list[tuple[str, str]]:
         (assertion(client_id, ISSUER, exp=int(__import__("time").time()) - 5), "expired"),
         (assertion(client_id, ISSUER, exp=int(__import__("time").time()) + 7200), "at most"),
         (assertion(client_id, ISSUER, exp="soon"), "NumericDate"),
+        (assertion(client_id, ISSUER, exp=10**400), "at most"),  # past a float's range: compared as an int
+        (assertion(client_id, ISSUER, iat=10**400), "iat"),
         (assertion(client_id, ISSUER, iat=int(__import__("time").time()) + 600), "iat"),
         (assertion(client_id, ISSUER, nbf=int(__import__("time").time()) + 600), "nbf"),
         (assertion(client_id, ISSUER, jti=None), "jti"),
