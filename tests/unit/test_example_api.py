@@ -44,7 +44,8 @@ def test_a_token_for_the_example_api_reads_who_it_speaks_for(http, service):
     response = me(http, "Bearer " + access_token(http, service))
     assert response.status_code == 200, response.body
     answer = json.loads(response.body)
-    assert answer == {"sub": service[0].client_id, "client_id": service[0].client_id, "scope": "profile", "aud": EXAMPLE}
+    client_id = service[0].client_id
+    assert answer == {"sub": client_id, "client_id": client_id, "scope": "profile", "aud": EXAMPLE}
     assert response.headers["Cache-Control"] == "no-store"
 
 
