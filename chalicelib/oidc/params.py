@@ -27,8 +27,9 @@ _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+"?|[\[\]{}]', re.DOTALL)
 
 
 def single_values(raw: Mapping[str, Sequence[str]]) -> dict[str, str]:
-    """One value per parameter: a repeated parameter is an error, an empty one is absent,
-    and an absurdly long one is refused before anything reads it."""
+    """One value per parameter: a repeated parameter is an error (but those of REPEATABLE,
+    joined), an empty one is absent, and an absurdly long one is refused before anything
+    reads it."""
     values: dict[str, str] = {}
     for name, given in raw.items():
         present = [value for value in given if value != ""]
