@@ -15,7 +15,7 @@ from chalicelib.admin import clients as client_admin
 from chalicelib.admin import tenants as tenant_admin
 from chalicelib.tenancy.settings import TenantSettings
 from tests.support.browser import BASE, HOST
-from tests.unit.conftest import REDIRECT_URI
+from tests.unit.conftest import PASSWORD, REDIRECT_URI
 from tests.unit.flows import FORM, ISSUER, basic, body, callback_params, log_in, post_token
 from tests.unit.test_par import push
 from tests.unit.test_token_errors import assert_error
@@ -202,3 +202,21 @@ def test_the_setting_is_kept_once_each(tenant):
     tenant_admin.update_settings(tenant.id, {"resource_servers": [BOOKS, FILMS, BOOKS]})
     stored = tenant_admin.get_tenant(tenant.id).settings
     assert TenantSettings.from_stored(stored).resource_servers == (BOOKS, FILMS)
+
+
+def test_the_password_grant_checks_the_resource_before_the_password(http, tenant, user, apis, table_items):
+    """A refused resource is answered before the attempt is counted by the abuse limits."""
+    tenant_admin.update_settings(tenant.id, {"grant_type_password_enable": True})
+    legacy = client_admin.create_client(
+        tenant.id,
+        name="Legacy",
+        client_type="confidential",
+        redirect_uris=[REDIRECT_URI],
+        grant_types=["authorization_code", "password"],
+    )
+    grant = {"grant_type": "password", "username": "alice", "password": "wrong", "scope": "openid"}
+    before = table_items(limits=True)
+    assert_error(token(http, legacy, grant, [OTHER]), 400, "invalid_target")
+    assert table_items(limits=True) == before
+    grant["password"] = PASSWORD
+    assert aud(body(token(http, legacy, grant, [BOOKS]))) == BOOKS
