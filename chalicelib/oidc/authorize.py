@@ -29,6 +29,7 @@ from chalicelib.oidc.errors import (
 )
 from chalicelib.oidc.hints import requested_subject
 from chalicelib.oidc.redirect_uris import match_redirect_uri
+from chalicelib.oidc.resources import requested_resources
 from chalicelib.oidc.scopes import grantable, parse_scope, tenant_scopes
 from chalicelib.store.clients import Client
 
@@ -68,6 +69,7 @@ class AuthorizationRequest:
     claims_locales: tuple[str, ...] = ()
     claims: ClaimsRequest = NONE  # OIDC Core §5.5 (chalicelib.oidc.claims_request)
     subject: str | None = None  # the user the request is for, as the client knows them (chalicelib.oidc.hints)
+    resources: tuple[str, ...] = ()  # RFC 8707 resource indicators (chalicelib.oidc.resources)
 
     @property
     def client(self) -> Client:
@@ -147,6 +149,7 @@ def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) ->
         claims_locales=parse_locales(params.get("claims_locales")),
         claims=claims,
         subject=requested_subject(ctx, client, params, claims),
+        resources=requested_resources(ctx, params.get("resource")),
     )
 
 

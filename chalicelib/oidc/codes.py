@@ -37,6 +37,7 @@ class AuthorizationCode:
     epoch: int = 0  # the user's at the login (chalicelib.store.users.may_act)
     amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176; chalicelib.oidc.acr)
     claims: str = ""  # what the claims parameter asked (chalicelib.oidc.claims_request.dumps)
+    resources: tuple[str, ...] = ()  # the RFC 8707 resources asked for (chalicelib.oidc.resources)
 
 
 _TYPES = {f.name: f.type for f in fields(AuthorizationCode)}
@@ -55,7 +56,7 @@ def open_code(tenant_id: str, code: str) -> AuthorizationCode | None:
     try:
         values = json.loads(plaintext)
         code = AuthorizationCode(*values)
-        return replace(code, amr=tuple(code.amr))  # JSON gives back a list
+        return replace(code, amr=tuple(code.amr), resources=tuple(code.resources))  # JSON gives back lists
     except (ValueError, TypeError):  # sealed by another version of this module
         return None
 

@@ -178,6 +178,7 @@ def issue(ctx: Context, request: AuthorizationRequest, login: Login, consent: Co
         epoch=session.epoch,
         amr=session.amr,
         claims=request.claims,
+        resources=request.resources,
     )
     values = front_channel_tokens(ctx, grant, request.response_type, code)
     values.update(session_management.response_values(ctx, client_id, request.target.redirect_uri, session.key))
@@ -205,6 +206,7 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
         epoch=session.epoch,
         amr=session.amr,
         claims=request.claims.dumps(),
+        resources=request.resources,
     )
 
 

@@ -12,6 +12,12 @@ from typing import Any
 from chalicelib.oidc.errors import InvalidRequest
 
 MAX_LENGTH = 4096
+# Parameters a request may repeat (RFC 8707 §2: ``resource``, once per resource): kept as
+# their values joined by a space, which no URI holds, so every parameter stays one string
+# (through the login and consent tickets, a pushed request, a code). A value with whitespace
+# of its own is refused here, so the joined form cannot be forged from one value.
+REPEATABLE = frozenset({"resource"})
+MAX_REPEATS = 10
 # No registration, setting or user needs more: metadata nests 2 deep, settings 5.
 MAX_JSON_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
@@ -21,18 +27,29 @@ _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+"?|[\[\]{}]', re.DOTALL)
 
 
 def single_values(raw: Mapping[str, Sequence[str]]) -> dict[str, str]:
-    """One value per parameter: a repeated parameter is an error, an empty one is absent,
-    and an absurdly long one is refused before anything reads it."""
+    """One value per parameter: a repeated parameter is an error (but those of REPEATABLE,
+    joined), an empty one is absent, and an absurdly long one is refused before anything
+    reads it."""
     values: dict[str, str] = {}
     for name, given in raw.items():
         present = [value for value in given if value != ""]
+        if present and name in REPEATABLE:
+            present = [_joined(name, present)]
         if len(present) > 1:
-            raise InvalidRequest(f"parameter {name} is repeated")
+            raise InvalidRequest(f"parameter {name[:64]} is repeated")
         if present:
             if len(present[0]) > MAX_LENGTH or len(name) > 256:
                 raise InvalidRequest(f"parameter {name[:64]} is too long")
             values[name] = present[0]
     return values
+
+
+def _joined(name: str, present: Sequence[str]) -> str:
+    if len(present) > MAX_REPEATS:
+        raise InvalidRequest(f"parameter {name} is repeated more than {MAX_REPEATS} times")
+    if any(len(value.split()) != 1 or value.strip() != value for value in present):
+        raise InvalidRequest(f"a {name} parameter holds whitespace")
+    return " ".join(present)
 
 
 def json_object(body: bytes) -> dict[str, Any]:

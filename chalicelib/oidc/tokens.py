@@ -11,6 +11,7 @@ from chalicelib import hooks, observability
 from chalicelib.context import Context
 from chalicelib.keys import client_secrets, jws
 from chalicelib.keys.signer import Signer
+from chalicelib.oidc import resources
 from chalicelib.oidc.acr import acr_for
 from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.claims_request import NONE, ClaimsRequest
@@ -43,6 +44,10 @@ class Grant:
     amr: tuple[str, ...] = ()
     # What the authorization request's claims parameter asked (OIDC Core §5.5).
     claims: ClaimsRequest = NONE
+    # Resource indicators (RFC 8707, chalicelib.oidc.resources): the grant's resources (what
+    # its refresh token keeps), and this access token's when the token request narrowed them.
+    resources: tuple[str, ...] = ()
+    audience: tuple[str, ...] = ()
 
 
 # The access token's private claim for the grant's user epoch: the token dies with it.
@@ -72,7 +77,7 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
     claims = {
         "iss": ctx.issuer,
         "sub": grant.sub if grant.auth_time is None else subject_for(grant.client, grant.sub),
-        "aud": ctx.issuer,
+        "aud": resources.audience(ctx, grant.audience or grant.resources),
         "client_id": grant.client.client_id,
         "scope": " ".join(grant.scopes),
         "iat": ctx.now,
@@ -88,22 +93,27 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
     return jws.encode(claims, signer(ctx, access_token_alg(ctx)), typ=ACCESS_TOKEN_TYPE)
 
 
-def read_access_token(ctx: Context, token: str) -> dict[str, Any] | None:
-    """The claims of an unexpired access token this tenant issued; None for anything else."""
+def read_access_token(ctx: Context, token: str, any_audience: bool = False) -> dict[str, Any] | None:
+    """The claims of an unexpired access token this tenant issued; None for anything else.
+    Unless ``any_audience`` (introspection, revocation: a token for any resource), its aud
+    must name the issuer: the provider's own UserInfo (RFC 8707)."""
     if token.count(".") != 2:
         return None
+    audience = None if any_audience else ctx.issuer
     claims = jws.decode(
-        token, ctx.tenant.keyring.by_kid, issuer=ctx.issuer, typ=ACCESS_TOKEN_TYPE, now=ctx.now, audience=ctx.issuer
+        token, ctx.tenant.keyring.by_kid, issuer=ctx.issuer, typ=ACCESS_TOKEN_TYPE, now=ctx.now, audience=audience
     )
     return claims if claims is not None and isinstance(claims.get("gid"), str) else None
 
 
-def live_access_token(ctx: Context, token: str) -> tuple[dict[str, Any], User | None] | None:
+def live_access_token(
+    ctx: Context, token: str, any_audience: bool = False
+) -> tuple[dict[str, Any], User | None] | None:
     """An access token's claims and user, if it is also still live: its grant not revoked,
     its client not deleted, and its user (a client's own token, from client_credentials, has
     none) still there and active. One BatchGetItem, which reads the client afresh: a deleted
     client's tokens die at once, whatever a container's cache still holds."""
-    claims = read_access_token(ctx, token)
+    claims = read_access_token(ctx, token, any_audience)
     if claims is None or not isinstance(claims.get("client_id"), str) or not isinstance(claims.get("sub"), str):
         return None
     sub = own_subject(ctx.tenant.id, claims)

@@ -41,6 +41,16 @@ class RefreshGrant:
     epoch: int = 0  # the user's at the login behind it (chalicelib.store.users.may_act)
     amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176); () for none recorded
     claims: str = ""  # what the claims parameter asked (chalicelib.oidc.claims_request.dumps)
+    resources: tuple[str, ...] = ()  # RFC 8707 resource indicators; () for none named
+
+
+@dataclass(frozen=True)
+class Target:
+    """The resources a refresh request narrows its access token to (RFC 8707 §2.2), and the
+    one a grant that named none stands for."""
+
+    resources: tuple[str, ...] = ()
+    default: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,9 @@ class Refused:
     # The client presented a refresh token that was already rotated out: stolen or leaked,
     # so the caller revokes the grant (RFC 9700 §4.14.2).
     replayed_gid: str | None = None
+    # The token is live and the client's, but its grant is not for every requested resource:
+    # invalid_target (RFC 8707 §2.2).
+    target_exceeded: bool = False
 
 
 def refresh_token(gid: str, secret: str) -> str:
@@ -87,6 +100,7 @@ def refresh_grant_update(tenant_id: str, grant: RefreshGrant, secret: str) -> tu
             GrantItem.epoch.set(grant.epoch),
             *([GrantItem.amr.set(list(grant.amr))] if grant.amr else []),
             *([GrantItem.claims.set(grant.claims)] if grant.claims else []),
+            *([GrantItem.resources.set(list(grant.resources))] if grant.resources else []),
             GrantItem.current.set(digest(secret)),
             GrantItem.ttl.set(at(grant.expires_at)),
         ],
@@ -101,10 +115,12 @@ def rotate_refresh_token(
     scopes: tuple[str, ...],
     now: int,
     expires_at: int,
+    target: Target = Target(),
 ) -> RefreshGrant | Refused:
     """Swap the presented refresh token for ``new_secret`` in one conditional write: refused,
     with nothing written, if the token is unknown, expired, revoked, already rotated, issued
-    to another client, or not covering every one of ``scopes`` (RFC 6749 §6)."""
+    to another client, or not covering every one of ``scopes`` (RFC 6749 §6) and of the
+    target's resources (RFC 8707 §2.2)."""
     parsed = split_refresh_token(token)
     if parsed is None:
         return Refused()
@@ -119,6 +135,11 @@ def rotate_refresh_token(
     )
     for scope in scopes:
         condition &= GrantItem.scopes.contains(scope)
+    for resource in target.resources:
+        covered = GrantItem.resources.contains(resource)
+        if resource == target.default:
+            covered |= GrantItem.resources.does_not_exist()
+        condition &= covered
     try:
         item.update(
             actions=[
@@ -131,7 +152,7 @@ def rotate_refresh_token(
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return _explain_refusal(item, presented, replacement, client_id, scopes, now)
+        return _explain_refusal(item, presented, replacement, client_id, scopes, now, target)
     return _from_item(item)
 
 
@@ -142,6 +163,7 @@ def _explain_refusal(
     client_id: str,
     scopes: tuple[str, ...],
     now: int,
+    target: Target = Target(),
 ) -> RefreshGrant | Refused:
     """One consistent read, on the refusal path only, to tell the refusals apart."""
     try:
@@ -156,7 +178,9 @@ def _explain_refusal(
     if item.previous == presented:
         return Refused(replayed_gid=item.sk[len(PREFIX) :])
     live = item.current == presented and epoch(item.ttl) > now
-    return Refused(scope_exceeded=bool(scopes) and live)
+    if live and not set(scopes) <= set(item.scopes or ()):
+        return Refused(scope_exceeded=True)
+    return Refused(target_exceeded=bool(target.resources) and live)
 
 
 def restore_refresh_token(tenant_id: str, gid: str, secret: str, new_secret: str) -> None:
@@ -253,4 +277,5 @@ def _from_item(item: GrantItem) -> RefreshGrant:
         epoch=int(item.epoch or 0),
         amr=tuple(item.amr or ()),
         claims=item.claims or "",
+        resources=tuple(item.resources or ()),
     )

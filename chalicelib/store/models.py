@@ -199,6 +199,7 @@ class GrantItem(Item, discriminator="grant"):
     epoch = NumberAttribute(null=True)  # the user's epoch when the grant began
     amr = ListAttribute(of=UnicodeAttribute, null=True)  # how the user authenticated (RFC 8176)
     claims = UnicodeAttribute(null=True)  # what the claims parameter asked (OIDC Core §5.5)
+    resources = ListAttribute(of=UnicodeAttribute, null=True)  # RFC 8707 resource indicators
 
 
 class InitialAccessTokenItem(Item, discriminator="initial-access-token"):

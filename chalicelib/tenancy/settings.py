@@ -257,6 +257,10 @@ class TenantSettings:
     pushed_request_expire: int = 60
     pushes_per_source: int = 120
     pushes_per_client: int = 6000
+    # Resource indicators (RFC 8707; chalicelib/oidc/resources.py): the identifiers of the
+    # tenant's APIs (absolute URIs, no fragment), which clients may ask access tokens for
+    # with ``resource``; such a token's aud is the API. The issuer is always one.
+    resource_servers: tuple[str, ...] = ()
 
     @classmethod
     def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:
@@ -304,6 +308,8 @@ class TenantSettings:
             values["registration_grant_types"] = _grant_types(values["registration_grant_types"])
         if "signup_claims" in values:
             values["signup_claims"] = _signup_claims(values["signup_claims"])
+        if "resource_servers" in values:
+            values["resource_servers"] = _resource_servers(values["resource_servers"])
         settings = cls(**values)
         settings.validate()
         return settings
@@ -356,6 +362,29 @@ def _grant_types(values: Any) -> tuple[str, ...]:
 def _signup_claims(values: Any) -> tuple[str, ...]:
     if not isinstance(values, (list, tuple)) or not all(value in SIGNUP_CLAIMS for value in values):
         raise ValueError(f"signup_claims are among {', '.join(SIGNUP_CLAIMS)}")
+    return tuple(dict.fromkeys(values))
+
+
+MAX_RESOURCE_SERVERS = 50
+MAX_RESOURCE_LENGTH = 512
+
+
+def _resource_servers(values: Any) -> tuple[str, ...]:
+    """RFC 8707 §2: an absolute URI without a fragment (usually the API's https base URL)."""
+    from chalicelib import uris
+
+    if not isinstance(values, (list, tuple)) or len(values) > MAX_RESOURCE_SERVERS:
+        raise ValueError(f"resource_servers is a list of at most {MAX_RESOURCE_SERVERS} URIs")
+    for value in values:
+        try:
+            parsed = uris.parse(value)
+        except ValueError:
+            parsed = None
+        absolute = parsed is not None and ":" in value  # uris.parse reads a bare word as a scheme
+        if not absolute or parsed.fragment is not None or len(value) > MAX_RESOURCE_LENGTH:
+            raise ValueError(
+                f"resource_servers holds absolute URIs of at most {MAX_RESOURCE_LENGTH} characters, without fragment"
+            )
     return tuple(dict.fromkeys(values))
 
 

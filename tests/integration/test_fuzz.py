@@ -57,6 +57,8 @@ def target(provider) -> fuzz.Target:
                 # and write nothing); passkeys and second factors are offered.
                 "signup_enable": True, "mfa_policy": "optional"}  # fmt: skip
     tenant_admin.update_settings(tenant.id, settings)
+    # Resource indicators (RFC 8707): the example API is one of the tenant's, so a resource names something.
+    tenant_admin.update_settings(tenant.id, {"resource_servers": [f"{provider}/{tenant.id}/example"]})
     other, other_secret = client_admin.create_client(
         tenant.id, name="Other", client_type="confidential", client_id="fuzz-other", response_types=[],
         grant_types=["client_credentials"],

@@ -25,12 +25,12 @@ from tests.support import hostile
 
 AUTHORIZE = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "prompt", "max_age",
              "response_mode", "code_challenge", "code_challenge_method", "login_hint", "request", "request_uri",
-             "registration", "id_token_hint", "claims", "display", "ui_locales", "acr_values")  # fmt: skip
+             "registration", "id_token_hint", "claims", "display", "ui_locales", "acr_values", "resource")  # fmt: skip
 LOGIN = ("ticket", "csrf_token", "username", "password", "action")
 CONSENT = ("ticket", "csrf_token", "decision")
 LOGOUT = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "logout_hint", "ui_locales")
 TOKEN = ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "client_id",
-         "client_secret", "username", "password")  # fmt: skip
+         "client_secret", "username", "password", "resource")  # fmt: skip
 TOKEN_OPS = ("token", "token_type_hint", "client_id", "client_secret")
 # Client authentication by JWT (RFC 7523), at every endpoint that authenticates clients.
 ASSERTION = ("client_assertion_type", "client_assertion")
@@ -126,6 +126,9 @@ ROUTES = (
     Route("GET", "/{t}/account/callback", "none", CALLBACK),
     Route("GET", "/{t}/account/totp", "none"),
     Route("POST", "/{t}/account/totp", "form", ACCOUNT_TOTP),
+    # The example API (RFC 6750 bearer tokens, chalicelib/resource_server), and a method it lacks.
+    Route("GET", "/{t}/example/me", "none", ("access_token",)),
+    Route("POST", "/{t}/example/me", "form", ("access_token",)),
     Route("GET", "/health", "none"),
     Route("GET", "/", "none"),
     Route("GET", "/{t}", "none"),
@@ -346,7 +349,10 @@ def _samples(name: str, target: Target) -> list[str]:
         "error": ["access_denied", "é"],
         "state": ["s", "s" * 4096],
         "nonce": ["n"],
-    }.get(name, [])
+        # RFC 8707: the tenant's example API (listed by the test), the issuer, and malformed ones.
+        "resource": [f"http://{target.host}/{target.tenant}/example", f"http://{target.host}/{target.tenant}",
+                     "https://api.example.com/books", "/relative", "https://api.example.com/#f", "urn:x", "a b"],
+    }.get(name, [])  # fmt: skip
 
 
 def _encoded(rng: random.Random, pairs: list[tuple[str, str]], clean: bool, in_url: bool) -> bytes:
@@ -484,12 +490,13 @@ def _authorization(rng: random.Random, route: Route, target: Target, key: str | 
                            b"Basic Og==", b"Basic " + base64.b64encode(b"unknown:x"), b"Bearer x",
                            b"basic  " + good[6:], b"Basic " + b"QUJD" * 3000,
                            b"Basic " + base64.b64encode("é:é".encode())])  # fmt: skip
-    if "userinfo" in route.path or "/register" in route.path:
+    if "userinfo" in route.path or "/register" in route.path or "/example/" in route.path:
         if clean:
             return b"Bearer " + target.access_token.encode()
         return rng.choice([b"Bearer " + target.access_token.encode(), None, b"Bearer \xc3\xa9", b"Bearer",
                            b"Bearer a b", b"Bearer " + b"x" * 9000, b"Basic Og==", b"Bearer \x00",
-                           b"Bearer " + base64.urlsafe_b64encode(b"[" * 1100).rstrip(b"=") + b".e30.c2ln"])  # fmt: skip
+                           b"Bearer " + base64.urlsafe_b64encode(b"[" * 1100).rstrip(b"=") + b".e30.c2ln",
+                           b"DPoP " + target.access_token.encode(), b"DPoP x.y.z", b"Bearer e30.e30.e30"])  # fmt: skip
     return None if clean or rng.random() < 0.9 else rng.choice([b"Basic \xff", b"Bearer \xe9"])
 
 

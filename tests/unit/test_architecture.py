@@ -40,7 +40,22 @@ def test_only_store_imports_pynamodb():
 
 
 def test_only_web_imports_chalice():
-    assert importing("chalice") == {"web"}
+    """And the resource-server decorator, which is a Chalice adapter (its checks are not)."""
+    assert importing("chalice") == {"web", "resource_server"}
+    assert not {name for name in imports(ROOT / "chalicelib/resource_server/verify.py") if name.startswith("chalice")}
+
+
+def test_the_resource_server_package_can_be_vendored():
+    """``chalicelib/resource_server`` (``@protected``) is for any Chalice API, so it reaches only
+    the outbound guard (to fetch the issuer's keys) and itself: no store, no AWS SDK, no
+    protocol core. Only the web layer uses it (the example API)."""
+    for path in modules("resource_server"):
+        for name in imports(path):
+            ours = name.startswith("chalicelib")
+            allowed = name.startswith(("chalicelib.outbound", "chalicelib.resource_server")) or name == "chalicelib"
+            assert not ours or allowed, f"{path.name} imports {name}"
+            assert name.split(".")[0] not in {"boto3", "botocore", "pynamodb"}, f"{path.name} imports {name}"
+    assert importing("chalicelib.resource_server") <= {"web", "resource_server"}
 
 
 def test_protocol_core_knows_no_framework_templates_or_aws_sdk():
@@ -94,7 +109,7 @@ def test_outbound_knows_no_protocol_and_is_used_by_the_protocol_and_admin():
         assert ours <= {"chalicelib", "chalicelib.settings", "chalicelib.keys", "chalicelib.keys.aws"} | {
             name for name in ours if name.startswith("chalicelib.outbound")
         }, f"{path} imports {ours}"
-    assert importing("chalicelib.outbound") <= {"outbound", "oidc", "admin", "mail"}
+    assert importing("chalicelib.outbound") <= {"outbound", "oidc", "admin", "mail", "resource_server"}
 
 
 def test_mail_is_sent_by_the_mail_package_alone_and_reached_by_the_pages_and_the_queue():

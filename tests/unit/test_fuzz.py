@@ -24,6 +24,7 @@ NAMES = st.sampled_from(
         # The fields of the pages issue 9 added.
         "code", "credential", "passkey", "email", "confirm", "current_password", "new_password", "sid",
         "iss", "error", "name", "done",
+        "resource",  # RFC 8707, repeatable
     ]
 )  # fmt: skip
 SAMPLES = [
@@ -32,6 +33,7 @@ SAMPLES = [
     "login", "consent", "allow", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "logout", "access_token",
     "code id_token token", "id_token", "client_credentials", "password", "eyJhbGciOiJIUzI1NiJ9.e30.x",
     "abc.é", "é" * 43, "https://rp.example.com;frame-ancestors *;/cb", "99999999999999999999", "[" * 100,
+    "http://op.example.test/acme/example", "http://op.example.test/acme", "urn:x", "https://a.example/#f", "a b",
 ]  # fmt: skip
 VALUES = st.one_of(st.text(max_size=40), st.sampled_from(SAMPLES))
 PARAMS = st.lists(st.tuples(NAMES, VALUES), max_size=8)
@@ -39,6 +41,7 @@ HEADER_SAMPLES = [
     "Basic Og==", "Bearer x", "op_session=a.b", "application/x-www-form-urlencoded", "application/json",
     # Non-ASCII credentials and cookies: each once answered 500 (issue 7).
     "Basic éé", "Basic " + "ÿ" * 8, "Bearer é", "op_csrf=" + "é" * 30, "op_session=é.é; op_csrf=" + "a" * 43,
+    "DPoP a.b.c", "Bearer e30.e30.e30", "bearer  x",
 ]  # fmt: skip
 HEADERS = st.dictionaries(
     st.sampled_from(["authorization", "cookie", "content-type", "x-forwarded-proto"]),
@@ -56,7 +59,9 @@ PATHS = ["/acme/authorize", "/acme/login", "/acme/consent", "/acme/token", "/acm
          # password, email verification, sign-up and its link, the account page and its actions.
          "/acme/mfa", "/acme/passkeys", "/acme/password/forgot", "/acme/password/reset", "/acme/email",
          "/acme/email/verify", "/acme/signup", "/acme/signup/confirm", "/acme/account", "/acme/account/callback",
-         "/acme/account/totp"]  # fmt: skip
+         "/acme/account/totp",
+         # The example API (chalicelib/web/example_api.py).
+         "/acme/example/me", "/nobody/example/me"]  # fmt: skip
 
 
 @pytest.fixture
@@ -71,7 +76,8 @@ def app_client(tenant, user):
     update_settings(tenant.id, {"client_registration": "open", "session_management_enable": True,
                                 "grant_type_password_enable": True, "registrations_per_source": 100_000,
                                 "registration_quota": 100_000, "signup_enable": True,
-                                "mfa_policy": "optional"})  # fmt: skip
+                                "mfa_policy": "optional",
+                                "resource_servers": ["http://op.example.test/acme/example"]})  # fmt: skip
     create_client(
         tenant.id, name="Fuzz", client_type="confidential", redirect_uris=["https://rp.example.com/callback"],
         client_id="fuzz-client", client_secret="s" * 43, post_logout_redirect_uris=["https://rp.example.com/bye"],
@@ -108,7 +114,8 @@ def test_no_5xx(app_client, path, method, params, headers):
 
 AUTHORIZE_EXTRAS = st.dictionaries(
     st.sampled_from(["response_type", "scope", "state", "nonce", "prompt", "max_age", "response_mode",
-                     "code_challenge", "code_challenge_method", "login_hint", "display", "ui_locales", "claims"]),
+                     "code_challenge", "code_challenge_method", "login_hint", "display", "ui_locales", "claims",
+                     "resource"]),
     st.one_of(st.text(max_size=30), st.sampled_from(SAMPLES)),
     max_size=6,
 )  # fmt: skip
@@ -126,6 +133,7 @@ TOKEN_PARAMS = st.dictionaries(
             "password",
             "token",
             "token_type_hint",
+            "resource",
         ]
     ),
     st.one_of(st.text(max_size=30), st.sampled_from(SAMPLES)),
@@ -280,3 +288,38 @@ def test_the_signed_in_pages_never_5xx(signed_in, path, fields, method):
     else:
         response = http.request("POST", path, headers=headers, body=body)
     assert response.status_code < 500, (response.status_code, response.body[:300])
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=5,
+)
+JWT_HEADER = st.dictionaries(st.sampled_from(["alg", "kid", "typ", "crit", "jku", "cnf"]), JSON_VALUES, max_size=4)
+CLAIM_NAMES = ["iss", "aud", "sub", "client_id", "scope", "exp", "iat", "nbf", "jti", "cnf"]
+JWT_CLAIMS = st.dictionaries(st.sampled_from(CLAIM_NAMES), JSON_VALUES, max_size=8)
+
+
+def _segment(value) -> str:
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1000")) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(data=st.data(), scheme=st.sampled_from(["Bearer", "DPoP", "bearer", "Basic"]), dpop=st.none() | st.text())
+def test_the_example_api_never_5xx(app_client, tenant, data, scheme, dpop):
+    """Forged access tokens (any header and claims, the tenant's own kid among the choices,
+    or the typ and alg it signs with) at the example API: refused with 401, 403 or 400."""
+    kid = tenant.keys[0]["kid"]
+    header = data.draw(JWT_HEADER)
+    if data.draw(st.booleans()):
+        header.update(alg="RS256", typ="at+jwt", kid=kid)
+    claims = data.draw(JWT_CLAIMS)
+    token = ".".join([_segment(header), _segment(claims), data.draw(st.sampled_from(["", "AAAA", "x" * 342]))])
+    headers = {"host": HOST, "authorization": f"{scheme} {token}"}
+    if dpop is not None and dpop.isprintable():
+        headers["dpop"] = dpop
+    response = app_client.request("GET", "/acme/example/me", headers=headers, body=b"")
+    assert response.status_code in (400, 401, 403), (response.status_code, response.body[:300])

@@ -47,7 +47,7 @@ def introspect(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequ
 
 
 def _access_token(ctx: Context, token: str) -> dict[str, Any] | None:
-    found = live_access_token(ctx, token)
+    found = live_access_token(ctx, token, any_audience=True)
     if found is None:
         return None
     claims, user = found

@@ -48,6 +48,7 @@ AUTHORIZATION_PARAMETERS = frozenset(
         "claims",
         "code_challenge",
         "code_challenge_method",
+        "resource",  # RFC 8707, its values joined (chalicelib.oidc.params)
     }
 )
 MAX_REQUEST = 16 * 1024  # characters of all the kept parameters together

@@ -24,7 +24,7 @@ def revoke(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence
     token = params.get("token")
     if token is None:
         raise InvalidRequest("token is required")
-    claims = read_access_token(ctx, token)
+    claims = read_access_token(ctx, token, any_audience=True)
     if claims is not None:
         revoked = claims.get("client_id") == client.client_id and _revoke(ctx, claims["gid"], None)
         token_type = "access_token"

@@ -18,6 +18,7 @@ from chalicelib.oidc.codes import open_code, redeemable
 from chalicelib.oidc.errors import InvalidGrant
 from chalicelib.oidc.grants import GrantType, revoke_replayed
 from chalicelib.oidc.grants.refresh_token import new_refresh_token
+from chalicelib.oidc.resources import narrowed
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.store.clients import Client
 from chalicelib.store.codes import Redemption, redeem_code
@@ -32,6 +33,8 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
     redirect_uri, verifier = params.get("redirect_uri", ""), params.get("code_verifier")
     if code is None or not redeemable(code, client.client_id, redirect_uri, verifier, ctx.now):
         raise InvalidGrant(REFUSED)
+    # RFC 8707 §2.2: the token may be for fewer of the authorization's resources.
+    audience = narrowed(ctx, params.get("resource"), code.resources)
     grant = Grant(
         client=client,
         sub=code.sub,
@@ -43,6 +46,8 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         epoch=code.epoch,
         amr=code.amr,
         claims=claims_request.loads(code.claims),
+        resources=code.resources,
+        audience=audience,
     )
     refresh = new_refresh_token(ctx, grant, code.sid)
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))

@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.context import Context
 from chalicelib.oidc.errors import InvalidScope, UnauthorizedClient
 from chalicelib.oidc.grants import GrantType
+from chalicelib.oidc.resources import requested_resources
 from chalicelib.oidc.scopes import parse_scope, tenant_scopes
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.opaque import new_id
@@ -27,7 +28,15 @@ def issue(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, 
     requested = parse_scope(params.get("scope"))
     if requested and not set(requested) <= set(arranged):
         raise InvalidScope("the requested scope exceeds what this client may have")
-    grant = Grant(client=client, sub=client.client_id, scopes=requested or arranged, auth_time=None, gid=new_id())
+    resources = requested_resources(ctx, params.get("resource"))  # RFC 8707
+    grant = Grant(
+        client=client,
+        sub=client.client_id,
+        scopes=requested or arranged,
+        auth_time=None,
+        gid=new_id(),
+        resources=resources,
+    )
     return token_response(ctx, grant, None)
 
 

@@ -17,6 +17,7 @@ from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.errors import InvalidGrant
 from chalicelib.oidc.grants import GrantType
 from chalicelib.oidc.grants.refresh_token import new_refresh_token
+from chalicelib.oidc.resources import requested_resources
 from chalicelib.oidc.scopes import grantable, parse_scope, tenant_scopes
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.opaque import new_id
@@ -26,6 +27,7 @@ from chalicelib.store.users import get_user
 
 def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
     scopes = grantable(parse_scope(params.get("scope")), client.scopes, tenant_scopes(ctx.settings))
+    resources = requested_resources(ctx, params.get("resource"))  # RFC 8707: before any attempt counts
     # A verified client's server relays all its users' attempts: counted per client. One that
     # registered itself is anyone's, and a new one a minute must not mean a new budget: its
     # requests count against their source address, as the login page's do.
@@ -48,7 +50,14 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         raise InvalidGrant("this account signs in with a second factor: use the authorization code flow")
     events.emit("user_logged_in", ctx.tenant.id, client_id=client.client_id, sub=user.sub, grant_type="password")
     grant = Grant(
-        client=client, sub=user.sub, scopes=scopes, auth_time=ctx.now, gid=new_id(), epoch=user.epoch, amr=PASSWORD_AMR
+        client=client,
+        sub=user.sub,
+        scopes=scopes,
+        auth_time=ctx.now,
+        gid=new_id(),
+        epoch=user.epoch,
+        amr=PASSWORD_AMR,
+        resources=resources,
     )
     refresh = new_refresh_token(ctx, grant, None)  # no browser session stands behind it
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))

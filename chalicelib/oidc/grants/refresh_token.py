@@ -9,8 +9,9 @@ from typing import Any
 from chalicelib.context import Context
 from chalicelib.oidc import claims_request
 from chalicelib.oidc.claims import id_token_claims
-from chalicelib.oidc.errors import InvalidGrant, InvalidScope
+from chalicelib.oidc.errors import InvalidGrant, InvalidScope, InvalidTarget
 from chalicelib.oidc.grants import GrantType, revoke_replayed, undone_on_failure
+from chalicelib.oidc.resources import parse_resources
 from chalicelib.oidc.scopes import parse_scope
 from chalicelib.oidc.tokens import Grant, token_response
 from chalicelib.opaque import new_token
@@ -18,6 +19,7 @@ from chalicelib.store.clients import Client
 from chalicelib.store.grants import (
     RefreshGrant,
     Refused,
+    Target,
     refresh_token,
     restore_refresh_token,
     revoke_grant,
@@ -32,16 +34,20 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
     # every requested scope was granted, so a refused request writes nothing.
     presented = params["refresh_token"]
     requested = parse_scope(params.get("scope"))
+    # RFC 8707 §2.2: likewise a subset of the grant's resources (the issuer, if it named none).
+    audience = Target(parse_resources(params.get("resource")), ctx.issuer)
     new_secret = new_token()
     expires_at = ctx.now + ctx.settings.refresh_token_expire
     rotated = rotate_refresh_token(
-        ctx.tenant.id, presented, new_secret, client.client_id, requested, ctx.now, expires_at
+        ctx.tenant.id, presented, new_secret, client.client_id, requested, ctx.now, expires_at, audience
     )
     if isinstance(rotated, Refused):
         if rotated.replayed_gid is not None:
             revoke_replayed(ctx, client, rotated.replayed_gid, "refresh_token")
         if rotated.scope_exceeded:
             raise InvalidScope("the requested scope exceeds the scope originally granted")
+        if rotated.target_exceeded:
+            raise InvalidTarget("the resource was not part of the authorization")
         raise InvalidGrant("the refresh token is invalid, expired, revoked or already used")
     user = get_user(ctx.tenant.id, rotated.sub)
     if user is None or not user.accepts(rotated.epoch):
@@ -61,6 +67,8 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
         epoch=rotated.epoch,
         amr=rotated.amr,
         claims=claims_request.loads(rotated.claims),
+        resources=rotated.resources,
+        audience=audience.resources,
     )
 
     def undo() -> None:
@@ -101,6 +109,7 @@ def new_refresh_token(ctx: Context, grant: Grant, sid: str | None) -> PendingRef
         epoch=grant.epoch,
         amr=grant.amr,
         claims=grant.claims.dumps(),
+        resources=grant.resources,
     )
     secret = new_token()
     return PendingRefreshToken(refresh_token(grant.gid, secret), record, secret)

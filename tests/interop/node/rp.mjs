@@ -49,8 +49,8 @@ async function configure({ name, issuer, client_id, secret, method = "client_sec
 }
 
 // With `par`, openid-client pushes the parameters (RFC 9126) and the URL carries only
-// client_id and the request_uri it got back.
-async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", par = false, ...extra }) {
+// client_id and the request_uri it got back. `resource` (RFC 8707) is a list: one parameter each.
+async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", par = false, resource = [], ...extra }) {
   const { config } = relyingParties.get(rp);
   const flow = { rp, response_type, nonce: client.randomNonce(), state: client.randomState() };
   const params = { redirect_uri, response_type, scope, nonce: flow.nonce, state: flow.state, ...extra };
@@ -60,7 +60,9 @@ async function authorize({ rp, redirect_uri, response_type = "code", scope = "op
     params.code_challenge_method = "S256";
   }
   flows.set(flow.state, flow);
-  const url = par ? await client.buildAuthorizationUrlWithPAR(config, params) : client.buildAuthorizationUrl(config, params);
+  const search = new URLSearchParams(params);
+  for (const indicator of resource) search.append("resource", indicator);
+  const url = par ? await client.buildAuthorizationUrlWithPAR(config, search) : client.buildAuthorizationUrl(config, search);
   return { url: url.href, state: flow.state, nonce: flow.nonce };
 }
 
@@ -100,9 +102,23 @@ async function callback({ state, url }) {
   return result;
 }
 
-async function refresh({ rp, refresh_token }) {
-  const tokens = await client.refreshTokenGrant(relyingParties.get(rp).config, refresh_token);
+// `resource` narrows the new access token to one of the grant's resources (RFC 8707 §2.2).
+async function refresh({ rp, refresh_token, resource }) {
+  const parameters = resource ? { resource } : undefined;
+  const tokens = await client.refreshTokenGrant(relyingParties.get(rp).config, refresh_token, parameters);
   return { tokens: { ...tokens }, claims: tokens.claims() };
+}
+
+async function clientCredentials({ rp, scope, resource }) {
+  const parameters = { ...(scope ? { scope } : {}), ...(resource ? { resource } : {}) };
+  return { ...(await client.clientCredentialsGrant(relyingParties.get(rp).config, parameters)) };
+}
+
+// An API call with the access token (RFC 6750 §2.1); a refusal's WWW-Authenticate challenge
+// makes openid-client throw, its error code read from the challenge.
+async function protectedResource({ rp, access_token, url }) {
+  const response = await client.fetchProtectedResource(relyingParties.get(rp).config, access_token, new URL(url), "GET");
+  return { status: response.status, body: await response.json() };
 }
 
 async function userinfo({ rp, access_token, sub }) {
@@ -158,6 +174,8 @@ const COMMANDS = {
   authorize,
   callback,
   refresh,
+  client_credentials: clientCredentials,
+  protected_resource: protectedResource,
   userinfo,
   introspect,
   revoke,
