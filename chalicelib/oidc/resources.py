@@ -62,6 +62,16 @@ def narrowed(ctx: Context, value: str | None, granted: tuple[str, ...]) -> tuple
     return resources
 
 
+def still_known(ctx: Context, resources: tuple[str, ...]) -> tuple[str, ...]:
+    """The grant's resources the tenant still lists: an API taken off ``resource_servers`` (retired,
+    or compromised) gets no new token from a code or refresh token issued before; a grant left
+    with none of its APIs is ``invalid_target``."""
+    kept = tuple(resource for resource in resources if resource in known(ctx))
+    if resources and not kept:
+        raise InvalidTarget("the resource is no longer one this provider issues tokens for")
+    return kept
+
+
 def audience(ctx: Context, resources: tuple[str, ...]) -> str | list[str]:
     """The access token's ``aud`` (RFC 9068 §3): its one resource, a list of several, or the
     issuer when none was named."""

@@ -77,7 +77,7 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
     claims = {
         "iss": ctx.issuer,
         "sub": grant.sub if grant.auth_time is None else subject_for(grant.client, grant.sub),
-        "aud": resources.audience(ctx, grant.audience or grant.resources),
+        "aud": resources.audience(ctx, resources.still_known(ctx, grant.audience or grant.resources)),
         "client_id": grant.client.client_id,
         "scope": " ".join(grant.scopes),
         "iat": ctx.now,

@@ -72,6 +72,13 @@ class VerifiedToken:
         return self.claims["client_id"]
 
     @property
+    def for_user(self) -> bool:
+        """Whether a person signed in for this token (it has their ``auth_time``, RFC 9068 §2.2),
+        rather than a client getting one for itself (client_credentials), whose ``sub`` is its
+        client_id: an API that acts for people checks this before reading ``sub`` as a user."""
+        return "auth_time" in self.claims
+
+    @property
     def scopes(self) -> frozenset[str]:
         return frozenset(str(self.claims.get("scope", "")).split())
 

@@ -127,6 +127,20 @@ def test_the_authorizations_resources_are_the_tokens_audience_narrowed_at_the_to
     assert aud(body(token(http, client, refresh, [FILMS]))) == FILMS
 
 
+def test_an_api_the_tenant_no_longer_lists_gets_no_new_token_from_an_earlier_grant(http, browser, client, user, apis):
+    code = code_for(browser, client[0].client_id, [BOOKS, FILMS])
+    tokens = body(redeem(http, client, code))
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    tenant_admin.update_settings("acme", {"resource_servers": [BOOKS]})  # films retired
+    narrowed = body(token(http, client, refresh))
+    assert aud(narrowed) == BOOKS
+    refresh["refresh_token"] = narrowed["refresh_token"]
+    tenant_admin.update_settings("acme", {"resource_servers": []})
+    assert_error(token(http, client, refresh), 400, "invalid_target")
+    tenant_admin.update_settings("acme", {"resource_servers": [BOOKS]})
+    assert aud(body(token(http, client, refresh))) == BOOKS  # the refused refresh did not spend the token
+
+
 def test_the_issuer_is_a_resource_too(http, browser, client, user, apis):
     tokens = body(redeem(http, client, code_for(browser, client[0].client_id, [BOOKS, ISSUER])))
     assert aud(tokens) == [BOOKS, ISSUER] and userinfo(http, tokens["access_token"]).status_code == 200

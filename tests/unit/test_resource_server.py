@@ -139,6 +139,14 @@ def test_a_valid_token_reaches_the_route_with_its_claims(api, issuer):
     assert response.status_code == 200 and json.loads(response.body) == {"sub": "user-1", "client_id": "web"}
     (token,) = api.app.calls
     assert token.scheme == "Bearer" and token.scopes == {"openid", "read"} and token.claims["aud"] == API
+    assert token.for_user is ("auth_time" in claims(issuer.url))
+
+
+def test_a_token_a_client_got_for_itself_is_not_for_a_user(api, issuer):
+    response = call(api, "Bearer " + sign(claims(issuer.url, auth_time=None, sub="web")))
+    assert response.status_code == 200
+    (token,) = api.app.calls
+    assert token.for_user is False and token.sub == token.client_id == "web"
 
 
 def public_pem() -> bytes:
