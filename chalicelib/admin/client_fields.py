@@ -71,6 +71,8 @@ FIELDS: dict[str, Any] = {
     "token_endpoint_auth_signing_alg": None,
     # RFC 9126 §6: the client's authorization requests must be pushed (PAR).
     "require_pushed_authorization_requests": False,
+    # RFC 9449 §5.2: token requests without a DPoP proof are refused.
+    "dpop_bound_access_tokens": False,
     # OIDC Core §8.1: pairwise subject identifiers, per sector (chalicelib.admin.sectors).
     "subject_type": "public",
     "sector_identifier_uri": None,
@@ -119,6 +121,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         secret_ciphertext=_secret_ciphertext(tenant, draft, _reads_secret(alg, auth_method, userinfo_alg), secret),
         **jwt_authentication(tenant, values, auth_method),
         require_pushed_authorization_requests=bool(values["require_pushed_authorization_requests"]),
+        dpop_bound_access_tokens=bool(values["dpop_bound_access_tokens"]),
     )
     return sectors.checked(tenant, draft, client, values["subject_type"], values["sector_identifier_uri"])
 

@@ -41,6 +41,7 @@ class RefreshGrant:
     epoch: int = 0  # the user's at the login behind it (chalicelib.store.users.may_act)
     amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176); () for none recorded
     claims: str = ""  # what the claims parameter asked (chalicelib.oidc.claims_request.dumps)
+    jkt: str | None = None  # the DPoP key its refresh tokens are bound to (RFC 9449 §5)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ def refresh_grant_update(tenant_id: str, grant: RefreshGrant, secret: str) -> tu
             GrantItem.epoch.set(grant.epoch),
             *([GrantItem.amr.set(list(grant.amr))] if grant.amr else []),
             *([GrantItem.claims.set(grant.claims)] if grant.claims else []),
+            *([GrantItem.jkt.set(grant.jkt)] if grant.jkt else []),
             GrantItem.current.set(digest(secret)),
             GrantItem.ttl.set(at(grant.expires_at)),
         ],
@@ -101,10 +103,12 @@ def rotate_refresh_token(
     scopes: tuple[str, ...],
     now: int,
     expires_at: int,
+    jkt: str | None = None,
 ) -> RefreshGrant | Refused:
     """Swap the presented refresh token for ``new_secret`` in one conditional write: refused,
     with nothing written, if the token is unknown, expired, revoked, already rotated, issued
-    to another client, or not covering every one of ``scopes`` (RFC 6749 §6)."""
+    to another client, not covering every one of ``scopes`` (RFC 6749 §6), or bound to a
+    DPoP key other than ``jkt`` (RFC 9449 §5; None: the request had no proof)."""
     parsed = split_refresh_token(token)
     if parsed is None:
         return Refused()
@@ -119,6 +123,8 @@ def rotate_refresh_token(
     )
     for scope in scopes:
         condition &= GrantItem.scopes.contains(scope)
+    unbound = GrantItem.jkt.does_not_exist()
+    condition &= unbound if jkt is None else (unbound | (GrantItem.jkt == jkt))
     try:
         item.update(
             actions=[
@@ -131,7 +137,7 @@ def rotate_refresh_token(
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return _explain_refusal(item, presented, replacement, client_id, scopes, now)
+        return _explain_refusal(item, presented, replacement, client_id, scopes, now, jkt)
     return _from_item(item)
 
 
@@ -142,6 +148,7 @@ def _explain_refusal(
     client_id: str,
     scopes: tuple[str, ...],
     now: int,
+    jkt: str | None = None,
 ) -> RefreshGrant | Refused:
     """One consistent read, on the refusal path only, to tell the refusals apart."""
     try:
@@ -155,6 +162,8 @@ def _explain_refusal(
         return Refused()
     if item.previous == presented:
         return Refused(replayed_gid=item.sk[len(PREFIX) :])
+    if item.jkt not in (None, jkt):
+        return Refused()  # bound to another DPoP key: nothing to tell its holder
     live = item.current == presented and epoch(item.ttl) > now
     return Refused(scope_exceeded=bool(scopes) and live)
 
@@ -253,4 +262,5 @@ def _from_item(item: GrantItem) -> RefreshGrant:
         epoch=int(item.epoch or 0),
         amr=tuple(item.amr or ()),
         claims=item.claims or "",
+        jkt=item.jkt,
     )

@@ -257,6 +257,10 @@ class TenantSettings:
     pushed_request_expire: int = 60
     pushes_per_source: int = 120
     pushes_per_client: int = 6000
+    # DPoP (RFC 9449; chalicelib/oidc/dpop_binding.py): whether proofs must carry a server
+    # nonce (§8, §9). Off by default: FAPI 2.0 leaves nonces optional (clocks are synchronised
+    # and iat is checked), and a nonce costs every client a second request now and then.
+    dpop_nonce_required: bool = False
 
     @classmethod
     def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:

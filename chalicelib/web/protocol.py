@@ -66,8 +66,7 @@ def userinfo(ctx: Context, request: Incoming) -> Json | Jwt:
     from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint
 
     form = request.form_values() if request.method == "POST" else {}
-    answer = userinfo_endpoint(ctx, request.headers, form)
-    return Jwt(answer) if isinstance(answer, str) else Json(answer, no_store=True)
+    return userinfo_endpoint(ctx, request.headers, form, request.method)
 
 
 @tenant_route(bp, "/{tenant}/introspect", ["POST"])

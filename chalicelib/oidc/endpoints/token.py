@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 
 from chalicelib import observability
 from chalicelib.context import Context
+from chalicelib.oidc import dpop_binding
 from chalicelib.oidc.client_auth import authenticated_request
-from chalicelib.oidc.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
+from chalicelib.oidc.errors import InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType
 from chalicelib.oidc.grants import registry
 from chalicelib.oidc.results import Json
 
@@ -30,6 +31,13 @@ def token(
     missing = [name for name in grant.required if name not in params]
     if missing:
         raise InvalidRequest(f"missing parameter: {missing[0]}")
-    body = grant.handle(ctx, client, params)
+    # RFC 9449 §8.2: whatever the answer to a request with a DPoP proof, it carries a fresh
+    # nonce, so the client's next proof has one at hand.
+    nonce = dpop_binding.nonce_headers(ctx, headers)
+    try:
+        body = grant.handle(ctx, client, params, dpop_binding.token_request_key(ctx, headers, client))
+    except OAuthError as error:
+        error.extra_headers = {**nonce, **error.extra_headers}
+        raise
     observability.count("TokensIssued", grant_type)
-    return Json(body, no_store=True)
+    return Json(body, no_store=True, headers=nonce)

@@ -25,7 +25,7 @@ from chalicelib.store.codes import Redemption, redeem_code
 REFUSED = "the code is invalid, expired, already used, or not for this request"
 
 
-def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+def exchange(ctx: Context, client: Client, params: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
     code = open_code(ctx.tenant.id, params["code"])
     # The code remembers the redirect_uri parameter as sent ("" when the request relied on
     # the single registered URI); the token request must repeat it exactly.
@@ -43,6 +43,7 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         epoch=code.epoch,
         amr=code.amr,
         claims=claims_request.loads(code.claims),
+        jkt=jkt,
     )
     refresh = new_refresh_token(ctx, grant, code.sid)
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))

@@ -19,7 +19,7 @@ from chalicelib.store.clients import Client
 USER_SCOPES = frozenset({"openid", "offline_access"})
 
 
-def issue(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+def issue(ctx: Context, client: Client, params: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
     if client.is_public:
         raise UnauthorizedClient("public clients cannot use client_credentials")
     known = tenant_scopes(ctx.settings)
@@ -27,7 +27,8 @@ def issue(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, 
     requested = parse_scope(params.get("scope"))
     if requested and not set(requested) <= set(arranged):
         raise InvalidScope("the requested scope exceeds what this client may have")
-    grant = Grant(client=client, sub=client.client_id, scopes=requested or arranged, auth_time=None, gid=new_id())
+    scopes = requested or arranged
+    grant = Grant(client=client, sub=client.client_id, scopes=scopes, auth_time=None, gid=new_id(), jkt=jkt)
     return token_response(ctx, grant, None)
 
 

@@ -24,7 +24,7 @@ from chalicelib.store.clients import Client
 from chalicelib.store.users import get_user
 
 
-def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+def exchange(ctx: Context, client: Client, params: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
     scopes = grantable(parse_scope(params.get("scope")), client.scopes, tenant_scopes(ctx.settings))
     # A verified client's server relays all its users' attempts: counted per client. One that
     # registered itself is anyone's, and a new one a minute must not mean a new budget: its
@@ -48,7 +48,14 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         raise InvalidGrant("this account signs in with a second factor: use the authorization code flow")
     events.emit("user_logged_in", ctx.tenant.id, client_id=client.client_id, sub=user.sub, grant_type="password")
     grant = Grant(
-        client=client, sub=user.sub, scopes=scopes, auth_time=ctx.now, gid=new_id(), epoch=user.epoch, amr=PASSWORD_AMR
+        client=client,
+        sub=user.sub,
+        scopes=scopes,
+        auth_time=ctx.now,
+        gid=new_id(),
+        epoch=user.epoch,
+        amr=PASSWORD_AMR,
+        jkt=jkt,
     )
     refresh = new_refresh_token(ctx, grant, None)  # no browser session stands behind it
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))
