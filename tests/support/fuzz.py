@@ -488,7 +488,8 @@ def _authorization(rng: random.Random, route: Route, target: Target, key: str | 
         if clean:
             return b"Bearer " + target.access_token.encode()
         return rng.choice([b"Bearer " + target.access_token.encode(), None, b"Bearer \xc3\xa9", b"Bearer",
-                           b"Bearer a b", b"Bearer " + b"x" * 9000, b"Basic Og==", b"Bearer \x00"])  # fmt: skip
+                           b"Bearer a b", b"Bearer " + b"x" * 9000, b"Basic Og==", b"Bearer \x00",
+                           b"DPoP " + target.access_token.encode(), b"DPoP", b"dpop \xc3\xa9"])  # fmt: skip
     return None if clean or rng.random() < 0.9 else rng.choice([b"Basic \xff", b"Bearer \xe9"])
 
 
