@@ -89,10 +89,10 @@ async function callback({ state, url }) {
       expectedNonce: flow.nonce,
       expectedState: flow.state,
       idTokenExpected: true,
-    });
+    }, undefined, dpop(flow.rp));
     result.tokens = { ...tokens };
     result.claims = tokens.claims();
-    result.userinfo = await client.fetchUserInfo(config, tokens.access_token, result.claims.sub);
+    result.userinfo = await client.fetchUserInfo(config, tokens.access_token, result.claims.sub, dpop(flow.rp));
   }
   if (fragment.has("access_token")) {
     result.front_userinfo = await client.fetchUserInfo(config, fragment.get("access_token"), result.claims.sub);
@@ -101,12 +101,41 @@ async function callback({ state, url }) {
 }
 
 async function refresh({ rp, refresh_token }) {
-  const tokens = await client.refreshTokenGrant(relyingParties.get(rp).config, refresh_token);
+  const tokens = await client.refreshTokenGrant(relyingParties.get(rp).config, refresh_token, undefined, dpop(rp));
   return { tokens: { ...tokens }, claims: tokens.claims() };
 }
 
-async function userinfo({ rp, access_token, sub }) {
-  return client.fetchUserInfo(relyingParties.get(rp).config, access_token, sub);
+// `bearer`: leave the RP's DPoP key out, as a thief holding only the token would.
+async function userinfo({ rp, access_token, sub, bearer = false }) {
+  return client.fetchUserInfo(relyingParties.get(rp).config, access_token, sub, bearer ? undefined : dpop(rp));
+}
+
+// DPoP (RFC 9449): from now on the RP proves possession of a new key pair of `alg` at the
+// token endpoint and UserInfo (openid-client's DPoP handle: it signs the proofs, keeps the
+// server's DPoP-Nonce and retries once on use_dpop_nonce). Returns the key's RFC 7638
+// thumbprint, as jose computes it.
+async function dpopKey({ rp, alg = "ES256" }) {
+  const party = relyingParties.get(rp);
+  const keyPair = await client.randomDPoPKeyPair(alg, { extractable: true });
+  party.dpop = client.getDPoPHandle(party.config, keyPair);
+  return { jkt: await jose.calculateJwkThumbprint(await jose.exportJWK(keyPair.publicKey)) };
+}
+
+function dpop(rp) {
+  const handle = relyingParties.get(rp).dpop;
+  return handle ? { DPoP: handle } : undefined;
+}
+
+// A request to a protected resource as openid-client makes it (with the RP's DPoP key, if
+// it has one): what came back, for the test to look at.
+async function protectedResource({ rp, access_token, url, method = "GET" }) {
+  const { config } = relyingParties.get(rp);
+  const response = await client.fetchProtectedResource(config, access_token, new URL(url), method, undefined, undefined, dpop(rp));
+  return {
+    status: response.status,
+    nonce: response.headers.get("dpop-nonce"),
+    body: await response.json(),
+  };
 }
 
 async function introspect({ rp, token, token_type_hint }) {
@@ -159,6 +188,8 @@ const COMMANDS = {
   callback,
   refresh,
   userinfo,
+  dpop_key: dpopKey,
+  protected_resource: protectedResource,
   introspect,
   revoke,
   end_session_url: endSessionUrl,
