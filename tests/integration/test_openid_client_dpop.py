@@ -87,3 +87,13 @@ def test_a_confidential_client_of_each_algorithm_and_introspection(provider, iss
     # Revocation is client-authenticated: no proof is asked for there (RFC 9449 asks none).
     node("revoke", rp=rp, token=access_token)
     assert node("introspect", rp=rp, token=access_token)["active"] is False
+
+
+@pytest.mark.parametrize("path", ["token", "userinfo"])
+def test_a_browser_app_may_send_a_proof(provider, issuer, path):
+    """CORS (DPoP's first users are browser apps): the preflight allows the DPoP header."""
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    answer = requests.options(f"{issuer}/{path}", headers=preflight, timeout=30)
+    assert answer.status_code == 200
+    assert "DPoP" in answer.headers["Access-Control-Allow-Headers"].split(",")
+    assert {"DPoP-Nonce", "WWW-Authenticate"} <= set(answer.headers["Access-Control-Expose-Headers"].split(","))

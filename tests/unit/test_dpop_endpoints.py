@@ -315,3 +315,14 @@ def _private_ec() -> dict:
     from tests.support.client_keys import private_jwk
 
     return private_jwk("EC")
+
+
+@pytest.mark.parametrize("path", ["/acme/token", "/acme/userinfo"])
+def test_browser_apps_may_read_the_nonce_and_the_challenge(http, tenant, path):
+    """(The preflight that allows the DPoP header is played against the dev server:
+    tests/integration/test_openid_client_dpop.py.)"""
+    answer = http.post(path, headers={"host": HOST, "origin": "https://app.example", "dpop": "x"}, body=b"")
+    assert answer.status_code in (400, 401)
+    exposed = answer.headers["Access-Control-Expose-Headers"].split(",")
+    assert {"DPoP-Nonce", "WWW-Authenticate"} <= set(exposed)
+    assert "DPoP-Nonce" in answer.headers
