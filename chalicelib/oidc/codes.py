@@ -37,6 +37,7 @@ class AuthorizationCode:
     epoch: int = 0  # the user's at the login (chalicelib.store.users.may_act)
     amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176; chalicelib.oidc.acr)
     claims: str = ""  # what the claims parameter asked (chalicelib.oidc.claims_request.dumps)
+    dpop_jkt: str | None = None  # RFC 9449 §10: only a proof of this key may redeem it
 
 
 _TYPES = {f.name: f.type for f in fields(AuthorizationCode)}

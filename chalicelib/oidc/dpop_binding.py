@@ -11,6 +11,7 @@ cost none (``chalicelib.oidc.dpop_nonces``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ from chalicelib.store.clients import Client
 HEADER = "dpop"  # request headers arrive with lower-case names (chalicelib.web.http)
 NONCE_HEADER = "DPoP-Nonce"
 ALGS = " ".join(dpop.ALGORITHMS)
+# An RFC 7638 thumbprint with SHA-256: 32 bytes, unpadded base64url.
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def fresh_nonce(ctx: Context) -> str:
@@ -127,3 +130,25 @@ def check_resource_request(
     except dpop.ProofRefused as refused:
         nonce = fresh_nonce(ctx) if refused.error == "use_dpop_nonce" else None
         raise DpopChallenge(refused.error, refused.description, ALGS, nonce) from None
+
+
+def checked_dpop_jkt(value: str | None) -> str | None:
+    """RFC 9449 §10: the authorization request's ``dpop_jkt``, a SHA-256 JWK thumbprint."""
+    if value is not None and _THUMBPRINT.fullmatch(value) is None:
+        raise InvalidRequest("dpop_jkt is the base64url SHA-256 thumbprint of a JWK (RFC 7638)")
+    return value
+
+
+def pushed_request_key(ctx: Context, headers: Mapping[str, str], dpop_jkt: str | None) -> str | None:
+    """RFC 9449 §10.1: a proof sent with a pushed authorization request binds the code as
+    ``dpop_jkt`` does; with both, they must name the same key."""
+    proof = headers.get(HEADER)
+    if proof is None:
+        return dpop_jkt
+    try:
+        # With both, the proof must be of dpop_jkt's key: refused before its jti is written.
+        return checked_proof(ctx, proof, "POST", "pushed_authorization_request_endpoint", bound_to=dpop_jkt).jkt
+    except dpop.ProofRefused as refused:
+        if refused.error == "use_dpop_nonce":
+            raise UseDpopNonce(refused.description, fresh_nonce(ctx)) from None
+        raise InvalidDpopProof(refused.description) from None

@@ -205,6 +205,7 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
         epoch=session.epoch,
         amr=session.amr,
         claims=request.claims.dumps(),
+        dpop_jkt=request.dpop_jkt,
     )
 
 

@@ -97,3 +97,16 @@ def test_a_browser_app_may_send_a_proof(provider, issuer, path):
     assert answer.status_code == 200
     assert "DPoP" in answer.headers["Access-Control-Allow-Headers"].split(",")
     assert {"DPoP-Nonce", "WWW-Authenticate"} <= set(answer.headers["Access-Control-Expose-Headers"].split(","))
+
+
+def test_a_pushed_request_with_a_proof_binds_the_code(provider, issuer, tenant, user, node):
+    """openid-client signs a proof for the push too (RFC 9449 §10.1): the code is bound to its
+    key, which it then redeems with; UserInfo takes the bound token."""
+    client, _ = client_admin.create_client(
+        tenant.id, name="DPoP PAR", client_type="public", redirect_uris=[REDIRECT_URI]
+    )
+    rp = node.configure(issuer, client, None, method="none")
+    jkt = node("dpop_key", rp=rp, alg="ES256")["jkt"]
+    result, _ = node_sign_in(node, UserAgent(provider), rp, scope="openid email", par=True)
+    assert cnf(result["tokens"]["access_token"]) == {"jkt": jkt}
+    assert result["userinfo"]["email"] == "alice@example.com"

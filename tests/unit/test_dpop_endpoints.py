@@ -326,3 +326,53 @@ def test_browser_apps_may_read_the_nonce_and_the_challenge(http, tenant, path):
     exposed = answer.headers["Access-Control-Expose-Headers"].split(",")
     assert {"DPoP-Nonce", "WWW-Authenticate"} <= set(exposed)
     assert "DPoP-Nonce" in answer.headers
+
+
+PAR = f"{ISSUER}/par"
+
+
+def bound_code(http, browser, client, how: str, jkt: str) -> str:
+    """A code bound to the key of ``jkt`` by dpop_jkt at the authorization endpoint, or by a
+    proof at PAR (RFC 9449 §10)."""
+    params = {"code_challenge": CHALLENGE, "code_challenge_method": "S256"}
+    if how == "dpop_jkt":
+        return obtain_code(browser, client.client_id, dpop_jkt=jkt, **params)
+    form = {"client_id": client.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}
+    pushed = post(http, "par", {**form, **params}, dpop=proof("POST", PAR))
+    assert pushed.status_code == 201, pushed.body
+    return obtain_code(browser, client.client_id, request_uri=body(pushed)["request_uri"], redirect_uri=None,
+                       response_type=None, scope=None)  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["dpop_jkt", "par"])
+@pytest.mark.parametrize("proof_alg", [None, "RS256"], ids=["without a proof", "with another key"])
+def test_a_code_bound_to_a_key_is_redeemed_only_with_a_proof_of_it(
+    http, browser, app_client, user, table_items, how, proof_alg
+):
+    code = bound_code(http, browser, app_client, how, thumbprint("ES256"))
+    headers = {"dpop": proof("POST", TOKEN, alg=proof_alg)} if proof_alg else {}
+    before = [item for item in table_items() if not item["sk"]["S"].startswith("replay#")]
+    response = redeem(http, app_client, code, **headers)
+    assert (response.status_code, body(response)["error"]) == (400, "invalid_dpop_proof")
+    assert [item for item in table_items() if not item["sk"]["S"].startswith("replay#")] == before
+    tokens = body(redeem(http, app_client, code, dpop=proof("POST", TOKEN)))
+    assert claims_of(tokens["access_token"])["cnf"] == {"jkt": thumbprint("ES256")}
+
+
+def test_a_push_whose_dpop_jkt_is_not_its_proofs_key_is_refused_and_nothing_is_stored(http, app_client, table_items):
+    form = {"client_id": app_client.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code",
+            "scope": "openid", "code_challenge": CHALLENGE, "code_challenge_method": "S256",
+            "dpop_jkt": thumbprint("RS256")}  # fmt: skip
+    before = table_items()
+    response = post(http, "par", form, dpop=proof("POST", PAR))
+    assert (response.status_code, body(response)["error"]) == (400, "invalid_dpop_proof")
+    assert table_items() == before
+
+
+@pytest.mark.parametrize("value", ["short", "x" * 43 + "=", "é" * 43])
+def test_a_malformed_dpop_jkt_is_invalid_request(browser, app_client, user, value):
+    from tests.unit.flows import authorize, callback_params
+
+    response = authorize(browser, app_client.client_id, code_challenge=CHALLENGE, code_challenge_method="S256",
+                         dpop_jkt=value)  # fmt: skip
+    assert callback_params(response)["error"] == "invalid_request"

@@ -15,7 +15,7 @@ from chalicelib.context import Context
 from chalicelib.oidc import claims_request
 from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.codes import open_code, redeemable
-from chalicelib.oidc.errors import InvalidGrant
+from chalicelib.oidc.errors import InvalidDpopProof, InvalidGrant
 from chalicelib.oidc.grants import GrantType, revoke_replayed
 from chalicelib.oidc.grants.refresh_token import new_refresh_token
 from chalicelib.oidc.tokens import Grant, token_response
@@ -32,6 +32,9 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str], jkt: str |
     redirect_uri, verifier = params.get("redirect_uri", ""), params.get("code_verifier")
     if code is None or not redeemable(code, client.client_id, redirect_uri, verifier, ctx.now):
         raise InvalidGrant(REFUSED)
+    if code.dpop_jkt is not None and code.dpop_jkt != jkt:
+        # RFC 9449 §10: a code bound to a key (dpop_jkt, or a proof at PAR) is that key's.
+        raise InvalidDpopProof("the code is bound to another DPoP key: send a proof signed with it")
     grant = Grant(
         client=client,
         sub=code.sub,

@@ -60,7 +60,8 @@ async function authorize({ rp, redirect_uri, response_type = "code", scope = "op
     params.code_challenge_method = "S256";
   }
   flows.set(flow.state, flow);
-  const url = par ? await client.buildAuthorizationUrlWithPAR(config, params) : client.buildAuthorizationUrl(config, params);
+  // With a DPoP key, the push carries a proof: the code is bound to the key (RFC 9449 §10.1).
+  const url = par ? await client.buildAuthorizationUrlWithPAR(config, params, dpop(rp)) : client.buildAuthorizationUrl(config, params);
   return { url: url.href, state: flow.state, nonce: flow.nonce };
 }
 
