@@ -93,6 +93,10 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
     userinfo_alg = values["userinfo_signed_response_alg"]
     if userinfo_alg is not None:
         _check_alg(tenant, userinfo_alg, client_type)
+    if values["dpop_bound_access_tokens"] and any("token" in value.split() for value in response_types):
+        # RFC 9449 binds tokens at the token endpoint: one from the authorization endpoint
+        # would be a bearer token, which this client promised never to take.
+        raise AdminError("a client with dpop_bound_access_tokens gets no access token from the authorization endpoint")
     auth_method = values["token_endpoint_auth_method"] or AUTH_METHODS[client_type][0]
     if auth_method not in AUTH_METHODS[client_type]:
         raise AdminError(f"a {client_type} client authenticates with {' or '.join(AUTH_METHODS[client_type])}")

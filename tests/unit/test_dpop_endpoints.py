@@ -376,3 +376,30 @@ def test_a_malformed_dpop_jkt_is_invalid_request(browser, app_client, user, valu
     response = authorize(browser, app_client.client_id, code_challenge=CHALLENGE, code_challenge_method="S256",
                          dpop_jkt=value)  # fmt: skip
     assert callback_params(response)["error"] == "invalid_request"
+
+
+def test_a_dpop_bound_client_may_not_take_access_tokens_from_the_authorization_endpoint(tenant):
+    from chalicelib.admin import AdminError
+
+    with pytest.raises(AdminError, match="dpop_bound_access_tokens"):
+        client_admin.create_client(
+            tenant.id, name="Implicit", client_type="confidential", redirect_uris=[REDIRECT_URI],
+            response_types=["code", "code token"], dpop_bound_access_tokens=True,
+        )  # fmt: skip
+    assert client_admin.list_clients(tenant.id) == []
+
+
+def test_introspection_shows_a_public_clients_bound_refresh_token(http, browser, tenant, app_client, user):
+    """An introspecting resource server whose scopes name the public client (the seed's rule)."""
+    introspector, secret = client_admin.create_client(
+        tenant.id, name="RS", client_type="confidential", grant_types=["client_credentials"],
+        scopes=["token_introspection", app_client.client_id],
+    )  # fmt: skip
+    tokens = bound_tokens(http, browser, app_client)
+    form = {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"}
+    answer = body(post(http, "introspect", form, authorization=basic(introspector.client_id, secret)))
+    assert (answer["active"], answer["token_type"], answer["cnf"]) == (
+        True,
+        "refresh_token",
+        {"jkt": thumbprint("ES256")},
+    )
