@@ -17,7 +17,14 @@ from typing import Any
 
 from chalicelib.context import Context
 from chalicelib.oidc import dpop, dpop_nonces
-from chalicelib.oidc.errors import DpopChallenge, InvalidDpopProof, InvalidRequest, InvalidToken, UseDpopNonce
+from chalicelib.oidc.errors import (
+    DpopChallenge,
+    InvalidDpopProof,
+    InvalidRequest,
+    InvalidToken,
+    MissingToken,
+    UseDpopNonce,
+)
 from chalicelib.store import replay
 from chalicelib.store.clients import Client
 
@@ -83,8 +90,6 @@ def token_request_key(ctx: Context, headers: Mapping[str, str], client: Client) 
 def presented_token(headers: Mapping[str, str], form: Mapping[str, str]) -> tuple[str, str]:
     """The access token at a resource and its scheme: ``Authorization: Bearer`` or the form
     body (RFC 6750 §2.1, §2.2), or ``Authorization: DPoP`` (RFC 9449 §7.1); one way only."""
-    from chalicelib.oidc.errors import MissingToken
-
     header = headers.get("authorization")
     in_body = form.get("access_token")
     if header is not None and in_body is not None:

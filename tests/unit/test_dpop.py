@@ -247,3 +247,17 @@ def _other_rsa() -> dict:
     from tests.support.client_keys import public_jwk
 
     return {name: value for name, value in public_jwk("RSA", None, 3072).items()}
+
+
+def test_nonces_are_the_tenants_own_and_live_one_to_two_steps():
+    """Stateless nonces (chalicelib.oidc.dpop_nonces): the current step's and the previous
+    one's are accepted, an older one or another tenant's is not."""
+    from chalicelib.oidc import dpop_nonces
+
+    step = dpop_nonces.STEP
+    nonce = dpop_nonces.nonce_for("acme", NOW)
+    assert dpop_nonces.nonce_for("acme", NOW + 1) == nonce or NOW % step == step - 1
+    assert dpop_nonces.is_current("acme", nonce, NOW + step)
+    assert not dpop_nonces.is_current("acme", nonce, NOW + 2 * step)
+    assert not dpop_nonces.is_current("other", nonce, NOW)
+    assert not dpop_nonces.is_current("acme", "é" * 22, NOW)
