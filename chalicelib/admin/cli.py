@@ -221,6 +221,11 @@ def _client_options(command: Any) -> Any:
             default=None,
             help="Its authorization requests must be pushed first (PAR, RFC 9126).",
         ),
+        click.option(
+            "--dpop-bound-access-tokens/--no-dpop-bound-access-tokens",
+            default=None,
+            help="Every token request must carry a DPoP proof (RFC 9449 section 5.2).",
+        ),
         click.option("--require-consent/--no-require-consent", default=None, help="Confidential clients only."),
         click.option("--reuse-consent/--no-reuse-consent", default=None, help="Remember the user's consent."),
         click.option("--website-url"),

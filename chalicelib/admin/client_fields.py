@@ -71,6 +71,8 @@ FIELDS: dict[str, Any] = {
     "token_endpoint_auth_signing_alg": None,
     # RFC 9126 §6: the client's authorization requests must be pushed (PAR).
     "require_pushed_authorization_requests": False,
+    # RFC 9449 §5.2: token requests without a DPoP proof are refused.
+    "dpop_bound_access_tokens": False,
     # OIDC Core §8.1: pairwise subject identifiers, per sector (chalicelib.admin.sectors).
     "subject_type": "public",
     "sector_identifier_uri": None,
@@ -91,6 +93,10 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
     userinfo_alg = values["userinfo_signed_response_alg"]
     if userinfo_alg is not None:
         _check_alg(tenant, userinfo_alg, client_type)
+    if values["dpop_bound_access_tokens"] and any("token" in value.split() for value in response_types):
+        # RFC 9449 binds tokens at the token endpoint: one from the authorization endpoint
+        # would be a bearer token, which this client promised never to take.
+        raise AdminError("a client with dpop_bound_access_tokens gets no access token from the authorization endpoint")
     auth_method = values["token_endpoint_auth_method"] or AUTH_METHODS[client_type][0]
     if auth_method not in AUTH_METHODS[client_type]:
         raise AdminError(f"a {client_type} client authenticates with {' or '.join(AUTH_METHODS[client_type])}")
@@ -119,6 +125,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         secret_ciphertext=_secret_ciphertext(tenant, draft, _reads_secret(alg, auth_method, userinfo_alg), secret),
         **jwt_authentication(tenant, values, auth_method),
         require_pushed_authorization_requests=bool(values["require_pushed_authorization_requests"]),
+        dpop_bound_access_tokens=bool(values["dpop_bound_access_tokens"]),
     )
     return sectors.checked(tenant, draft, client, values["subject_type"], values["sector_identifier_uri"])
 

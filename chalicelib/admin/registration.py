@@ -80,6 +80,7 @@ FLAGS = (
     "frontchannel_logout_session_required",
     "backchannel_logout_session_required",
     "require_pushed_authorization_requests",
+    "dpop_bound_access_tokens",
 )
 # What the provider cannot do, and says so rather than silently ignore (RFC 7591 §3.2.2).
 UNSUPPORTED = {
@@ -270,6 +271,7 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "subject_type": client.subject_type,
         "registration_client_uri": f"{ctx.url('registration_endpoint')}/{client.client_id}",
     }

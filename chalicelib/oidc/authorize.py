@@ -17,6 +17,7 @@ from chalicelib.i18n.negotiate import parse_locales
 from chalicelib.oidc import pkce, response_modes
 from chalicelib.oidc.acr import parse_acr_values
 from chalicelib.oidc.claims_request import NONE, ClaimsRequest, checked_claims
+from chalicelib.oidc.dpop_binding import checked_dpop_jkt
 from chalicelib.oidc.errors import (
     InvalidRequest,
     InvalidScope,
@@ -70,6 +71,7 @@ class AuthorizationRequest:
     claims: ClaimsRequest = NONE  # OIDC Core §5.5 (chalicelib.oidc.claims_request)
     subject: str | None = None  # the user the request is for, as the client knows them (chalicelib.oidc.hints)
     resources: tuple[str, ...] = ()  # RFC 8707 resource indicators (chalicelib.oidc.resources)
+    dpop_jkt: str | None = None  # RFC 9449 §10: the DPoP key the code is bound to (chalicelib.oidc.dpop_binding)
 
     @property
     def client(self) -> Client:
@@ -150,6 +152,7 @@ def validate_request(ctx: Context, target: Target, params: Mapping[str, str]) ->
         claims=claims,
         subject=requested_subject(ctx, client, params, claims),
         resources=requested_resources(ctx, params.get("resource")),
+        dpop_jkt=checked_dpop_jkt(params.get("dpop_jkt")),
     )
 
 

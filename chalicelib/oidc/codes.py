@@ -38,6 +38,7 @@ class AuthorizationCode:
     amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176; chalicelib.oidc.acr)
     claims: str = ""  # what the claims parameter asked (chalicelib.oidc.claims_request.dumps)
     resources: tuple[str, ...] = ()  # the RFC 8707 resources asked for (chalicelib.oidc.resources)
+    dpop_jkt: str | None = None  # RFC 9449 §10: only a proof of this key may redeem it
 
 
 _TYPES = {f.name: f.type for f in fields(AuthorizationCode)}

@@ -21,6 +21,8 @@ class OAuthError(Exception):
     def __init__(self, description: str = "") -> None:
         super().__init__(description)
         self.description = _NOT_ALLOWED.sub("?", description)
+        # Headers that go with this answer whatever the error (a fresh DPoP-Nonce, RFC 9449 §8).
+        self.extra_headers: dict[str, str] = {}
 
     def headers(self, realm: str) -> dict[str, str]:
         return {}
@@ -270,3 +272,45 @@ class TemporarilyUnavailable(OAuthError):
 
     def headers(self, realm: str) -> dict[str, str]:
         return {"Retry-After": "1"}
+
+
+# DPoP (RFC 9449; chalicelib/oidc/dpop.py, dpop_binding.py).
+
+
+class InvalidDpopProof(OAuthError):
+    """RFC 9449 §5 at the token endpoint: a 400 like any token error."""
+
+    error = "invalid_dpop_proof"
+    redirectable = False
+
+
+class UseDpopNonce(OAuthError):
+    """RFC 9449 §8: the proof needs the server nonce sent along in DPoP-Nonce."""
+
+    error = "use_dpop_nonce"
+    redirectable = False
+
+    def __init__(self, description: str, nonce: str) -> None:
+        super().__init__(description)
+        self.extra_headers["DPoP-Nonce"] = nonce
+
+
+class DpopChallenge(OAuthError):
+    """RFC 9449 §7.1 at a resource: 401 with a DPoP challenge naming the error (invalid_token,
+    invalid_dpop_proof, use_dpop_nonce) and the algorithms proofs may use."""
+
+    status = 401
+    redirectable = False
+
+    def __init__(self, error: str, description: str, algs: str, nonce: str | None = None) -> None:
+        super().__init__(description)
+        self.error = error
+        self.algs = algs
+        if nonce is not None:
+            self.extra_headers["DPoP-Nonce"] = nonce
+
+    def headers(self, realm: str) -> dict[str, str]:
+        challenge = f'DPoP realm="{realm}", error="{self.error}", algs="{self.algs}"'
+        if self.description:
+            challenge += f', error_description="{self.description}"'
+        return {"WWW-Authenticate": challenge}

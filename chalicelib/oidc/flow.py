@@ -207,6 +207,7 @@ def code_record(ctx: Context, request: AuthorizationRequest, session: Session, g
         amr=session.amr,
         claims=request.claims.dumps(),
         resources=request.resources,
+        dpop_jkt=request.dpop_jkt,
     )
 
 

@@ -62,6 +62,7 @@ class Jwt:
     It carries the user's claims, so it is never cached either."""
 
     token: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 Result = Redirect | Page | Json | Jwt

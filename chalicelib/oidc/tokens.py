@@ -48,6 +48,8 @@ class Grant:
     # its refresh token keeps), and this access token's when the token request narrowed them.
     resources: tuple[str, ...] = ()
     audience: tuple[str, ...] = ()
+    # The RFC 7638 thumbprint of the DPoP key its access tokens are bound to (RFC 9449 §6).
+    jkt: str | None = None
 
 
 # The access token's private claim for the grant's user epoch: the token dies with it.
@@ -85,6 +87,8 @@ def mint_access_token(ctx: Context, grant: Grant) -> str:
         "jti": new_id(),
         "gid": grant.gid,
     }
+    if grant.jkt is not None:
+        claims["cnf"] = {"jkt": grant.jkt}  # RFC 9449 §6.1: bound to the DPoP proof's key
     if grant.auth_time is not None:
         claims["auth_time"] = grant.auth_time
         claims[EPOCH_CLAIM] = grant.epoch
@@ -114,7 +118,12 @@ def live_access_token(
     none) still there and active. One BatchGetItem, which reads the client afresh: a deleted
     client's tokens die at once, whatever a container's cache still holds."""
     claims = read_access_token(ctx, token, any_audience)
-    if claims is None or not isinstance(claims.get("client_id"), str) or not isinstance(claims.get("sub"), str):
+    return live_claims(ctx, claims) if claims is not None else None
+
+
+def live_claims(ctx: Context, claims: dict[str, Any]) -> tuple[dict[str, Any], User | None] | None:
+    """``live_access_token`` for claims already read (``read_access_token``)."""
+    if not isinstance(claims.get("client_id"), str) or not isinstance(claims.get("sub"), str):
         return None
     sub = own_subject(ctx.tenant.id, claims)
     if sub is None:
@@ -182,7 +191,7 @@ def token_response(
     access_token = mint_access_token(ctx, grant)
     body: dict[str, Any] = {
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if grant.jkt is not None else "Bearer",  # RFC 9449 §5
         "expires_in": ctx.settings.token_expire,
         "scope": " ".join(grant.scopes),
     }

@@ -55,6 +55,8 @@ class Client:
     token_endpoint_auth_signing_alg: str | None = None
     # RFC 9126 §6: this client's authorization requests must be pushed (PAR).
     require_pushed_authorization_requests: bool = False
+    # RFC 9449 §5.2: every token request of this client must carry a DPoP proof.
+    dpop_bound_access_tokens: bool = False
     # OIDC Core §8: "public" or "pairwise" subject identifiers (chalicelib.oidc.subjects).
     subject_type: str = "public"
     sector_identifier_uri: str | None = None
@@ -135,6 +137,7 @@ def _to_item(client: Client) -> ClientItem:
         jwks_uri=client.jwks_uri,
         token_endpoint_auth_signing_alg=client.token_endpoint_auth_signing_alg,
         require_pushed_authorization_requests=client.require_pushed_authorization_requests,
+        dpop_bound_access_tokens=client.dpop_bound_access_tokens,
         subject_type=client.subject_type,
         sector_identifier_uri=client.sector_identifier_uri,
     )
@@ -174,6 +177,7 @@ def _from_item(item: ClientItem) -> Client:
         jwks_uri=item.jwks_uri,
         token_endpoint_auth_signing_alg=item.token_endpoint_auth_signing_alg,
         require_pushed_authorization_requests=bool(item.require_pushed_authorization_requests),
+        dpop_bound_access_tokens=bool(item.dpop_bound_access_tokens),
         subject_type=item.subject_type or "public",
         sector_identifier_uri=item.sector_identifier_uri,
         version=version_of(item),

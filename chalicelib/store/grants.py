@@ -42,6 +42,7 @@ class RefreshGrant:
     amr: tuple[str, ...] = ()  # how the user authenticated (RFC 8176); () for none recorded
     claims: str = ""  # what the claims parameter asked (chalicelib.oidc.claims_request.dumps)
     resources: tuple[str, ...] = ()  # RFC 8707 resource indicators; () for none named
+    jkt: str | None = None  # the DPoP key its refresh tokens are bound to (RFC 9449 §5)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def refresh_grant_update(tenant_id: str, grant: RefreshGrant, secret: str) -> tu
             *([GrantItem.amr.set(list(grant.amr))] if grant.amr else []),
             *([GrantItem.claims.set(grant.claims)] if grant.claims else []),
             *([GrantItem.resources.set(list(grant.resources))] if grant.resources else []),
+            *([GrantItem.jkt.set(grant.jkt)] if grant.jkt else []),
             GrantItem.current.set(digest(secret)),
             GrantItem.ttl.set(at(grant.expires_at)),
         ],
@@ -116,11 +118,13 @@ def rotate_refresh_token(
     now: int,
     expires_at: int,
     target: Target = Target(),
+    jkt: str | None = None,
 ) -> RefreshGrant | Refused:
     """Swap the presented refresh token for ``new_secret`` in one conditional write: refused,
     with nothing written, if the token is unknown, expired, revoked, already rotated, issued
-    to another client, or not covering every one of ``scopes`` (RFC 6749 §6) and of the
-    target's resources (RFC 8707 §2.2)."""
+    to another client, not covering every one of ``scopes`` (RFC 6749 §6) and of the target's
+    resources (RFC 8707 §2.2), or bound to a DPoP key other than ``jkt`` (RFC 9449 §5; None:
+    the request had no proof)."""
     parsed = split_refresh_token(token)
     if parsed is None:
         return Refused()
@@ -140,6 +144,8 @@ def rotate_refresh_token(
         if resource == target.default:
             covered |= GrantItem.resources.does_not_exist()
         condition &= covered
+    unbound = GrantItem.jkt.does_not_exist()
+    condition &= unbound if jkt is None else (unbound | (GrantItem.jkt == jkt))
     try:
         item.update(
             actions=[
@@ -152,7 +158,7 @@ def rotate_refresh_token(
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return _explain_refusal(item, presented, replacement, client_id, scopes, now, target)
+        return _explain_refusal(item, presented, replacement, client_id, scopes, now, target, jkt)
     return _from_item(item)
 
 
@@ -164,6 +170,7 @@ def _explain_refusal(
     scopes: tuple[str, ...],
     now: int,
     target: Target = Target(),
+    jkt: str | None = None,
 ) -> RefreshGrant | Refused:
     """One consistent read, on the refusal path only, to tell the refusals apart."""
     try:
@@ -177,6 +184,8 @@ def _explain_refusal(
         return Refused()
     if item.previous == presented:
         return Refused(replayed_gid=item.sk[len(PREFIX) :])
+    if item.jkt not in (None, jkt):
+        return Refused()  # bound to another DPoP key: nothing to tell its holder
     live = item.current == presented and epoch(item.ttl) > now
     if live and not set(scopes) <= set(item.scopes or ()):
         return Refused(scope_exceeded=True)
@@ -278,4 +287,5 @@ def _from_item(item: GrantItem) -> RefreshGrant:
         amr=tuple(item.amr or ()),
         claims=item.claims or "",
         resources=tuple(item.resources or ()),
+        jkt=item.jkt,
     )

@@ -131,6 +131,7 @@ class ClientItem(Item, discriminator="client"):
     jwks_uri = UnicodeAttribute(null=True)
     token_endpoint_auth_signing_alg = UnicodeAttribute(null=True)
     require_pushed_authorization_requests = BooleanAttribute(null=True)  # RFC 9126 §6
+    dpop_bound_access_tokens = BooleanAttribute(null=True)  # RFC 9449 §5.2
     subject_type = UnicodeAttribute(null=True)  # None: public (OIDC Core §8)
     sector_identifier_uri = UnicodeAttribute(null=True)
     version = VersionAttribute()
@@ -200,6 +201,8 @@ class GrantItem(Item, discriminator="grant"):
     amr = ListAttribute(of=UnicodeAttribute, null=True)  # how the user authenticated (RFC 8176)
     claims = UnicodeAttribute(null=True)  # what the claims parameter asked (OIDC Core §5.5)
     resources = ListAttribute(of=UnicodeAttribute, null=True)  # RFC 8707 resource indicators
+    # The DPoP key a public client's refresh token is bound to (RFC 9449 §5, its thumbprint).
+    jkt = UnicodeAttribute(null=True)
 
 
 class InitialAccessTokenItem(Item, discriminator="initial-access-token"):

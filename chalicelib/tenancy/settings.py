@@ -261,6 +261,10 @@ class TenantSettings:
     # tenant's APIs (absolute URIs, no fragment), which clients may ask access tokens for
     # with ``resource``; such a token's aud is the API. The issuer is always one.
     resource_servers: tuple[str, ...] = ()
+    # DPoP (RFC 9449; chalicelib/oidc/dpop_binding.py): whether proofs must carry a server
+    # nonce (§8, §9). Off by default: FAPI 2.0 leaves nonces optional (clocks are synchronised
+    # and iat is checked), and a nonce costs every client a second request now and then.
+    dpop_nonce_required: bool = False
 
     @classmethod
     def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:

@@ -8,7 +8,7 @@ endpoint it serves, not for all of them.
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, CORSConfig
 
 from chalicelib.context import Context
 from chalicelib.keys.rotation import JWKS_MAX_AGE
@@ -23,6 +23,10 @@ bp = Blueprint(__name__)
 # new key longer than this before it signs (chalicelib/keys/rotation.py), so an RP that
 # honours Cache-Control never meets an unknown kid, even one that never refetches for one.
 PUBLIC_CACHE = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
+# Browser apps, DPoP's first users (RFC 9449 §1), send a DPoP header and must read the
+# DPoP-Nonce and WWW-Authenticate answered (§8, §9): the token endpoint and UserInfo allow
+# the one and expose the others.
+DPOP_CORS = CORSConfig(allow_origin="*", allow_headers=["DPoP"], expose_headers=["DPoP-Nonce", "WWW-Authenticate"])
 
 
 @tenant_route(bp, "/{tenant}/.well-known/openid-configuration", ["GET"], cors=True)
@@ -46,7 +50,7 @@ def jwks(ctx: Context, request: Incoming) -> Json:
     return Json(discovery.jwks(ctx), headers=PUBLIC_CACHE)
 
 
-@tenant_route(bp, "/{tenant}/token", ["POST"], cors=True)
+@tenant_route(bp, "/{tenant}/token", ["POST"], cors=DPOP_CORS)
 def token(ctx: Context, request: Incoming) -> Json:
     from chalicelib.oidc.endpoints.token import token as token_endpoint
 
@@ -61,13 +65,12 @@ def pushed_authorization_request(ctx: Context, request: Incoming) -> Json:
     return push(ctx, request.headers, request.form)
 
 
-@tenant_route(bp, "/{tenant}/userinfo", ["GET", "POST"], cors=True)
+@tenant_route(bp, "/{tenant}/userinfo", ["GET", "POST"], cors=DPOP_CORS)
 def userinfo(ctx: Context, request: Incoming) -> Json | Jwt:
     from chalicelib.oidc.endpoints.userinfo import userinfo as userinfo_endpoint
 
     form = request.form_values() if request.method == "POST" else {}
-    answer = userinfo_endpoint(ctx, request.headers, form)
-    return Jwt(answer) if isinstance(answer, str) else Json(answer, no_store=True)
+    return userinfo_endpoint(ctx, request.headers, form, request.method)
 
 
 @tenant_route(bp, "/{tenant}/introspect", ["POST"])

@@ -56,7 +56,7 @@ def to_response(result: Result, state: PageState) -> Response:
     if isinstance(result, Json):
         return json_response(result)
     if isinstance(result, Jwt):
-        headers = {"Content-Type": "application/jwt", "X-Content-Type-Options": "nosniff", **NO_STORE}
+        headers = {"Content-Type": "application/jwt", "X-Content-Type-Options": "nosniff", **NO_STORE, **result.headers}
         return Response(body=result.token, status_code=200, headers=headers)
     if isinstance(result, Redirect):
         if _LOCATION.fullmatch(result.location) is None:
@@ -79,7 +79,8 @@ def json_response(result: Json) -> Response:
 
 
 def error_json(error: OAuthError, realm: str) -> Response:
-    return json_response(Json(error.body(), error.status, error.headers(realm), no_store=True))
+    headers = {**error.headers(realm), **error.extra_headers}
+    return json_response(Json(error.body(), error.status, headers, no_store=True))
 
 
 def error_page(error: OAuthError, state: PageState) -> Response:

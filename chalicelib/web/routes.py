@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
-from chalice import Blueprint, Response
+from chalice import Blueprint, CORSConfig, Response
 
 from chalicelib import events, observability
 from chalicelib.context import Context
@@ -41,7 +41,7 @@ def tenant_route(
     *,
     page: bool = False,
     csrf_protected: bool = False,
-    cors: bool = False,
+    cors: bool | CORSConfig = False,
 ) -> Callable[[View], View]:
     """Register ``view`` at ``path`` (which names ``{tenant}``). ``page`` views answer with
     HTML, errors included; the others with JSON. ``csrf_protected`` views get only posts

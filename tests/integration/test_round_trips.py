@@ -127,3 +127,33 @@ def test_client_credentials_costs_no_round_trip(provider, issuer, tenant):
     meter = Meter()
     meter("client_credentials", lambda: post().raise_for_status())
     assert meter.dynamodb("client_credentials") == 0
+
+
+def test_dpop_costs_one_conditional_write_per_proof(provider, issuer, tenant, warm):
+    """RFC 9449: a proof's jti is recorded in one conditional write; its nonce costs none."""
+    from tests.support.dpop import proof
+
+    client, secret = warm
+    code = obtain_code(provider, issuer, client.client_id)
+    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    meter = Meter()
+
+    def post(data: dict) -> dict:
+        headers = {"DPoP": proof("POST", f"{issuer}/token")}
+        answer = requests.post(
+            f"{issuer}/token", data=data, auth=(client.client_id, secret), headers=headers, timeout=10
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    tokens = meter("token", lambda: post(grant))
+    token = tokens["access_token"]
+    headers = {"Authorization": f"DPoP {token}", "DPoP": proof("GET", f"{issuer}/userinfo", access_token=token)}
+    meter("userinfo", lambda: requests.get(f"{issuer}/userinfo", headers=headers, timeout=10).raise_for_status())
+    meter("refresh", lambda: post({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}))
+    assert meter.dynamodb("token") == 2  # the proof's jti, then the code redeemed with the grant stored
+    assert meter.dynamodb("userinfo") == 2  # the proof's jti, the token's state
+    assert meter.dynamodb("refresh") == 3  # the proof's jti, the rotating write, the user read
+    assert all(
+        dynamodb_calls(Counter({k: v for k, v in s.items() if "PutItem" in k})) == 1 for s in meter.steps.values()
+    )

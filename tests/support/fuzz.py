@@ -496,7 +496,8 @@ def _authorization(rng: random.Random, route: Route, target: Target, key: str | 
         return rng.choice([b"Bearer " + target.access_token.encode(), None, b"Bearer \xc3\xa9", b"Bearer",
                            b"Bearer a b", b"Bearer " + b"x" * 9000, b"Basic Og==", b"Bearer \x00",
                            b"Bearer " + base64.urlsafe_b64encode(b"[" * 1100).rstrip(b"=") + b".e30.c2ln",
-                           b"DPoP " + target.access_token.encode(), b"DPoP x.y.z", b"Bearer e30.e30.e30"])  # fmt: skip
+                           b"DPoP " + target.access_token.encode(), b"DPoP x.y.z", b"Bearer e30.e30.e30",
+                           b"DPoP", b"dpop \xc3\xa9"])  # fmt: skip
     return None if clean or rng.random() < 0.9 else rng.choice([b"Basic \xff", b"Bearer \xe9"])
 
 

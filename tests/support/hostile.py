@@ -172,7 +172,11 @@ EXTRA_HEADERS = [b"X-Forwarded-Proto: https", b"X-Forwarded-Proto: \xff", b"X-Fo
                  b"X-Junk: \xff\xfe\x00\x01", b"X-Big: " + b"b" * 12_000, b"X-Bigger: " + b"b" * 20_000,
                  b"Accept: \xff", b"User-Agent: " + "é".encode() * 100, b"Content-Encoding: gzip",
                  b"Transfer-Encoding: identity", b"Expect: 100-continue", b"X-A: 1\r\nX-B: 2",
-                 b"X-Huge: " + b"h" * 70_000, b"\xff\xfe: x", b"Cookie: op_csrf=" + b"c" * 43]  # fmt: skip
+                 b"X-Huge: " + b"h" * 70_000, b"\xff\xfe: x", b"Cookie: op_csrf=" + b"c" * 43,
+                 # DPoP proofs (RFC 9449) that are anything but one.
+                 b"DPoP: \xff\xfe", b"DPoP: a.b.c", b"DPoP: e30.e30.e30", b"DPoP: " + b"x." * 6000,
+                 b"DPoP: eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7fX0.e30.AA", b"DPoP: a.b.c, d.e.f",
+                 b"DPoP: eyJhbGciOiJub25lIn0.e30."]  # fmt: skip
 ODD_COOKIES = [b"op_session=" + b"a" * 43 + b"." + b"YWxpY2U", b"op_session=\xc3\xa9.\xff", b"op_csrf=\xe9" * 30,
                b"op_session=x.y.z", b"=", b"op_csrf", b'op_csrf="' + b"a" * 43, b"theme=\xff\xfe",
                b"op_browser_state=\x00", b"a=" + b"b" * 5000, b";;;"]  # fmt: skip

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -42,9 +44,11 @@ HEADER_SAMPLES = [
     # Non-ASCII credentials and cookies: each once answered 500 (issue 7).
     "Basic éé", "Basic " + "ÿ" * 8, "Bearer é", "op_csrf=" + "é" * 30, "op_session=é.é; op_csrf=" + "a" * 43,
     "DPoP a.b.c", "Bearer e30.e30.e30", "bearer  x",
+    # DPoP (RFC 9449): the scheme, and proofs that are not.
+    "DPoP x", "DPoP é", "e30.e30.e30", "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2In0.e30.AA", "a.b.c, d.e.f",
 ]  # fmt: skip
 HEADERS = st.dictionaries(
-    st.sampled_from(["authorization", "cookie", "content-type", "x-forwarded-proto"]),
+    st.sampled_from(["authorization", "cookie", "content-type", "x-forwarded-proto", "dpop"]),
     st.one_of(
         st.text(max_size=60),
         st.sampled_from(HEADER_SAMPLES),
@@ -306,6 +310,44 @@ def _segment(value) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
 
+JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+def _proof_parts():
+    """A DPoP proof's header and claims, each member right or fuzzed, so every check of
+    chalicelib.oidc.dpop is reached: the proof is signed with the key it names when it can be."""
+    from tests.support.dpop import jwk
+
+    now = int(time.time())
+    header = st.fixed_dictionaries(
+        {},
+        optional={
+            "typ": st.one_of(st.just("dpop+jwt"), JSON),
+            "alg": st.one_of(st.sampled_from(["ES256", "RS256", "none", "HS256", "EdDSA"]), JSON),
+            "jwk": st.one_of(st.just(jwk("ES256")), st.just(jwk("RS256")), JSON),
+            "crit": JSON,
+        },
+    )
+    claims = st.fixed_dictionaries(
+        {},
+        optional={
+            "htm": st.one_of(st.sampled_from(["POST", "GET"]), JSON),
+            "htu": st.one_of(
+                st.sampled_from(["http://op.example.test/acme/token", "HTTP://OP.example.test:80/acme/userinfo"]), JSON
+            ),
+            "iat": st.one_of(st.just(now), st.integers(), JSON),
+            "jti": st.one_of(st.uuids().map(str), JSON),
+            "ath": JSON,
+            "nonce": JSON,
+        },
+    )
+    return header, claims
+
+
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1000")) // 2, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(data=st.data(), scheme=st.sampled_from(["Bearer", "DPoP", "bearer", "Basic"]), dpop=st.none() | st.text())
@@ -323,3 +365,24 @@ def test_the_example_api_never_5xx(app_client, tenant, data, scheme, dpop):
         headers["dpop"] = dpop
     response = app_client.request("GET", "/acme/example/me", headers=headers, body=b"")
     assert response.status_code in (400, 401, 403), (response.status_code, response.body[:300])
+
+
+@given(parts=st.tuples(*_proof_parts()), path=st.sampled_from(["/acme/token", "/acme/userinfo"]))
+def test_dpop_proofs_of_any_content_never_5xx(app_client, parts, path):
+    """RFC 9449 proofs whose members are anything JSON can hold, signed with the test key."""
+    from jwt.algorithms import ECAlgorithm
+
+    from tests.support.client_keys import private_key
+    from tests.support.dpop import b64
+
+    header, claims = parts
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    signature = ECAlgorithm(ECAlgorithm.SHA256).sign(signing_input.encode(), private_key("EC"))
+    headers = {"host": HOST, "dpop": f"{signing_input}.{b64(signature)}"}
+    if path.endswith("token"):
+        headers.update({"authorization": "Basic " + CREDENTIALS, "content-type": "application/x-www-form-urlencoded"})
+        response = app_client.request("POST", path, headers=headers, body=b"grant_type=client_credentials")
+    else:
+        headers["authorization"] = "DPoP eyJhbGciOiJSUzI1NiJ9.e30.x"
+        response = app_client.request("GET", path, headers=headers, body=b"")
+    assert response.status_code in (200, 400, 401), (response.status_code, response.body[:300])

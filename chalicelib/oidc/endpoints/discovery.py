@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.context import Context
 from chalicelib.i18n import LANGUAGES
 from chalicelib.keys import client_secrets
-from chalicelib.oidc import acr, pkce, response_modes, session_management
+from chalicelib.oidc import acr, dpop, pkce, response_modes, session_management
 from chalicelib.oidc.authorize import PROMPTS, RESPONSE_TYPES
 from chalicelib.oidc.claims import supported_claims
 from chalicelib.oidc.client_assertion import METHOD_ALGS
@@ -51,6 +51,8 @@ def metadata(ctx: Context) -> dict[str, Any]:
         # RFC 9126 §5: pushed authorization requests, required of every client or not.
         "pushed_authorization_request_endpoint": ctx.url("pushed_authorization_request_endpoint"),
         "require_pushed_authorization_requests": ctx.settings.require_pushed_authorization_requests,
+        # RFC 9449 §5.1: the algorithms of the DPoP proofs chalicelib.oidc.dpop verifies.
+        "dpop_signing_alg_values_supported": list(dpop.ALGORITHMS),
         "claims_supported": supported_claims(known),
         "code_challenge_methods_supported": methods,
         "prompt_values_supported": sorted(PROMPTS),

@@ -51,7 +51,8 @@ def _access_token(ctx: Context, token: str) -> dict[str, Any] | None:
     if found is None:
         return None
     claims, user = found
-    answer = {"active": True, "token_type": "Bearer", **claims}
+    # RFC 9449 §6.2: a bound token is of type DPoP, and its cnf (from its claims) names the key.
+    answer = {"active": True, "token_type": "DPoP" if "cnf" in claims else "Bearer", **claims}
     # A pairwise client's user (OIDC Core §8) is not named by what every client could match.
     if answer.pop(SEALED_SUB_CLAIM, None) is None and user is not None:
         answer["username"] = user.username
@@ -74,6 +75,7 @@ def _refresh_token(ctx: Context, token: str) -> dict[str, Any] | None:
         "iss": ctx.issuer,
         "iat": grant.created_at,
         "exp": grant.expires_at,
+        **({"cnf": {"jkt": grant.jkt}} if grant.jkt else {}),  # RFC 9449 §5: bound to a key
     }
 
 

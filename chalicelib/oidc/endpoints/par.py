@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.limits import par as par_limits
+from chalicelib.oidc import dpop_binding
 from chalicelib.oidc.authorize import resolve_target, validate_request
 from chalicelib.oidc.client_auth import authenticated_request
 from chalicelib.oidc.errors import InvalidRequest, InvalidRequestUri, PushLimited, UnknownClient
@@ -49,6 +50,7 @@ AUTHORIZATION_PARAMETERS = frozenset(
         "code_challenge",
         "code_challenge_method",
         "resource",  # RFC 8707, its values joined (chalicelib.oidc.params)
+        "dpop_jkt",  # RFC 9449 §10
     }
 )
 MAX_REQUEST = 16 * 1024  # characters of all the kept parameters together
@@ -68,6 +70,9 @@ def push(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[s
     if wait is not None:
         raise PushLimited(wait)
     validate_request(ctx, resolve_target(ctx, request), request)
+    jkt = dpop_binding.pushed_request_key(ctx, headers, request.get("dpop_jkt"))
+    if jkt is not None:
+        request["dpop_jkt"] = jkt
     handle = new_token()
     lifetime = ctx.settings.pushed_request_expire
     pushed.push(ctx.tenant.id, handle, client.client_id, request, ctx.now + lifetime)

@@ -14,7 +14,9 @@ from chalicelib.context import Context
 from chalicelib.store.clients import Client
 from chalicelib.store.grants import revoke_grant
 
-Handler = Callable[[Context, Client, Mapping[str, str]], dict[str, Any]]
+# (ctx, client, params, jkt): jkt is the thumbprint of the request's DPoP key, None without a
+# proof (RFC 9449 §5): the access tokens it yields are bound to that key.
+Handler = Callable[[Context, Client, Mapping[str, str], "str | None"], dict[str, Any]]
 log = logging.getLogger("oidc.grants")
 
 

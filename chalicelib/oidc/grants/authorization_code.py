@@ -15,7 +15,7 @@ from chalicelib.context import Context
 from chalicelib.oidc import claims_request
 from chalicelib.oidc.claims import id_token_claims
 from chalicelib.oidc.codes import open_code, redeemable
-from chalicelib.oidc.errors import InvalidGrant
+from chalicelib.oidc.errors import InvalidDpopProof, InvalidGrant
 from chalicelib.oidc.grants import GrantType, revoke_replayed
 from chalicelib.oidc.grants.refresh_token import new_refresh_token
 from chalicelib.oidc.resources import narrowed
@@ -26,7 +26,7 @@ from chalicelib.store.codes import Redemption, redeem_code
 REFUSED = "the code is invalid, expired, already used, or not for this request"
 
 
-def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+def exchange(ctx: Context, client: Client, params: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
     code = open_code(ctx.tenant.id, params["code"])
     # The code remembers the redirect_uri parameter as sent ("" when the request relied on
     # the single registered URI); the token request must repeat it exactly.
@@ -35,6 +35,9 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         raise InvalidGrant(REFUSED)
     # RFC 8707 §2.2: the token may be for fewer of the authorization's resources.
     audience = narrowed(ctx, params.get("resource"), code.resources)
+    if code.dpop_jkt is not None and code.dpop_jkt != jkt:
+        # RFC 9449 §10: a code bound to a key (dpop_jkt, or a proof at PAR) is that key's.
+        raise InvalidDpopProof("the code is bound to another DPoP key: send a proof signed with it")
     grant = Grant(
         client=client,
         sub=code.sub,
@@ -48,6 +51,7 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         claims=claims_request.loads(code.claims),
         resources=code.resources,
         audience=audience,
+        jkt=jkt,
     )
     refresh = new_refresh_token(ctx, grant, code.sid)
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))

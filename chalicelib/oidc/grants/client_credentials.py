@@ -20,7 +20,7 @@ from chalicelib.store.clients import Client
 USER_SCOPES = frozenset({"openid", "offline_access"})
 
 
-def issue(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+def issue(ctx: Context, client: Client, params: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
     if client.is_public:
         raise UnauthorizedClient("public clients cannot use client_credentials")
     known = tenant_scopes(ctx.settings)
@@ -36,6 +36,7 @@ def issue(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, 
         auth_time=None,
         gid=new_id(),
         resources=resources,
+        jkt=jkt,
     )
     return token_response(ctx, grant, None)
 

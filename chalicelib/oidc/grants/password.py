@@ -25,7 +25,7 @@ from chalicelib.store.clients import Client
 from chalicelib.store.users import get_user
 
 
-def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+def exchange(ctx: Context, client: Client, params: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
     scopes = grantable(parse_scope(params.get("scope")), client.scopes, tenant_scopes(ctx.settings))
     resources = requested_resources(ctx, params.get("resource"))  # RFC 8707: before any attempt counts
     # A verified client's server relays all its users' attempts: counted per client. One that
@@ -58,6 +58,7 @@ def exchange(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[st
         epoch=user.epoch,
         amr=PASSWORD_AMR,
         resources=resources,
+        jkt=jkt,
     )
     refresh = new_refresh_token(ctx, grant, None)  # no browser session stands behind it
     body = token_response(ctx, grant, refresh.token if refresh else None, id_token_claims(ctx, grant))

@@ -29,7 +29,7 @@ from chalicelib.store.grants import (
 from chalicelib.store.users import get_user
 
 
-def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str, Any]:
+def refresh(ctx: Context, client: Client, params: Mapping[str, str], jkt: str | None = None) -> dict[str, Any]:
     # A narrower scope may be asked for; the condition of the rotating write checks that
     # every requested scope was granted, so a refused request writes nothing.
     presented = params["refresh_token"]
@@ -38,8 +38,10 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
     audience = Target(parse_resources(params.get("resource")), ctx.issuer)
     new_secret = new_token()
     expires_at = ctx.now + ctx.settings.refresh_token_expire
+    # A public client's refresh token is bound to its DPoP key (RFC 9449 §5): the write's
+    # condition holds only for a proof from that key, so a thief's refresh writes nothing.
     rotated = rotate_refresh_token(
-        ctx.tenant.id, presented, new_secret, client.client_id, requested, ctx.now, expires_at, audience
+        ctx.tenant.id, presented, new_secret, client.client_id, requested, ctx.now, expires_at, audience, jkt=jkt
     )
     if isinstance(rotated, Refused):
         if rotated.replayed_gid is not None:
@@ -69,6 +71,7 @@ def refresh(ctx: Context, client: Client, params: Mapping[str, str]) -> dict[str
         claims=claims_request.loads(rotated.claims),
         resources=rotated.resources,
         audience=audience.resources,
+        jkt=jkt,
     )
 
     def undo() -> None:
@@ -110,6 +113,9 @@ def new_refresh_token(ctx: Context, grant: Grant, sid: str | None) -> PendingRef
         amr=grant.amr,
         claims=grant.claims.dumps(),
         resources=grant.resources,
+        # RFC 9449 §5: a public client's refresh token is bound to the key; a confidential
+        # client's is bound to its credentials already, and may move to a new key.
+        jkt=grant.jkt if grant.client.is_public else None,
     )
     secret = new_token()
     return PendingRefreshToken(refresh_token(grant.gid, secret), record, secret)

@@ -62,7 +62,8 @@ async function authorize({ rp, redirect_uri, response_type = "code", scope = "op
   flows.set(flow.state, flow);
   const search = new URLSearchParams(params);
   for (const indicator of resource) search.append("resource", indicator);
-  const url = par ? await client.buildAuthorizationUrlWithPAR(config, search) : client.buildAuthorizationUrl(config, search);
+  // With a DPoP key, the push carries a proof: the code is bound to the key (RFC 9449 §10.1).
+  const url = par ? await client.buildAuthorizationUrlWithPAR(config, search, dpop(rp)) : client.buildAuthorizationUrl(config, search);
   return { url: url.href, state: flow.state, nonce: flow.nonce };
 }
 
@@ -91,10 +92,10 @@ async function callback({ state, url }) {
       expectedNonce: flow.nonce,
       expectedState: flow.state,
       idTokenExpected: true,
-    });
+    }, undefined, dpop(flow.rp));
     result.tokens = { ...tokens };
     result.claims = tokens.claims();
-    result.userinfo = await client.fetchUserInfo(config, tokens.access_token, result.claims.sub);
+    result.userinfo = await client.fetchUserInfo(config, tokens.access_token, result.claims.sub, dpop(flow.rp));
   }
   if (fragment.has("access_token")) {
     result.front_userinfo = await client.fetchUserInfo(config, fragment.get("access_token"), result.claims.sub);
@@ -105,7 +106,7 @@ async function callback({ state, url }) {
 // `resource` narrows the new access token to one of the grant's resources (RFC 8707 §2.2).
 async function refresh({ rp, refresh_token, resource }) {
   const parameters = resource ? { resource } : undefined;
-  const tokens = await client.refreshTokenGrant(relyingParties.get(rp).config, refresh_token, parameters);
+  const tokens = await client.refreshTokenGrant(relyingParties.get(rp).config, refresh_token, parameters, dpop(rp));
   return { tokens: { ...tokens }, claims: tokens.claims() };
 }
 
@@ -114,15 +115,37 @@ async function clientCredentials({ rp, scope, resource }) {
   return { ...(await client.clientCredentialsGrant(relyingParties.get(rp).config, parameters)) };
 }
 
-// An API call with the access token (RFC 6750 §2.1); a refusal's WWW-Authenticate challenge
-// makes openid-client throw, its error code read from the challenge.
-async function protectedResource({ rp, access_token, url }) {
-  const response = await client.fetchProtectedResource(relyingParties.get(rp).config, access_token, new URL(url), "GET");
-  return { status: response.status, body: await response.json() };
+// `bearer`: leave the RP's DPoP key out, as a thief holding only the token would.
+async function userinfo({ rp, access_token, sub, bearer = false }) {
+  return client.fetchUserInfo(relyingParties.get(rp).config, access_token, sub, bearer ? undefined : dpop(rp));
 }
 
-async function userinfo({ rp, access_token, sub }) {
-  return client.fetchUserInfo(relyingParties.get(rp).config, access_token, sub);
+// DPoP (RFC 9449): from now on the RP proves possession of a new key pair of `alg` at the
+// token endpoint and UserInfo (openid-client's DPoP handle: it signs the proofs, keeps the
+// server's DPoP-Nonce and retries once on use_dpop_nonce). Returns the key's RFC 7638
+// thumbprint, as jose computes it.
+async function dpopKey({ rp, alg = "ES256" }) {
+  const party = relyingParties.get(rp);
+  const keyPair = await client.randomDPoPKeyPair(alg, { extractable: true });
+  party.dpop = client.getDPoPHandle(party.config, keyPair);
+  return { jkt: await jose.calculateJwkThumbprint(await jose.exportJWK(keyPair.publicKey)) };
+}
+
+function dpop(rp) {
+  const handle = relyingParties.get(rp).dpop;
+  return handle ? { DPoP: handle } : undefined;
+}
+
+// A request to a protected resource as openid-client makes it (with the RP's DPoP key, if
+// it has one): what came back, for the test to look at.
+async function protectedResource({ rp, access_token, url, method = "GET" }) {
+  const { config } = relyingParties.get(rp);
+  const response = await client.fetchProtectedResource(config, access_token, new URL(url), method, undefined, undefined, dpop(rp));
+  return {
+    status: response.status,
+    nonce: response.headers.get("dpop-nonce"),
+    body: await response.json(),
+  };
 }
 
 async function introspect({ rp, token, token_type_hint }) {
@@ -177,6 +200,7 @@ const COMMANDS = {
   client_credentials: clientCredentials,
   protected_resource: protectedResource,
   userinfo,
+  dpop_key: dpopKey,
   introspect,
   revoke,
   end_session_url: endSessionUrl,
