@@ -55,6 +55,9 @@ def test_the_resource_server_package_can_be_vendored():
             allowed = name.startswith(("chalicelib.outbound", "chalicelib.resource_server")) or name == "chalicelib"
             assert not ours or allowed, f"{path.name} imports {name}"
             assert name.split(".")[0] not in {"boto3", "botocore", "pynamodb"}, f"{path.name} imports {name}"
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "chalicelib":
+                assert {alias.name for alias in node.names} <= {"outbound"}, f"{path.name} imports from chalicelib"
     assert importing("chalicelib.resource_server") <= {"web", "resource_server"}
 
 
