@@ -232,7 +232,12 @@ def _check_request(claims: dict[str, Any], method: str, url: str) -> None:
 def _check_iat(claims: dict[str, Any], now: int) -> int:
     """§4.3 item 11: made within IAT_WINDOW of now, either way."""
     iat = claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, (int, float)) or not math.isfinite(iat):
+    # (isfinite on an int past a float's range raises OverflowError; ints compare exactly as they are)
+    if (
+        isinstance(iat, bool)
+        or not isinstance(iat, (int, float))
+        or (isinstance(iat, float) and not math.isfinite(iat))
+    ):
         raise ProofRefused("the DPoP proof's iat is not a NumericDate")
     if abs(iat - now) > IAT_WINDOW:
         raise ProofRefused(f"the DPoP proof's iat is more than {IAT_WINDOW} seconds from the server's clock")

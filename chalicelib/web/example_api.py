@@ -5,7 +5,10 @@ who the access token speaks for.
 Its resource indicator (RFC 8707) is ``<issuer>/example``: clients get tokens for it with
 ``resource=<issuer>/example`` once the tenant lists it in ``resource_servers``, and it takes
 no other (a token for UserInfo or for another API is refused). It needs the ``profile``
-scope. The tenant's keys come from its keyring, not over HTTP from the provider itself.
+scope. The tenant's keys come from its keyring, not over HTTP from the provider itself. A
+DPoP-bound token (RFC 9449) comes with the DPoP scheme and a proof of its key, checked as the
+provider's own UserInfo checks one (``chalicelib.oidc.dpop``: htm, htu, iat, ath, the tenant's
+nonces, and its jti once).
 Like any API that reads JWT access tokens alone, it takes a token until it expires; an API
 that must see a revocation at once asks the introspection endpoint.
 """
@@ -17,7 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, NotFoundError, Response
 
-from chalicelib.resource_server import AccessTokenVerifier, Unavailable, VerifiedToken, protected
+from chalicelib.resource_server import AccessTokenVerifier, ProofRefused, Unavailable, VerifiedToken, protected
 from chalicelib.store import StoreError
 from chalicelib.tenancy.issuer import issuer
 from chalicelib.tenancy.resolve import resolve_tenant
@@ -47,13 +50,40 @@ def tenant_verifier(request: Any) -> AccessTokenVerifier:
     )
 
 
+def tenant_proofs(proof: str, method: str, url: str, access_token: str) -> str:
+    """A DPoP proof over this request and ``access_token``, checked for the request's tenant
+    (its nonce policy, its replay store): the thumbprint of the proof's key."""
+    from chalicelib.oidc import dpop, dpop_nonces
+    from chalicelib.store import replay
+
+    tenant = resolve_tenant((bp.current_request.uri_params or {}).get("tenant", ""))
+    if tenant is None:  # the verifier resolved it a moment ago: gone since
+        raise ProofRefused()
+    now = routes.clock()
+    policy = dpop.NoncePolicy(
+        required=tenant.settings.dpop_nonce_required,
+        accepts=lambda value: dpop_nonces.is_current(tenant.id, value, now),
+    )
+
+    def first_use(jkt: str, jti: str, until: int) -> bool:
+        return replay.first_use(tenant.id, f"dpop {jkt}", jti, until, now)
+
+    try:
+        checked = dpop.verify_proof(proof, method, url, access_token=access_token, now=now, first_use=first_use,
+                                    nonce=policy)  # fmt: skip
+    except dpop.ProofRefused as refused:
+        fresh = dpop_nonces.nonce_for(tenant.id, now) if refused.error == "use_dpop_nonce" else None
+        raise ProofRefused(nonce=fresh) from None
+    return checked.jkt
+
+
 def me_url(request: Any) -> str:
     """This route's public URL (a DPoP proof's htu)."""
     return tenant_verifier(request).issuer + API + "/me"
 
 
 @bp.route("/{tenant}/example/me", methods=["GET"], cors=True)
-@protected(bp, verifier=tenant_verifier, scopes=SCOPES, url=me_url)
+@protected(bp, verifier=tenant_verifier, scopes=SCOPES, url=me_url, proofs=tenant_proofs)
 def example_me(tenant: str, access_token: VerifiedToken) -> Response:
     claims = access_token.claims
     answer = {name: claims[name] for name in ("sub", "client_id", "scope", "aud") if name in claims}

@@ -104,6 +104,7 @@ REFUSED = [
     ("iat a string", lambda: proof("POST", URL, iat=str(NOW)), {}, "invalid_dpop_proof"),
     ("iat true", lambda: proof("POST", URL, iat=True), {}, "invalid_dpop_proof"),
     ("iat missing", lambda: proof("POST", URL, iat=None), {}, "invalid_dpop_proof"),
+    ("iat past a float's range", lambda: proof("POST", URL, iat=10**400), {}, "invalid_dpop_proof"),
     ("jti missing", lambda: proof("POST", URL, now=NOW, jti=None), {}, "invalid_dpop_proof"),
     ("jti too long", lambda: proof("POST", URL, now=NOW, jti="j" * 257), {}, "invalid_dpop_proof"),
     ("jti a number", lambda: proof("POST", URL, now=NOW, jti=7), {}, "invalid_dpop_proof"),

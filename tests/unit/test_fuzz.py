@@ -339,7 +339,7 @@ def _proof_parts():
             "htu": st.one_of(
                 st.sampled_from(["http://op.example.test/acme/token", "HTTP://OP.example.test:80/acme/userinfo"]), JSON
             ),
-            "iat": st.one_of(st.just(now), st.integers(), JSON),
+            "iat": st.one_of(st.just(now), st.integers(), st.just(10**400), JSON),
             "jti": st.one_of(st.uuids().map(str), JSON),
             "ath": JSON,
             "nonce": JSON,
