@@ -107,6 +107,27 @@ class InvalidRequestUri(OAuthError):
     redirectable = False
 
 
+class InvalidRequestObject(OAuthError):
+    """A request object (RFC 9101 §6, OIDC Core §6.1) that cannot be used: malformed, not
+    signed as the client must, for another audience, expired, replayed. Redirected only when
+    the request's own client_id and redirect_uri are trusted (``chalicelib.oidc.flow.refuse``)."""
+
+    error = "invalid_request_object"
+
+
+class RequestUriUnusable(OAuthError):
+    """A client's https request_uri (RFC 9101 §5.2) that is not registered or could not be
+    fetched: as redirectable as ``InvalidRequestObject``."""
+
+    error = "invalid_request_uri"
+
+
+def shown(error: OAuthError) -> OAuthError:
+    """``error``, to be shown on the OP's page: where it could be sent is not trusted."""
+    error.redirectable = False
+    return error
+
+
 class RegistrationNotSupported(OAuthError):
     error = "registration_not_supported"
 

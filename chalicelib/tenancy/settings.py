@@ -257,6 +257,13 @@ class TenantSettings:
     pushed_request_expire: int = 60
     pushes_per_source: int = 120
     pushes_per_client: int = 6000
+    # Request objects (RFC 9101, OIDC Core §6; chalicelib/oidc/request_object.py): whether a
+    # client's registered https request_uri is fetched (on a browser's request), whether
+    # unsigned (alg none) request objects are taken from clients that registered no
+    # request_object_signing_alg, and whether every client must send signed request objects.
+    request_uri_enable: bool = False
+    allow_unsigned_request_objects: bool = False
+    require_signed_request_object: bool = False
 
     @classmethod
     def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:
