@@ -66,7 +66,7 @@ def replays(table_items) -> list[dict]:
 
 @pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "EdDSA", "Ed25519"])
 def test_a_signed_request_object_makes_the_authorization(http, browser, signer, user, table_items, alg):
-    client, secret = signer
+    client, _ = signer
     signed = request_object(client.client_id, ISSUER, {**PARAMS, "max_age": 600, "claims": {"id_token": {}}}, alg=alg)
     # The outer copies OIDC Core §6.1 has clients send are ignored: only the object counts.
     response = authorize(browser, client.client_id, request=signed, state="outer", scope="openid", response_type="code")
@@ -170,7 +170,8 @@ def test_unsigned_request_objects_only_where_the_tenant_allows_and_the_client_do
     bare = request_object(client.client_id, ISSUER, PARAMS, alg="none", iss=None, aud=None, exp=None, jti=None)
     assert authorize(browser, client.client_id, request=bare).status_code == 302  # nothing to check: fine
     forged = request_object(client.client_id, ISSUER, PARAMS, alg="none", aud="https://other.example.com")
-    assert callback_params(authorize(browser, client.client_id, request=forged, redirect_uri=REDIRECT_URI))["error"] == "invalid_request_object"
+    refused = callback_params(authorize(browser, client.client_id, request=forged, redirect_uri=REDIRECT_URI))
+    assert refused["error"] == "invalid_request_object"
     for change in ({"request_object_signing_alg": "ES256"}, {"require_signed_request_object": True}):
         client_admin.update_client(tenant.id, client.client_id, **change)
         before = table_items()
