@@ -56,3 +56,38 @@ def request_object(
         signer.register_algorithm("Ed25519", OKPAlgorithm())
     signing_key = key if key is not None else private_key(kind, 2048)
     return signer.encode(json.dumps(payload).encode(), signing_key, algorithm=alg, headers=header)
+
+
+def _unsigned(header: Any, payload: Any) -> str:
+    parts = (json.dumps(part).encode() if not isinstance(part, bytes) else part for part in (header, payload))
+    return ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in parts) + "."
+
+
+def hostile_objects(client_id: str) -> list[str]:
+    """Request objects a fuzzer sends in ``client_id``'s name: unsigned (some a tenant that
+    allows them takes), with claims of every wrong type, odd headers, JWE- and garbage-shaped."""
+    good = {"client_id": client_id, "response_type": "code", "redirect_uri": "https://rp.example.com/callback",
+            "scope": "openid", "nonce": "n", "state": "s"}  # fmt: skip
+    none = {"alg": "none"}
+    return [
+        _unsigned(none, good),
+        _unsigned(none, {**good, "max_age": 1.5}),
+        _unsigned(none, {**good, "max_age": -1}),
+        _unsigned(none, {**good, "claims": {"id_token": {"acr": {"essential": True, "values": [1, None]}}}}),
+        _unsigned(none, {**good, "claims": "not an object"}),
+        _unsigned(none, {**good, "exp": 1e308, "iat": True, "nbf": "x"}),
+        _unsigned(none, {**good, "aud": [None, {}], "iss": 5, "jti": ["x"]}),
+        _unsigned(none, {**good, "request": "a.b.", "request_uri": 3}),
+        _unsigned(none, {**good, "prompt": {"none": 1}, "scope": None, "state": "é" * 3000}),
+        _unsigned({"alg": "none", "crit": ["exp"]}, good),
+        _unsigned({"alg": ["RS256"], "kid": {}}, good),
+        _unsigned({"alg": "RS256", "kid": 7}, good),
+        _unsigned({"alg": "RS256", "kid": "rsa", "typ": 5}, good)[:-1] + ".c2ln",
+        _unsigned({"alg": "none", "enc": "A256GCM"}, good),
+        _unsigned(none, b"[" * 5000),
+        _unsigned(none, b"\xff\xfe"),
+        _unsigned(b"{", good),
+        "a.b.c.d.e",
+        "..",
+        "x" * 17000,
+    ]
