@@ -49,8 +49,9 @@ async function configure({ name, issuer, client_id, secret, method = "client_sec
 }
 
 // With `par`, openid-client pushes the parameters (RFC 9126) and the URL carries only
-// client_id and the request_uri it got back.
-async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", par = false, ...extra }) {
+// client_id and the request_uri it got back. With `jar` (a private JWK with its kid and alg),
+// the parameters travel as a request object signed with it (RFC 9101): in the URL, or pushed.
+async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", par = false, jar, ...extra }) {
   const { config } = relyingParties.get(rp);
   const flow = { rp, response_type, nonce: client.randomNonce(), state: client.randomState() };
   const params = { redirect_uri, response_type, scope, nonce: flow.nonce, state: flow.state, ...extra };
@@ -60,7 +61,12 @@ async function authorize({ rp, redirect_uri, response_type = "code", scope = "op
     params.code_challenge_method = "S256";
   }
   flows.set(flow.state, flow);
-  const url = par ? await client.buildAuthorizationUrlWithPAR(config, params) : client.buildAuthorizationUrl(config, params);
+  let request = params;
+  if (jar) {
+    const key = await jose.importJWK(jar, jar.alg);
+    request = (await client.buildAuthorizationUrlWithJAR(config, params, { key, kid: jar.kid })).searchParams;
+  }
+  const url = par ? await client.buildAuthorizationUrlWithPAR(config, request) : client.buildAuthorizationUrl(config, request);
   return { url: url.href, state: flow.state, nonce: flow.nonce };
 }
 
