@@ -122,6 +122,22 @@ class RequestUriUnusable(OAuthError):
     error = "invalid_request_uri"
 
 
+class FetchLimited(OAuthError):
+    """Too many request_uri fetches from one source or in one client's name (429 with
+    Retry-After, ``temporarily_unavailable`` as for pushes), shown at the OP."""
+
+    error = "temporarily_unavailable"
+    status = 429
+    redirectable = False
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many request_uri fetches: try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+    def headers(self, realm: str) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 def shown(error: OAuthError) -> OAuthError:
     """``error``, to be shown on the OP's page: where it could be sent is not trusted."""
     error.redirectable = False

@@ -1,7 +1,9 @@
 """Request objects by reference (RFC 9101 §5.2, OIDC Core §6.2): a client's https
 ``request_uri``, fetched through the outbound guard (``chalicelib.outbound``: https, no
 private or loopback address, pinned, 2 s/3 s timeouts and a 5 s deadline, the body capped at
-the size of a request object).
+the size of a request object), each fetch counted per source address and per client first
+(``chalicelib.limits.request_uris``: 429 past ``request_uri_fetches_per_source`` or
+``_per_client`` a minute).
 
 Only where the tenant enables it (``request_uri_enable``: the fetch happens on a browser's
 request, so the provider's outbound requests are then anyone's to trigger), and only a URI
@@ -19,7 +21,8 @@ import logging
 
 from chalicelib import outbound, uris
 from chalicelib.context import Context
-from chalicelib.oidc.errors import InvalidRequestObject, RequestUriNotSupported, RequestUriUnusable
+from chalicelib.limits import request_uris as fetch_limits
+from chalicelib.oidc.errors import FetchLimited, InvalidRequestObject, RequestUriNotSupported, RequestUriUnusable
 from chalicelib.store.clients import Client
 
 log = logging.getLogger("oidc.request_object")
@@ -34,6 +37,9 @@ def fetch(ctx: Context, client: Client, request_uri: str) -> str:
     location = registered(client, request_uri)
     if location is None:
         raise RequestUriUnusable("the request_uri is not registered for this client (request_uris)")
+    wait = fetch_limits.admit(ctx.tenant.id, ctx.source, client.client_id, ctx.settings, ctx.now)
+    if wait is not None:
+        raise FetchLimited(wait)
     policy = dataclasses.replace(outbound.policy_for(ctx.settings.outbound_allowed_hosts), max_body=MAX_BYTES + 1)
     try:
         response = outbound.get(location, policy, accept=ACCEPT)

@@ -406,3 +406,18 @@ def test_registration_takes_and_describes_the_request_object_fields(http, tenant
     ):
         refused = http.post("/acme/register", headers=headers, body=json.dumps({**metadata, **bad}))
         assert refused.status_code == 400 and body(refused)["error"] == "invalid_client_metadata", refused.body
+
+
+def test_request_uri_fetches_are_counted_per_source_and_client(browser, tenant, signer, by_reference, objects_server):
+    """Anyone who sends a browser makes the provider fetch: past the limit, 429 and no fetch."""
+    tenant_admin.update_settings(tenant.id, {"request_uri_fetches_per_source": 2})
+    client, _ = signer
+    for _ in range(2):
+        objects_server.document = request_object(client.client_id, ISSUER, PARAMS)
+        assert authorize(browser, client.client_id, request_uri=f"{by_reference}/req.jwt").status_code == 302
+    refused = authorize(browser, client.client_id, request_uri=f"{by_reference}/req.jwt", redirect_uri=REDIRECT_URI)
+    assert (
+        refused.status_code == 429 and b"temporarily_unavailable" in refused.body and "Location" not in refused.headers
+    )
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert len(objects_server.paths) == 2
