@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.i18n import N_
+
 # RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
 _NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 
@@ -131,7 +133,7 @@ class FetchLimited(OAuthError):
     redirectable = False
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many request_uri fetches: try again in {retry_after} seconds")
+        super().__init__(N_("too many request_uri fetches: try again in a minute"))
         self.retry_after = retry_after
 
     def headers(self, realm: str) -> dict[str, str]:

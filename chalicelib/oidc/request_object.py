@@ -43,10 +43,10 @@ from chalicelib.store.clients import Client
 
 log = logging.getLogger("oidc.request_object")
 ALGORITHMS = client_jwks.ALGORITHMS
-MAX_OBJECT = 16 * 1024
+MAX_OBJECT = 16 * 1024  # "16 KiB" in the messages
 MAX_LIFETIME = 3600  # as for client assertions: its jti is remembered that long
 SKEW = 30
-MAX_JTI = 256
+MAX_JTI = 256  # in the messages
 # RFC 9101 §10.8 asks for oauth-authz-req+jwt; plain JWT (or none) is what older clients send.
 TYPES = frozenset({None, "jwt", "oauth-authz-req+jwt"})
 BUILT_IN_CLIENTS = frozenset({"console", "account"})  # the provider's own pages (chalicelib/own_rp.py)
@@ -72,7 +72,7 @@ def resolve(ctx: Context, params: Mapping[str, str]) -> RequestObject | None:
     if client is None:
         raise UnknownClient(N_("client_id is required") if client_id is None else N_("unknown client_id"))
     if "request" in params and "request_uri" in params:
-        raise InvalidRequest("request and request_uri cannot be used together")
+        raise InvalidRequest(N_("request and request_uri cannot be used together"))
     token = params.get("request") or request_uris.fetch(ctx, client, params["request_uri"])
     return decode(ctx, client, token)
 
@@ -90,7 +90,7 @@ def spend(ctx: Context, request: RequestObject) -> None:
         return
     scope = f"request {request.client_id}"
     if not replay.first_use(ctx.tenant.id, scope, request.jti, request.expires_at + SKEW, ctx.now):
-        raise InvalidRequestObject("the request object was used before (jti)")
+        raise InvalidRequestObject(N_("the request object was used before (jti)"))
 
 
 def decode(ctx: Context, client: Client, token: str) -> RequestObject:
@@ -115,28 +115,28 @@ def decode(ctx: Context, client: Client, token: str) -> RequestObject:
 
 def _parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if len(token) > MAX_OBJECT:
-        raise InvalidRequestObject(f"a request object has at most {MAX_OBJECT} characters")
+        raise InvalidRequestObject(N_("a request object has at most 16 KiB"))
     parts = token.split(".") if token.isascii() else []
     if len(parts) == 5:
-        raise InvalidRequestObject("encrypted request objects (JWE) are not supported: sign it (JWS) instead")
+        raise InvalidRequestObject(N_("encrypted request objects (JWE) are not supported: sign it (JWS) instead"))
     header, claims = (_json_object(parts[0]), _json_object(parts[1])) if len(parts) == 3 else (None, None)
     if header is None or claims is None:
-        raise InvalidRequestObject("the request object is not a JWT (a compact JWS)")
+        raise InvalidRequestObject(N_("the request object is not a JWT (a compact JWS)"))
     if "enc" in header:
-        raise InvalidRequestObject("encrypted request objects (JWE) are not supported: sign it (JWS) instead")
+        raise InvalidRequestObject(N_("encrypted request objects (JWE) are not supported: sign it (JWS) instead"))
     if "crit" in header:
-        raise InvalidRequestObject("the request object's header has crit extensions this provider does not know")
+        raise InvalidRequestObject(N_("the request object's header has crit extensions this provider does not know"))
     typ = header.get("typ")
     if not (typ is None or (isinstance(typ, str) and typ.lower().removeprefix("application/") in TYPES)):
-        raise InvalidRequestObject("the request object's typ is not oauth-authz-req+jwt")
+        raise InvalidRequestObject(N_("the request object's typ is not oauth-authz-req+jwt"))
     return header, claims
 
 
 def _check_unsigned(ctx: Context, client: Client, token: str) -> None:
     if not token.endswith("."):
-        raise InvalidRequestObject("an unsigned request object has an empty signature")
+        raise InvalidRequestObject(N_("an unsigned request object has an empty signature"))
     if not ctx.settings.allow_unsigned_request_objects or client.request_object_signing_alg or required(ctx, client):
-        raise InvalidRequestObject(f"request objects of this client are signed ({_algs(client)})")
+        raise InvalidRequestObject(N_("request objects of this client must be signed"))
 
 
 def _verified(ctx: Context, client: Client, token: str, header: dict[str, Any]) -> dict[str, Any]:
@@ -144,17 +144,19 @@ def _verified(ctx: Context, client: Client, token: str, header: dict[str, Any]) 
     import jwt
 
     alg, kid = header.get("alg"), header.get("kid")
-    if alg not in ALGORITHMS or (client.request_object_signing_alg not in (None, alg)):
-        raise InvalidRequestObject(f"request objects of this client are signed with {_algs(client)}")
+    if client.request_object_signing_alg not in (None, alg):
+        raise InvalidRequestObject(N_("this client signs its request objects with its request_object_signing_alg"))
+    if alg not in ALGORITHMS:
+        raise InvalidRequestObject(N_("request objects are signed with RS256, PS256, ES256 or EdDSA"))
     if kid is not None and not isinstance(kid, str):
-        raise InvalidRequestObject("the request object's kid is not a string")
+        raise InvalidRequestObject(N_("the request object's kid is not a string"))
     try:
         keys = candidate_keys(ctx, client, alg, kid)
     except KeysUnavailable as error:
         log.warning("client %s: its keys are unavailable: %s", client.client_id, error)
-        raise InvalidRequestObject("the client's keys could not be read") from None
+        raise InvalidRequestObject(N_("the client's keys could not be read")) from None
     except InvalidClient:  # several keys for the alg, and no kid
-        raise InvalidRequestObject("the request object must name its key (kid)") from None
+        raise InvalidRequestObject(N_("the request object must name its key (kid)")) from None
     for key in keys:
         try:
             payload = _verifier().decode_complete(token, key.key, algorithms=[alg])["payload"]
@@ -166,11 +168,7 @@ def _verified(ctx: Context, client: Client, token: str, header: dict[str, Any]) 
         if claims is not None:
             return claims
         break
-    raise InvalidRequestObject("the request object's signature does not verify with the client's keys")
-
-
-def _algs(client: Client) -> str:
-    return client.request_object_signing_alg or ", ".join(ALGORITHMS)
+    raise InvalidRequestObject(N_("the request object's signature does not verify with the client's keys"))
 
 
 @lru_cache(maxsize=1)
@@ -188,28 +186,29 @@ def _check_claims(ctx: Context, client: Client, claims: dict[str, Any], signed: 
     """RFC 9101 §4 and §6.3, OIDC Core §6.1 and §6.3.2: who signed it for whom, and when.
     An unsigned object proves nothing, but what it says must still be right."""
     if claims.get("iss", client.client_id if not signed else None) != client.client_id:
-        raise InvalidRequestObject("the request object's iss must be the client_id")
+        raise InvalidRequestObject(N_("the request object's iss must be the client_id"))
     if claims.get("client_id", client.client_id) != client.client_id:
-        raise InvalidRequestObject("the request object's client_id must be the request's")
+        raise InvalidRequestObject(N_("the request object's client_id must be the request's"))
     aud = claims.get("aud", ctx.issuer if not signed else None)
     if not (aud == ctx.issuer or (isinstance(aud, list) and ctx.issuer in aud)):
-        raise InvalidRequestObject("the request object's aud must be this provider's issuer")
+        raise InvalidRequestObject(N_("the request object's aud must be this provider's issuer"))
     exp = _number(claims, "exp")
     if exp is None and signed:
-        raise InvalidRequestObject("the request object needs an exp")
+        raise InvalidRequestObject(N_("the request object needs an exp"))
     if exp is not None and exp <= ctx.now:
-        raise InvalidRequestObject("the request object has expired")
+        raise InvalidRequestObject(N_("the request object has expired"))
     if exp is not None and exp > ctx.now + MAX_LIFETIME:
-        raise InvalidRequestObject(f"a request object may be valid for at most {MAX_LIFETIME} seconds")
-    for name in ("iat", "nbf"):
+        raise InvalidRequestObject(N_("a request object may be valid for at most an hour"))
+    for name, future in (("iat", N_("the request object's iat is in the future")),
+                         ("nbf", N_("the request object's nbf is in the future"))):  # fmt: skip
         value = _number(claims, name)
         if value is not None and value > ctx.now + SKEW:
-            raise InvalidRequestObject(f"the request object's {name} is in the future")
+            raise InvalidRequestObject(future)
     jti = claims.get("jti")
     if jti is not None and (not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI):
-        raise InvalidRequestObject(f"the request object's jti is a string of at most {MAX_JTI} characters")
+        raise InvalidRequestObject(N_("the request object's jti is a string of at most 256 characters"))
     if "request" in claims or "request_uri" in claims:
-        raise InvalidRequestObject("a request object must not hold request or request_uri (RFC 9101 section 4)")
+        raise InvalidRequestObject(N_("a request object must not hold request or request_uri (RFC 9101 section 4)"))
 
 
 def _parameters(client: Client, claims: Mapping[str, Any]) -> dict[str, str]:
@@ -224,7 +223,7 @@ def _parameters(client: Client, claims: Mapping[str, Any]) -> dict[str, str]:
         elif name == "max_age" and type(value) is int:
             value = str(value)
         if not isinstance(value, str) or len(value) > MAX_LENGTH:
-            raise InvalidRequestObject(f"{name} in the request object is a string of at most {MAX_LENGTH} characters")
+            raise InvalidRequestObject(N_("the request object's parameters are strings of at most 4096 characters"))
         if value:
             params[name] = value
     return params
@@ -235,7 +234,7 @@ def _number(claims: Mapping[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidRequestObject(f"the request object's {name} is not a NumericDate")
+        raise InvalidRequestObject(N_("the request object's exp, iat and nbf are NumericDates"))
     return value
 
 

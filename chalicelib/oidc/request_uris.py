@@ -21,6 +21,7 @@ import logging
 
 from chalicelib import outbound, uris
 from chalicelib.context import Context
+from chalicelib.i18n import N_
 from chalicelib.limits import request_uris as fetch_limits
 from chalicelib.oidc.errors import FetchLimited, InvalidRequestObject, RequestUriNotSupported, RequestUriUnusable
 from chalicelib.store.clients import Client
@@ -33,10 +34,10 @@ ACCEPT = "application/oauth-authz-req+jwt, application/jwt"
 def fetch(ctx: Context, client: Client, request_uri: str) -> str:
     """The request object at ``request_uri``, as text; the errors say why there is none."""
     if not ctx.settings.request_uri_enable:
-        raise RequestUriNotSupported("request_uri is not supported by this provider")
+        raise RequestUriNotSupported(N_("request_uri is not supported by this provider"))
     location = registered(client, request_uri)
     if location is None:
-        raise RequestUriUnusable("the request_uri is not registered for this client (request_uris)")
+        raise RequestUriUnusable(N_("the request_uri is not registered for this client (request_uris)"))
     wait = fetch_limits.admit(ctx.tenant.id, ctx.source, client.client_id, ctx.settings, ctx.now)
     if wait is not None:
         raise FetchLimited(wait)
@@ -46,15 +47,16 @@ def fetch(ctx: Context, client: Client, request_uri: str) -> str:
     except (outbound.Refused, outbound.Unreachable) as error:
         # The reason stays in the log: told to whoever sent the browser, it would probe hosts.
         log.warning("client %s: its request_uri could not be fetched: %s", client.client_id, error)
-        raise RequestUriUnusable("the request_uri could not be fetched") from None
+        raise RequestUriUnusable(N_("the request_uri could not be fetched")) from None
     if response.status != 200:
-        raise RequestUriUnusable(f"the request_uri answered HTTP {response.status}")
+        log.warning("client %s: its request_uri answered %s", client.client_id, response.status)
+        raise RequestUriUnusable(N_("the request_uri did not answer with a request object"))
     if len(response.body) > MAX_BYTES:
-        raise InvalidRequestObject(f"a request object has at most {MAX_BYTES} characters")
+        raise InvalidRequestObject(N_("a request object has at most 16 KiB"))
     try:
         return response.body.decode("ascii").strip()
     except UnicodeDecodeError:
-        raise InvalidRequestObject("the request object is not a JWT (a compact JWS)") from None
+        raise InvalidRequestObject(N_("the request object is not a JWT (a compact JWS)")) from None
 
 
 def registered(client: Client, request_uri: str) -> str | None:
