@@ -226,6 +226,14 @@ def _client_options(command: Any) -> Any:
             default=None,
             help="Every token request must carry a DPoP proof (RFC 9449 section 5.2).",
         ),
+        # Request objects (RFC 9101).
+        click.option("--request-object-signing-alg", help="RS256, PS256, ES256, EdDSA or Ed25519 (default: any)."),
+        click.option("--request-uri", "request_uris", multiple=True, help="A request_uri it may send (https)."),
+        click.option(
+            "--require-signed-request-object/--no-require-signed-request-object",
+            default=None,
+            help="Every authorization request must be a signed request object.",
+        ),
         click.option("--require-consent/--no-require-consent", default=None, help="Confidential clients only."),
         click.option("--reuse-consent/--no-reuse-consent", default=None, help="Remember the user's consent."),
         click.option("--website-url"),

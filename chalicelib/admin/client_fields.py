@@ -15,6 +15,7 @@ from typing import Any
 from chalicelib import outbound, uris
 from chalicelib.admin import AdminError, InvalidRedirectUris, sectors
 from chalicelib.admin.client_auth_fields import JWT_METHODS, jwt_authentication
+from chalicelib.admin.request_object_fields import request_objects
 from chalicelib.keys import client_secrets
 from chalicelib.keys.keyring import ACTIVE
 from chalicelib.oidc.authorize import RESPONSE_TYPES, normalize_response_type
@@ -34,7 +35,7 @@ AUTH_METHODS = {
 }
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
-LISTS = ("redirect_uris", "post_logout_redirect_uris", "response_types", "grant_types", "scopes")
+LISTS = ("redirect_uris", "post_logout_redirect_uris", "response_types", "grant_types", "scopes", "request_uris")
 # Sizes no real client needs more of (an item of DynamoDB holds 400 KB).
 MAX_ITEMS = 32
 MAX_TEXT = 2048
@@ -76,6 +77,10 @@ FIELDS: dict[str, Any] = {
     # OIDC Core §8.1: pairwise subject identifiers, per sector (chalicelib.admin.sectors).
     "subject_type": "public",
     "sector_identifier_uri": None,
+    # Request objects (RFC 9101; chalicelib.admin.request_object_fields).
+    "request_object_signing_alg": None,
+    "request_uris": (),
+    "require_signed_request_object": False,
 }
 # Fields whose value is a JSON object, not text.
 OBJECTS = ("jwks",)
@@ -100,6 +105,7 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
     auth_method = values["token_endpoint_auth_method"] or AUTH_METHODS[client_type][0]
     if auth_method not in AUTH_METHODS[client_type]:
         raise AdminError(f"a {client_type} client authenticates with {' or '.join(AUTH_METHODS[client_type])}")
+    authentication = jwt_authentication(tenant, values, auth_method)
     client = dataclasses.replace(
         draft,
         name=_name(draft.name),
@@ -123,7 +129,8 @@ def validated(tenant: Tenant, draft: Client, values: Mapping[str, Any], secret: 
         backchannel_logout_session_required=bool(values["backchannel_logout_session_required"]),
         verified=bool(values["verified"]),
         secret_ciphertext=_secret_ciphertext(tenant, draft, _reads_secret(alg, auth_method, userinfo_alg), secret),
-        **jwt_authentication(tenant, values, auth_method),
+        **authentication,
+        **request_objects(tenant, values, has_keys=bool(authentication["jwks"] or authentication["jwks_uri"])),
         require_pushed_authorization_requests=bool(values["require_pushed_authorization_requests"]),
         dpop_bound_access_tokens=bool(values["dpop_bound_access_tokens"]),
     )

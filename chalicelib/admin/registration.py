@@ -63,7 +63,7 @@ RENAMED = {
     "client_uri": "website_url",
     "policy_uri": "terms_url",
 }
-LISTS = ("redirect_uris", "response_types", "grant_types", "post_logout_redirect_uris")
+LISTS = ("redirect_uris", "response_types", "grant_types", "post_logout_redirect_uris", "request_uris")
 TEXTS = (
     "logo_uri",
     "frontchannel_logout_uri",
@@ -75,16 +75,19 @@ TEXTS = (
     "token_endpoint_auth_signing_alg",
     "subject_type",
     "sector_identifier_uri",
+    "request_object_signing_alg",
 )
 FLAGS = (
     "frontchannel_logout_session_required",
     "backchannel_logout_session_required",
     "require_pushed_authorization_requests",
     "dpop_bound_access_tokens",
+    "require_signed_request_object",
 )
 # What the provider cannot do, and says so rather than silently ignore (RFC 7591 §3.2.2).
 UNSUPPORTED = {
-    "request_uris": "request objects are not supported",
+    "request_object_encryption_alg": "encrypted request objects are not supported",
+    "request_object_encryption_enc": "encrypted request objects are not supported",
 }
 
 
@@ -273,6 +276,7 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "subject_type": client.subject_type,
+        "require_signed_request_object": client.require_signed_request_object,
         "registration_client_uri": f"{ctx.url('registration_endpoint')}/{client.client_id}",
     }
     optional = {
@@ -288,6 +292,8 @@ def describe(ctx: Context, client: Client) -> dict[str, Any]:
         "jwks_uri": client.jwks_uri,
         "token_endpoint_auth_signing_alg": client.token_endpoint_auth_signing_alg,
         "sector_identifier_uri": client.sector_identifier_uri,
+        "request_object_signing_alg": client.request_object_signing_alg,
+        "request_uris": list(client.request_uris) or None,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     return body

@@ -7,9 +7,10 @@ private or loopback address, pinned, short timeouts, capped body) and kept per c
 ``TTL`` seconds. An assertion naming a kid the copy lacks makes one fresh fetch (the client
 rotated its keys), at most once per ``REFETCH_AFTER`` seconds per client, so a stream of
 made-up kids cannot make the provider hammer the client's server. The fetch happens on the
-client's own back-channel request (token, introspection, revocation), never on a browser's.
-A fetch that failed is not tried again for ``REFETCH_AFTER`` seconds either: anyone can send
-assertions in a client's name.
+client's own back-channel request (token, introspection, revocation), or on a browser's that
+brings the client's request object (``chalicelib.oidc.request_object``). A fetch that failed
+is not tried again for ``REFETCH_AFTER`` seconds either: anyone can send assertions and
+request objects in a client's name.
 """
 
 from __future__ import annotations

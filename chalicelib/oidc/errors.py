@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.i18n import N_
+
 # RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
 _NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 
@@ -113,6 +115,43 @@ class InvalidRequestUri(OAuthError):
 
     error = "invalid_request_uri"
     redirectable = False
+
+
+class InvalidRequestObject(OAuthError):
+    """A request object (RFC 9101 §6, OIDC Core §6.1) that cannot be used: malformed, not
+    signed as the client must, for another audience, expired, replayed. Redirected only when
+    the request's own client_id and redirect_uri are trusted (``chalicelib.oidc.flow.refuse``)."""
+
+    error = "invalid_request_object"
+
+
+class RequestUriUnusable(OAuthError):
+    """A client's https request_uri (RFC 9101 §5.2) that is not registered or could not be
+    fetched: as redirectable as ``InvalidRequestObject``."""
+
+    error = "invalid_request_uri"
+
+
+class FetchLimited(OAuthError):
+    """Too many request_uri fetches from one source or in one client's name (429 with
+    Retry-After, ``temporarily_unavailable`` as for pushes), shown at the OP."""
+
+    error = "temporarily_unavailable"
+    status = 429
+    redirectable = False
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(N_("too many request_uri fetches: try again in a minute"))
+        self.retry_after = retry_after
+
+    def headers(self, realm: str) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+def shown(error: OAuthError) -> OAuthError:
+    """``error``, to be shown on the OP's page: where it could be sent is not trusted."""
+    error.redirectable = False
+    return error
 
 
 class RegistrationNotSupported(OAuthError):

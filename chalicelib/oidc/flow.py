@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 from chalicelib.context import Context
 from chalicelib.i18n.negotiate import parse_locales
 from chalicelib.oidc import interaction, interstitial, response_modes, second_factor, session_management
-from chalicelib.oidc.authorize import AuthorizationRequest, resolve_target, validate_request
+from chalicelib.oidc.authorize import AuthorizationRequest, Target, resolve_target, validate_request
 from chalicelib.oidc.codes import AuthorizationCode, mint_code
-from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError
+from chalicelib.oidc.errors import ConsentRequired, LoginRequired, OAuthError, shown
 from chalicelib.oidc.redirect_uris import is_native
 from chalicelib.oidc.results import Cookie, Page, Redirect, Result
 from chalicelib.oidc.subjects import subject_for
@@ -45,11 +45,28 @@ def run(
     try:
         return in_languages(step(validate_request(ctx, target, params)), params)
     except OAuthError as error:
-        if not error.redirectable:
-            raise
-        if not target.client.verified and not shown_destination:
-            return in_languages(interstitial.error_interstitial(target, error, ctx.issuer), params)
-        return response_modes.respond_error(target, error, ctx.issuer)
+        return _answer(ctx, target, params, error, shown_destination)
+
+
+def refuse(ctx: Context, params: Mapping[str, str], error: OAuthError) -> Result:
+    """``error``, found before the request is known (its request object: RFC 9101 §6.3),
+    sent to the request's own redirect_uri if that and its client_id are trusted (OIDC Core
+    §3.1.2.6), else shown on the OP's page: an unverified request object says nothing."""
+    try:
+        target = resolve_target(ctx, params)
+    except OAuthError:
+        raise shown(error) from None
+    return _answer(ctx, target, params, error, shown_destination=False)
+
+
+def _answer(
+    ctx: Context, target: Target, params: Mapping[str, str], error: OAuthError, shown_destination: bool
+) -> Result:
+    if not error.redirectable:
+        raise error
+    if not target.client.verified and not shown_destination:
+        return in_languages(interstitial.error_interstitial(target, error, ctx.issuer), params)
+    return response_modes.respond_error(target, error, ctx.issuer)
 
 
 def in_languages(result: Result, params: Mapping[str, str]) -> Result:

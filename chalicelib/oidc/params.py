@@ -18,6 +18,36 @@ MAX_LENGTH = 4096
 # of its own is refused here, so the joined form cannot be forged from one value.
 REPEATABLE = frozenset({"resource"})
 MAX_REPEATS = 10
+# A request object (RFC 9101) carries a whole request, signed: it may be longer than any
+# other parameter (chalicelib.oidc.request_object takes 16 KiB, and says so up to this).
+MAX_LENGTHS = {"request": 32 * 1024}
+# What an authorization request may say (OIDC Core §3.1.2.1, RFC 7636, OIDC Core §5.5, RFC
+# 9207): what a pushed request or a request object keeps; anything else is ignored (RFC 6749
+# §3.1), and not stored or carried along.
+AUTHORIZATION_PARAMETERS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "response_mode",
+        "nonce",
+        "display",
+        "prompt",
+        "max_age",
+        "ui_locales",
+        "claims_locales",
+        "id_token_hint",
+        "login_hint",
+        "acr_values",
+        "claims",
+        "code_challenge",
+        "code_challenge_method",
+        "resource",  # RFC 8707, its values joined (REPEATABLE above)
+        "dpop_jkt",  # RFC 9449 §10
+    }
+)
 # No registration, setting or user needs more: metadata nests 2 deep, settings 5.
 MAX_JSON_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
@@ -34,17 +64,18 @@ def single_values(raw: Mapping[str, Sequence[str]]) -> dict[str, str]:
     for name, given in raw.items():
         present = [value for value in given if value != ""]
         if present and name in REPEATABLE:
-            present = [_joined(name, present)]
+            present = [joined(name, present)]
         if len(present) > 1:
             raise InvalidRequest(f"parameter {name[:64]} is repeated")
         if present:
-            if len(present[0]) > MAX_LENGTH or len(name) > 256:
+            if len(present[0]) > MAX_LENGTHS.get(name, MAX_LENGTH) or len(name) > 256:
                 raise InvalidRequest(f"parameter {name[:64]} is too long")
             values[name] = present[0]
     return values
 
 
-def _joined(name: str, present: Sequence[str]) -> str:
+def joined(name: str, present: Sequence[str]) -> str:
+    """A REPEATABLE parameter's values as one string; InvalidRequest for too many or one with whitespace."""
     if len(present) > MAX_REPEATS:
         raise InvalidRequest(f"parameter {name} is repeated more than {MAX_REPEATS} times")
     if any(len(value.split()) != 1 or value.strip() != value for value in present):

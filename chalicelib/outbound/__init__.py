@@ -10,9 +10,11 @@ routable addresses (``addresses.py``), with the connection pinned to the address
 (``transport.py``); no redirects followed, short timeouts, a small response cap.
 
 No request is made on a user's request path: callers queue the work (``queue.py``) and a
-consumer sends it. A client's ``jwks_uri`` is the exception: it is fetched on that client's
-own back-channel request (token, introspection, revocation, PAR), which cannot go on without
-the keys, and kept (``chalicelib.oidc.client_keys``). Registration runs only the checks that
+consumer sends it. What a request cannot go on without is the exception: a client's
+``jwks_uri``, fetched on that client's own back-channel request (token, introspection,
+revocation, PAR) or to check its request object at the authorization endpoint, and kept
+(``chalicelib.oidc.client_keys``); and a registered ``request_uri``, where the tenant enables
+it, counted per source and client (``chalicelib.oidc.request_uris``). Registration runs only the checks that
 need no request (``check_registrable``).
 """
 

@@ -60,6 +60,13 @@ class Client:
     # OIDC Core §8: "public" or "pairwise" subject identifiers (chalicelib.oidc.subjects).
     subject_type: str = "public"
     sector_identifier_uri: str | None = None
+    # Request objects (RFC 9101, OIDC Core §6; chalicelib.oidc.request_object): the one
+    # algorithm its request objects must use (None: any asymmetric one; unsigned only where the
+    # tenant allows it), the request_uri values it may send (OIDC Registration §2), and
+    # whether every request must come as a signed request object (RFC 9101 §10.5).
+    request_object_signing_alg: str | None = None
+    request_uris: tuple[str, ...] = ()
+    require_signed_request_object: bool = False
     # The stored item's version when this was read: writing it back requires the same one.
     version: int = 0
 
@@ -140,6 +147,9 @@ def _to_item(client: Client) -> ClientItem:
         dpop_bound_access_tokens=client.dpop_bound_access_tokens,
         subject_type=client.subject_type,
         sector_identifier_uri=client.sector_identifier_uri,
+        request_object_signing_alg=client.request_object_signing_alg,
+        request_uris=list(client.request_uris),
+        require_signed_request_object=client.require_signed_request_object,
     )
     return at_version(item, client.version)
 
@@ -180,6 +190,9 @@ def _from_item(item: ClientItem) -> Client:
         dpop_bound_access_tokens=bool(item.dpop_bound_access_tokens),
         subject_type=item.subject_type or "public",
         sector_identifier_uri=item.sector_identifier_uri,
+        request_object_signing_alg=item.request_object_signing_alg,
+        request_uris=tuple(item.request_uris or ()),
+        require_signed_request_object=bool(item.require_signed_request_object),
         version=version_of(item),
     )
 

@@ -134,6 +134,10 @@ class ClientItem(Item, discriminator="client"):
     dpop_bound_access_tokens = BooleanAttribute(null=True)  # RFC 9449 §5.2
     subject_type = UnicodeAttribute(null=True)  # None: public (OIDC Core §8)
     sector_identifier_uri = UnicodeAttribute(null=True)
+    # Request objects (RFC 9101; chalicelib.store.clients.Client).
+    request_object_signing_alg = UnicodeAttribute(null=True)
+    request_uris = ListAttribute(of=UnicodeAttribute, null=True)
+    require_signed_request_object = BooleanAttribute(null=True)
     version = VersionAttribute()
 
 

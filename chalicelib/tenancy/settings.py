@@ -75,6 +75,10 @@ BOUNDS = {
     # id is all it takes to push): each is a write.
     "pushes_per_source": (1, 100_000),
     "pushes_per_client": (1, 1_000_000),
+    # Request objects by reference (RFC 9101): request_uri fetches a minute, from one source
+    # address and in one client's name: each is an outbound request.
+    "request_uri_fetches_per_source": (1, 100_000),
+    "request_uri_fetches_per_client": (1, 1_000_000),
 }
 # An email address as a sender or a sign-up gives it: one @, a dot-atom local part, a domain
 # of DNS labels. Stricter than RFC 5322 on purpose (no quoted parts, comments or IP literals).
@@ -265,6 +269,16 @@ class TenantSettings:
     # nonce (§8, §9). Off by default: FAPI 2.0 leaves nonces optional (clocks are synchronised
     # and iat is checked), and a nonce costs every client a second request now and then.
     dpop_nonce_required: bool = False
+    # Request objects (RFC 9101, OIDC Core §6; chalicelib/oidc/request_object.py): whether a
+    # client's registered https request_uri is fetched (on a browser's request), whether
+    # unsigned (alg none) request objects are taken from clients that registered no
+    # request_object_signing_alg, whether every client must send signed request objects, and
+    # how many request_uri fetches a minute one source address and one client's name may cause.
+    request_uri_enable: bool = False
+    allow_unsigned_request_objects: bool = False
+    require_signed_request_object: bool = False
+    request_uri_fetches_per_source: int = 60
+    request_uri_fetches_per_client: int = 3000
 
     @classmethod
     def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:

@@ -55,7 +55,9 @@ def target(provider) -> fuzz.Target:
                 "registrations_per_source": 100_000, "registration_quota": 100_000,
                 # Sign-up's forms answer (no sender is configured: its jobs are dropped unsent
                 # and write nothing); passkeys and second factors are offered.
-                "signup_enable": True, "mfa_policy": "optional"}  # fmt: skip
+                "signup_enable": True, "mfa_policy": "optional",
+                # Unsigned request objects are taken: the fuzzed ones reach the request rules.
+                "allow_unsigned_request_objects": True}  # fmt: skip
     tenant_admin.update_settings(tenant.id, settings)
     # Resource indicators (RFC 8707): the example API is one of the tenant's, so a resource names something.
     tenant_admin.update_settings(tenant.id, {"resource_servers": [f"{provider}/{tenant.id}/example"]})

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
 from tests.support import hostile
+from tests.support.request_objects import hostile_objects
 
 AUTHORIZE = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "prompt", "max_age",
              "response_mode", "code_challenge", "code_challenge_method", "login_hint", "request", "request_uri",
@@ -38,7 +39,8 @@ METADATA = ("redirect_uris", "response_types", "grant_types", "client_name", "to
             "contacts", "logo_uri", "client_uri", "policy_uri", "id_token_signed_response_alg", "jwks",
             "backchannel_logout_uri", "frontchannel_logout_uri", "post_logout_redirect_uris", "client_id",
             "client_secret", "subject_type", "application_type", "frontchannel_logout_session_required",
-            "jwks_uri", "token_endpoint_auth_signing_alg", "require_pushed_authorization_requests")  # fmt: skip
+            "jwks_uri", "token_endpoint_auth_signing_alg", "require_pushed_authorization_requests",
+            "request_uris", "request_object_signing_alg", "require_signed_request_object")  # fmt: skip
 ADMIN = "/admin/tenants/{t}"
 # The pages issue 9 added: the second factor (TOTP, recovery codes, passkeys after the
 # password), the user's passkeys, forgot/reset password, email verification, sign-up and
@@ -352,6 +354,10 @@ def _samples(name: str, target: Target) -> list[str]:
         # RFC 8707: the tenant's example API (listed by the test), the issuer, and malformed ones.
         "resource": [f"http://{target.host}/{target.tenant}/example", f"http://{target.host}/{target.tenant}",
                      "https://api.example.com/books", "/relative", "https://api.example.com/#f", "urn:x", "a b"],
+        # Request objects (RFC 9101): hostile ones, and request_uris no client registered
+        # (none is ever fetched: the fuzzed tenants do not enable request_uri).
+        "request": hostile_objects(target.client_id),
+        "request_uri": ["https://rp.example.com/req.jwt", "urn:ietf:params:oauth:request_uri:x", "http://[::1]/r"],
     }.get(name, [])  # fmt: skip
 
 

@@ -73,7 +73,8 @@ def test_public_client_loopback_must_match_all_but_the_port(browser, public_clie
         ({"response_type": "code device"}, "unsupported_response_type"),
         ({"scope": None}, "invalid_scope"),
         ({"scope": "payments"}, "invalid_scope"),
-        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        # An unsigned request object, which the tenant does not allow (tests/unit/test_request_objects.py).
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "invalid_request_object"),
         ({"request_uri": "https://rp.example.com/request.jwt"}, "request_uri_not_supported"),
         ({"registration": "{}"}, "registration_not_supported"),
         ({"prompt": "none login"}, "invalid_request"),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tests.support.browser import HOST
 from tests.support.hostile import HOSTILE_URIS
+from tests.support.request_objects import hostile_objects
 
 NAMES = st.sampled_from(
     [
@@ -27,6 +28,8 @@ NAMES = st.sampled_from(
         "code", "credential", "passkey", "email", "confirm", "current_password", "new_password", "sid",
         "iss", "error", "name", "done",
         "resource",  # RFC 8707, repeatable
+        # Request objects (RFC 9101).
+        "request_uri",
     ]
 )  # fmt: skip
 SAMPLES = [
@@ -36,6 +39,7 @@ SAMPLES = [
     "code id_token token", "id_token", "client_credentials", "password", "eyJhbGciOiJIUzI1NiJ9.e30.x",
     "abc.é", "é" * 43, "https://rp.example.com;frame-ancestors *;/cb", "99999999999999999999", "[" * 100,
     "http://op.example.test/acme/example", "http://op.example.test/acme", "urn:x", "https://a.example/#f", "a b",
+    *hostile_objects("fuzz-client"),
 ]  # fmt: skip
 VALUES = st.one_of(st.text(max_size=40), st.sampled_from(SAMPLES))
 PARAMS = st.lists(st.tuples(NAMES, VALUES), max_size=8)
@@ -80,7 +84,7 @@ def app_client(tenant, user):
     update_settings(tenant.id, {"client_registration": "open", "session_management_enable": True,
                                 "grant_type_password_enable": True, "registrations_per_source": 100_000,
                                 "registration_quota": 100_000, "signup_enable": True,
-                                "mfa_policy": "optional",
+                                "mfa_policy": "optional", "allow_unsigned_request_objects": True,
                                 "resource_servers": ["http://op.example.test/acme/example"]})  # fmt: skip
     create_client(
         tenant.id, name="Fuzz", client_type="confidential", redirect_uris=["https://rp.example.com/callback"],
@@ -119,7 +123,7 @@ def test_no_5xx(app_client, path, method, params, headers):
 AUTHORIZE_EXTRAS = st.dictionaries(
     st.sampled_from(["response_type", "scope", "state", "nonce", "prompt", "max_age", "response_mode",
                      "code_challenge", "code_challenge_method", "login_hint", "display", "ui_locales", "claims",
-                     "resource"]),
+                     "resource", "request", "request_uri"]),
     st.one_of(st.text(max_size=30), st.sampled_from(SAMPLES)),
     max_size=6,
 )  # fmt: skip
@@ -200,7 +204,8 @@ METADATA_VALUES = st.recursive(
 METADATA = st.dictionaries(
     st.sampled_from(["redirect_uris", "response_types", "grant_types", "client_name", "token_endpoint_auth_method",
                      "scope", "contacts", "logo_uri", "id_token_signed_response_alg", "backchannel_logout_uri",
-                     "frontchannel_logout_session_required", "post_logout_redirect_uris", "jwks", "client_id"]),
+                     "frontchannel_logout_session_required", "post_logout_redirect_uris", "jwks", "client_id",
+                     "request_uris", "request_object_signing_alg", "require_signed_request_object"]),
     METADATA_VALUES,
     max_size=6,
 )  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.context import Context
 from chalicelib.i18n import LANGUAGES
 from chalicelib.keys import client_secrets
-from chalicelib.oidc import acr, dpop, pkce, response_modes, session_management
+from chalicelib.oidc import acr, dpop, pkce, request_object, response_modes, session_management
 from chalicelib.oidc.authorize import PROMPTS, RESPONSE_TYPES
 from chalicelib.oidc.claims import supported_claims
 from chalicelib.oidc.client_assertion import METHOD_ALGS
@@ -62,8 +62,7 @@ def metadata(ctx: Context) -> dict[str, Any]:
         # variants, so claims_locales is accepted and claims_locales_supported not claimed.
         "ui_locales_supported": list(LANGUAGES),
         "claims_parameter_supported": True,
-        "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
+        **_request_objects(ctx),
         "authorization_response_iss_parameter_supported": True,
         "frontchannel_logout_supported": True,
         "frontchannel_logout_session_supported": True,
@@ -74,6 +73,23 @@ def metadata(ctx: Context) -> dict[str, Any]:
         document["check_session_iframe"] = ctx.url("check_session_iframe")
     if ctx.settings.client_registration != "off":
         document["registration_endpoint"] = ctx.url("registration_endpoint")
+    return document
+
+
+def _request_objects(ctx: Context) -> dict[str, Any]:
+    """RFC 9101 §10.1, OIDC Discovery §3: request objects by value always; by reference
+    (registered request_uris only) where the tenant enables it; unsigned where it allows them."""
+    algs = list(request_object.ALGORITHMS)
+    if ctx.settings.allow_unsigned_request_objects:
+        algs.append("none")
+    document: dict[str, Any] = {
+        "request_parameter_supported": True,
+        "request_uri_parameter_supported": ctx.settings.request_uri_enable,
+        "request_object_signing_alg_values_supported": algs,
+        "require_signed_request_object": ctx.settings.require_signed_request_object,
+    }
+    if ctx.settings.request_uri_enable:
+        document["require_request_uri_registration"] = True
     return document
 
 

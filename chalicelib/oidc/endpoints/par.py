@@ -17,42 +17,17 @@ from collections.abc import Mapping, Sequence
 from chalicelib.context import Context
 from chalicelib.i18n import N_
 from chalicelib.limits import par as par_limits
-from chalicelib.oidc import dpop_binding
+from chalicelib.oidc import dpop_binding, request_object
 from chalicelib.oidc.authorize import resolve_target, validate_request
 from chalicelib.oidc.client_auth import authenticated_request
 from chalicelib.oidc.errors import InvalidRequest, InvalidRequestUri, PushLimited, UnknownClient
+from chalicelib.oidc.params import AUTHORIZATION_PARAMETERS
 from chalicelib.oidc.results import Json
 from chalicelib.opaque import new_token
 from chalicelib.store import pushed
 from chalicelib.store.clients import Client
 
 URN = "urn:ietf:params:oauth:request_uri:"
-# What an authorization request may say (OIDC Core §3.1.2.1, RFC 7636, OIDC Core §5.5, RFC
-# 9207); anything else is ignored (RFC 6749 §3.1), and not stored: a push is kept as it is.
-AUTHORIZATION_PARAMETERS = frozenset(
-    {
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "state",
-        "response_mode",
-        "nonce",
-        "display",
-        "prompt",
-        "max_age",
-        "ui_locales",
-        "claims_locales",
-        "id_token_hint",
-        "login_hint",
-        "acr_values",
-        "claims",
-        "code_challenge",
-        "code_challenge_method",
-        "resource",  # RFC 8707, its values joined (chalicelib.oidc.params)
-        "dpop_jkt",  # RFC 9449 §10
-    }
-)
 MAX_REQUEST = 16 * 1024  # characters of all the kept parameters together
 MAX_HANDLE = 64
 
@@ -62,6 +37,12 @@ def push(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[s
     client, params = authenticated_request(ctx, headers, form)
     if "request_uri" in params:
         raise InvalidRequest("a pushed request must not name a request_uri (RFC 9126 section 2.1)")
+    # RFC 9126 §3: the pushed request may be a request object, whose parameters then replace
+    # the form's (RFC 9101 §6.3); its client is the authenticated one.
+    signed = request_object.decode(ctx, client, params["request"]) if "request" in params else None
+    if (signed is None or not signed.signed) and request_object.required(ctx, client):
+        raise InvalidRequest("this client must push signed request objects (RFC 9101 section 10.5)")
+    params = signed.params if signed is not None else params
     request = {name: value for name, value in params.items() if name in AUTHORIZATION_PARAMETERS}
     request["client_id"] = client.client_id
     if sum(len(name) + len(value) for name, value in request.items()) > MAX_REQUEST:
@@ -73,6 +54,8 @@ def push(ctx: Context, headers: Mapping[str, str], form: Mapping[str, Sequence[s
     jkt = dpop_binding.pushed_request_key(ctx, headers, request.get("dpop_jkt"))
     if jkt is not None:
         request["dpop_jkt"] = jkt
+    if signed is not None:
+        request_object.spend(ctx, signed)
     handle = new_token()
     lifetime = ctx.settings.pushed_request_expire
     pushed.push(ctx.tenant.id, handle, client.client_id, request, ctx.now + lifetime)

@@ -50,7 +50,9 @@ async function configure({ name, issuer, client_id, secret, method = "client_sec
 
 // With `par`, openid-client pushes the parameters (RFC 9126) and the URL carries only
 // client_id and the request_uri it got back. `resource` (RFC 8707) is a list: one parameter each.
-async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", par = false, resource = [], ...extra }) {
+// With `jar` (a private JWK with its kid and alg), the parameters travel as a request object
+// signed with it (RFC 9101): in the URL, or pushed.
+async function authorize({ rp, redirect_uri, response_type = "code", scope = "openid", par = false, resource = [], jar, ...extra }) {
   const { config } = relyingParties.get(rp);
   const flow = { rp, response_type, nonce: client.randomNonce(), state: client.randomState() };
   const params = { redirect_uri, response_type, scope, nonce: flow.nonce, state: flow.state, ...extra };
@@ -60,10 +62,14 @@ async function authorize({ rp, redirect_uri, response_type = "code", scope = "op
     params.code_challenge_method = "S256";
   }
   flows.set(flow.state, flow);
-  const search = new URLSearchParams(params);
-  for (const indicator of resource) search.append("resource", indicator);
+  let request = new URLSearchParams(params);
+  for (const indicator of resource) request.append("resource", indicator);
+  if (jar) {
+    const key = await jose.importJWK(jar, jar.alg);
+    request = (await client.buildAuthorizationUrlWithJAR(config, request, { key, kid: jar.kid })).searchParams;
+  }
   // With a DPoP key, the push carries a proof: the code is bound to the key (RFC 9449 §10.1).
-  const url = par ? await client.buildAuthorizationUrlWithPAR(config, search, dpop(rp)) : client.buildAuthorizationUrl(config, search);
+  const url = par ? await client.buildAuthorizationUrlWithPAR(config, request, dpop(rp)) : client.buildAuthorizationUrl(config, request);
   return { url: url.href, state: flow.state, nonce: flow.nonce };
 }
 
