@@ -372,6 +372,8 @@ def test_the_example_api_never_5xx(app_client, tenant, data, scheme, dpop):
     assert response.status_code in (400, 401, 403), (response.status_code, response.body[:300])
 
 
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1000")) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(parts=st.tuples(*_proof_parts()), path=st.sampled_from(["/acme/token", "/acme/userinfo"]))
 def test_dpop_proofs_of_any_content_never_5xx(app_client, parts, path):
     """RFC 9449 proofs whose members are anything JSON can hold, signed with the test key."""

@@ -77,6 +77,22 @@ def test_a_signed_request_object_makes_the_authorization(http, browser, signer, 
     assert len(replays(table_items)) == 1  # its jti, remembered
 
 
+def test_a_request_objects_resources_are_one_uri_or_an_array(http, browser, tenant, signer, user):
+    """RFC 8707 with RFC 9101: resource in a request object, one or several; the token's aud."""
+    import jwt
+
+    apis = ["https://books.example.com/api", "urn:example:films"]
+    tenant_admin.update_settings(tenant.id, {"resource_servers": apis})
+    client, _ = signer
+    for resource, audience in [(apis, apis), (apis[1], apis[1])]:
+        signed = request_object(client.client_id, ISSUER, {**PARAMS, "resource": resource})
+        page = browser.follow(authorize(browser, client.client_id, request=signed))
+        page = log_in(browser, page) if b"Sign in" in page.body else page
+        callback = callback_params(browser.submit(page, "allow") if b"Allow" in page.body else page)
+        token = body(redeem(http, signer, callback["code"]))["access_token"]
+        assert jwt.decode(token, options={"verify_signature": False})["aud"] == audience
+
+
 def unsigned(client_id: str, **claims) -> str:
     return request_object(client_id, ISSUER, PARAMS, alg="none", **claims)
 
@@ -104,6 +120,9 @@ BAD_OBJECTS = [
     ("garbage", lambda c: "not a jwt", "not a JWT"),
     ("a JSON array", lambda c: "WzFd.WzFd.", "not a JWT"),
     ("oversized", lambda c: request_object(c, ISSUER, PARAMS, filler="x" * 17000), "at most 16 KiB"),
+    ("exp past a float's range", lambda c: request_object(c, ISSUER, PARAMS, exp=10**400), "at most an hour"),
+    ("a resource with a space", lambda c: request_object(c, ISSUER, {**PARAMS, "resource": "urn:a urn:b"}), "resource"),
+    ("a resource of numbers", lambda c: request_object(c, ISSUER, {**PARAMS, "resource": [1, 2]}), "resource"),
 ]
 
 
