@@ -105,6 +105,12 @@ def _check_hosts(client: Client, patterns: tuple[str, ...]) -> None:
         where = _unlisted(uri, patterns) if uri else None
         if where is not None:
             raise InvalidClientMetadata(f"{name}: {where} is not accepted from self-registration")
+    # The OP fetches a request_uri, and a jwks_uri to check a request object, on anyone's
+    # browser request (RFC 9101): only from those hosts too.
+    for uri in (*client.request_uris, *([client.jwks_uri] if client.jwks_uri else [])):
+        where = _unlisted(uri, patterns)
+        if where is not None:
+            raise InvalidClientMetadata(f"request_uris and jwks_uri: {where} is not accepted from self-registration")
 
 
 def _unlisted(uri: str, patterns: tuple[str, ...]) -> str | None:

@@ -71,9 +71,16 @@ def registered(client: Client, request_uri: str) -> str | None:
         return None
     for uri in client.request_uris:
         base = uri.partition("#")[0]
-        if location == base or (base.endswith("/") and "?" not in base and location.startswith(base)):
+        if location == base or (base.endswith("/") and "?" not in base and _under(location, base)):
             return location
     return None
+
+
+def _under(location: str, base: str) -> bool:
+    """``location`` below the registered prefix ``base``, with no encoded slash, backslash or
+    percent after it: many servers decode them, and ``..%2F`` would climb out from under it."""
+    rest = location[len(base) :].lower()
+    return location.startswith(base) and not any(escape in rest for escape in ("%2f", "%5c", "%25", "\\"))
 
 
 def _has_dot_segments(path: str) -> bool:

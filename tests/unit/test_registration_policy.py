@@ -102,6 +102,12 @@ HOSTS = ["rp.example.com", "*.apps.example"]
         ({"frontchannel_logout_uri": "https://evil.example/fc"}, "invalid_client_metadata"),
         ({"backchannel_logout_uri": "https://evil.example/bc"}, "invalid_client_metadata"),
         ({"backchannel_logout_uri": "https://rp.example.com.evil.example/bc"}, "invalid_client_metadata"),
+        # Request URIs are fetched by the OP on anyone's browser request (RFC 9101).
+        ({"request_uris": ["https://evil.example/"]}, "invalid_client_metadata"),
+        (
+            {"jwks_uri": "https://evil.example/jwks", "token_endpoint_auth_method": "private_key_jwt"},
+            "invalid_client_metadata",
+        ),
         (
             {"redirect_uris": ["com.example.app:/cb"], "token_endpoint_auth_method": "none"},
             "invalid_redirect_uri",
@@ -112,7 +118,9 @@ HOSTS = ["rp.example.com", "*.apps.example"]
 def test_redirect_hosts_are_the_tenants_to_choose(http, tenant, open_registration, table_items, metadata, error):
     tenant_admin.update_settings(tenant.id, {"registration_redirect_hosts": HOSTS})
     before = table_items()
-    refused(register(http, "Stranger", **metadata), 400, error)
+    response = register(http, "Stranger", **metadata)
+    refused(response, 400, error)
+    assert "from self-registration" in json.loads(response.body)["error_description"]
     assert table_items() == before
 
 
@@ -127,6 +135,8 @@ def test_listed_redirect_hosts_are_accepted(http, tenant, open_registration):
     }
     three = register(http, "Three", **logout_uris)
     assert three.status_code == 201, three.body
+    four = register(http, "Four", request_uris=["https://rp.example.com/requests/"])
+    assert four.status_code == 201, four.body
 
 
 @pytest.mark.parametrize("value", [["Evil.Example"], ["*"], ["https://x.example"], ["*.*.example"], "x.example", [5]])
