@@ -51,6 +51,8 @@ def metadata(ctx: Context) -> dict[str, Any]:
         # RFC 9126 §5: pushed authorization requests, required of every client or not.
         "pushed_authorization_request_endpoint": ctx.url("pushed_authorization_request_endpoint"),
         "require_pushed_authorization_requests": ctx.settings.require_pushed_authorization_requests,
+        # RFC 8628 §4: the device authorization grant (its grant type is in grant_types_supported).
+        "device_authorization_endpoint": ctx.url("device_authorization_endpoint"),
         "claims_supported": supported_claims(known),
         "code_challenge_methods_supported": methods,
         "prompt_values_supported": sorted(PROMPTS),
