@@ -14,7 +14,20 @@ gc.disable()
 from chalice import Chalice  # noqa: E402
 
 from chalicelib.observability import logs  # noqa: E402
-from chalicelib.web import account, accounts, admin, browser, console, device, health, home, protocol, queues, routes, schedule  # noqa: E402
+from chalicelib.web import (  # noqa: E402
+    account,
+    accounts,
+    admin,
+    browser,
+    console,
+    device,
+    health,
+    home,
+    protocol,
+    queues,
+    routes,
+    schedule,
+)
 
 # One JSON line per request and per event, each naming its request and tenant (logger
 # "oidc"); library chatter stays out.
