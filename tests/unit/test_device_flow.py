@@ -377,3 +377,45 @@ def test_a_user_disabled_after_approving_gets_the_device_nothing(
     refused = poll(http, device_client.client_id, codes["device_code"])
     assert (refused.status_code, body(refused)["error"]) == (400, "invalid_grant")
     assert not [i for i in table_items() if i["sk"]["S"].startswith("grant#")]
+
+
+def test_a_self_registered_device_client_where_the_tenant_allows_the_grant(http, tenant, table_items):
+    from chalicelib.admin import tenants as tenant_admin
+
+    tenant_admin.update_settings(tenant.id, {"client_registration": "open"})
+    metadata = {"client_name": "TV", "grant_types": [GRANT], "response_types": [], "token_endpoint_auth_method": "none"}
+    headers = {"host": HOST, "content-type": "application/json"}
+    refused = http.post("/acme/register", headers=headers, body=json.dumps(metadata))
+    assert refused.status_code == 400 and body(refused)["error"] == "invalid_client_metadata"
+    grants = ["authorization_code", "implicit", "refresh_token", GRANT]
+    tenant_admin.update_settings(tenant.id, {"client_registration": "open", "registration_grant_types": grants})
+    registered = http.post("/acme/register", headers=headers, body=json.dumps(metadata))
+    assert registered.status_code == 201, registered.body
+    assert body(registered)["grant_types"] == [GRANT]
+    assert ask(http, body(registered)["client_id"], scope="openid")["interval"] == 5
+
+
+@pytest.mark.parametrize("grant_types", [["urn:ietf:params:oauth:grant-type:device"], [GRANT.upper()]])
+def test_the_admin_services_know_the_grant_type_exactly(tenant, grant_types, table_items):
+    from chalicelib.admin import AdminError
+
+    before = table_items()
+    with pytest.raises(AdminError, match="grant types must be among"):
+        client_admin.create_client(
+            tenant.id, name="TV", client_type="public", redirect_uris=[], response_types=[], grant_types=grant_types
+        )
+    assert table_items() == before
+
+
+def test_the_cli_creates_a_device_client_and_refuses_a_misspelt_grant(tenant):
+    from click.testing import CliRunner
+
+    from chalicelib.admin.cli import cli
+    from chalicelib.store import clients
+
+    args = ["clients", "create", "acme", "--name", "TV", "--type", "public", "--grant-type"]
+    result = CliRunner().invoke(cli, [*args, GRANT], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert clients.get_client("acme", json.loads(result.output)["client_id"]).grant_types == (GRANT,)
+    result = CliRunner().invoke(cli, [*args, "device_code"], catch_exceptions=False)
+    assert result.exit_code == 2 and result.output.startswith("error: grant types must be among:")
