@@ -24,6 +24,8 @@ NAMES = st.sampled_from(
         # The fields of the pages issue 9 added.
         "code", "credential", "passkey", "email", "confirm", "current_password", "new_password", "sid",
         "iss", "error", "name", "done",
+        # The device authorization grant's.
+        "user_code", "device_code",
     ]
 )  # fmt: skip
 SAMPLES = [
@@ -32,6 +34,7 @@ SAMPLES = [
     "login", "consent", "allow", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "logout", "access_token",
     "code id_token token", "id_token", "client_credentials", "password", "eyJhbGciOiJIUzI1NiJ9.e30.x",
     "abc.é", "é" * 43, "https://rp.example.com;frame-ancestors *;/cb", "99999999999999999999", "[" * 100,
+    "urn:ietf:params:oauth:grant-type:device_code", "BCDF-GHJK", "bcdf ghjk", "A" * 24 + "." + "B" * 43,
 ]  # fmt: skip
 VALUES = st.one_of(st.text(max_size=40), st.sampled_from(SAMPLES))
 PARAMS = st.lists(st.tuples(NAMES, VALUES), max_size=8)
@@ -56,7 +59,9 @@ PATHS = ["/acme/authorize", "/acme/login", "/acme/consent", "/acme/token", "/acm
          # password, email verification, sign-up and its link, the account page and its actions.
          "/acme/mfa", "/acme/passkeys", "/acme/password/forgot", "/acme/password/reset", "/acme/email",
          "/acme/email/verify", "/acme/signup", "/acme/signup/confirm", "/acme/account", "/acme/account/callback",
-         "/acme/account/totp"]  # fmt: skip
+         "/acme/account/totp",
+         # The device authorization grant (RFC 8628): its endpoint, its page and the page's callback.
+         "/acme/device_authorization", "/acme/device", "/acme/device/callback"]  # fmt: skip
 
 
 @pytest.fixture
@@ -77,7 +82,8 @@ def app_client(tenant, user):
         client_id="fuzz-client", client_secret="s" * 43, post_logout_redirect_uris=["https://rp.example.com/bye"],
         response_types=["code", "id_token", "id_token token", "token", "code id_token", "code token",
                         "code id_token token"],
-        grant_types=["authorization_code", "implicit", "refresh_token", "client_credentials", "password"],
+        grant_types=["authorization_code", "implicit", "refresh_token", "client_credentials", "password",
+                     "urn:ietf:params:oauth:grant-type:device_code"],
         scopes=["token_introspection"],
     )  # fmt: skip
     with Client(app) as test_client:
