@@ -106,7 +106,10 @@ def _decide(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -
     key = _pending_key(ctx, cookies)
     if payload.get("u") != key or not isinstance(payload.get("sub"), str):
         raise InvalidPage(EXPIRED)
-    approved = form.get("decision") == "approve"
+    decision = form.get("decision")
+    if decision not in ("approve", "deny"):  # only the page's own two buttons decide
+        raise InvalidPage(EXPIRED)
+    approved = decision == "approve"
     approval = _approval(ctx, payload) if approved else None
     if not device.decide(ctx.tenant.id, key, ctx.now, approval):
         raise InvalidPage(EXPIRED)

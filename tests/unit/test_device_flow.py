@@ -419,3 +419,13 @@ def test_the_cli_creates_a_device_client_and_refuses_a_misspelt_grant(tenant):
     assert clients.get_client("acme", json.loads(result.output)["client_id"]).grant_types == (GRANT,)
     result = CliRunner().invoke(cli, [*args, "device_code"], catch_exceptions=False)
     assert result.exit_code == 2 and result.output.startswith("error: grant types must be among:")
+
+
+@pytest.mark.parametrize("decision", ["allow", "", "APPROVE", "approve "])
+def test_only_the_pages_two_buttons_decide(http, browser, device_client, user, clock, table_items, decision):
+    page = consent_page(browser, ask(http, device_client.client_id)["user_code"])
+    before = table_items()
+    form = only_form(page.body.decode())
+    answered = browser.post(form.action, {**form.submission("approve"), "decision": decision})
+    assert answered.status_code == 400
+    assert table_items() == before
