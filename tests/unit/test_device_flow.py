@@ -429,3 +429,23 @@ def test_only_the_pages_two_buttons_decide(http, browser, device_client, user, c
     answered = browser.post(form.action, {**form.submission("approve"), "decision": decision})
     assert answered.status_code == 400
     assert table_items() == before
+
+
+def test_round_trips_per_poll(http, browser, device_client, user, clock, monkeypatch):
+    """A pending or denied poll is one UpdateItem; a refused one (slow_down, expired,
+    unknown) adds one read to say why; the approved one adds the redeeming transaction."""
+    from tests.unit.test_tenant_templates import Dispatched
+
+    codes = ask(http, device_client.client_id)
+    dispatched = Dispatched(monkeypatch)
+
+    def operations() -> list[str]:
+        dispatched.operations.clear()
+        poll(http, device_client.client_id, codes["device_code"])
+        return list(dispatched.operations)
+
+    assert operations() == ["UpdateItem"]  # authorization_pending
+    assert operations() == ["UpdateItem", "GetItem"]  # slow_down
+    approve(browser, codes["user_code"])
+    clock[0] += 5
+    assert operations() == ["UpdateItem", "TransactWriteItems"]  # the tokens
