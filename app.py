@@ -14,7 +14,20 @@ gc.disable()
 from chalice import Chalice  # noqa: E402
 
 from chalicelib.observability import logs  # noqa: E402
-from chalicelib.web import account, accounts, admin, browser, console, health, home, protocol, queues, routes, schedule  # noqa: E402
+from chalicelib.web import (  # noqa: E402
+    account,
+    accounts,
+    admin,
+    browser,
+    console,
+    device,
+    health,
+    home,
+    protocol,
+    queues,
+    routes,
+    schedule,
+)
 from chalicelib.web import example_api as example  # noqa: E402
 
 # One JSON line per request and per event, each naming its request and tenant (logger
@@ -34,6 +47,7 @@ app.register_blueprint(console.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(account.bp)
 app.register_blueprint(example.bp)
+app.register_blueprint(device.bp)
 
 gc.freeze()
 gc.enable()

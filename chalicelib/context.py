@@ -23,6 +23,8 @@ PATHS = {
     "check_session_iframe": "/check-session",
     "registration_endpoint": "/register",
     "pushed_authorization_request_endpoint": "/par",  # RFC 9126
+    "device_authorization_endpoint": "/device_authorization",  # RFC 8628
+    "device_verification": "/device",
     "login": "/login",
     "consent": "/consent",
     "mfa": "/mfa",

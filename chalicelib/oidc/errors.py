@@ -353,3 +353,27 @@ class DpopChallenge(OAuthError):
         if self.description:
             challenge += f', error_description="{self.description}"'
         return {"WWW-Authenticate": challenge}
+
+
+# Device authorization grant (RFC 8628 §3.5): a poll's answers while the person decides.
+class AuthorizationPending(OAuthError):
+    error = "authorization_pending"
+    redirectable = False
+
+
+class SlowDown(OAuthError):
+    error = "slow_down"
+    redirectable = False
+
+
+class ExpiredToken(OAuthError):
+    error = "expired_token"
+    redirectable = False
+
+
+class DeviceRequestsLimited(PushLimited):
+    """Too many device authorization requests from one source or in one client's name."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.description = f"too many device authorization requests: try again in {retry_after} seconds"

@@ -22,7 +22,14 @@ MAX_ALLOWED_HOSTS = 50
 # A host name, or ``*.`` and a domain: any name under it (registration_redirect_hosts).
 _HOST_PATTERN = re.compile(r"(?:\*\.)?(?:" + _HOST.pattern + ")")
 # Every grant type the provider implements (chalicelib.oidc.grants, plus the implicit flow).
-GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
+GRANT_TYPES = (
+    "authorization_code",
+    "implicit",
+    "refresh_token",
+    "client_credentials",
+    "password",
+    "urn:ietf:params:oauth:grant-type:device_code",
+)
 _ALNUM = re.compile(r"[A-Za-z0-9]+")  # str.isalnum() takes any script's letters and digits
 _SCOPE_FIELDS = frozenset({"title", "description", "claims"})
 MAX_EXTRA_SCOPES = 32
@@ -79,6 +86,16 @@ BOUNDS = {
     # address and in one client's name: each is an outbound request.
     "request_uri_fetches_per_source": (1, 100_000),
     "request_uri_fetches_per_client": (1, 1_000_000),
+    # Device authorization (RFC 8628): a device code lives 1 to 30 minutes, polled at most
+    # every device_poll_interval seconds; device authorization requests a minute per source
+    # and per client (each is a write); user codes tried an hour per source and in the whole
+    # tenant (with 20^8 codes, 10,000 guesses an hour find one live code in ~2.5 million hours).
+    "device_code_expire": (60, 1800),
+    "device_poll_interval": (1, 60),
+    "device_requests_per_source": (1, 100_000),
+    "device_requests_per_client": (1, 1_000_000),
+    "user_code_attempts_per_source": (1, 10_000),
+    "user_code_attempts_per_tenant": (1, 1_000_000),
 }
 # An email address as a sender or a sign-up gives it: one @, a dot-atom local part, a domain
 # of DNS labels. Stricter than RFC 5322 on purpose (no quoted parts, comments or IP literals).
@@ -279,6 +296,14 @@ class TenantSettings:
     require_signed_request_object: bool = False
     request_uri_fetches_per_source: int = 60
     request_uri_fetches_per_client: int = 3000
+    # Device authorization grant (RFC 8628; chalicelib/oidc/endpoints/device_authorization.py,
+    # chalicelib/device): lifetimes, the polling interval and the abuse limits (BOUNDS above).
+    device_code_expire: int = 600
+    device_poll_interval: int = 5
+    device_requests_per_source: int = 60
+    device_requests_per_client: int = 6000
+    user_code_attempts_per_source: int = 20
+    user_code_attempts_per_tenant: int = 10_000
 
     @classmethod
     def from_stored(cls, values: Mapping[str, Any]) -> TenantSettings:

@@ -31,7 +31,7 @@ LOGIN = ("ticket", "csrf_token", "username", "password", "action")
 CONSENT = ("ticket", "csrf_token", "decision")
 LOGOUT = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "logout_hint", "ui_locales")
 TOKEN = ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "client_id",
-         "client_secret", "username", "password", "resource")  # fmt: skip
+         "client_secret", "username", "password", "resource", "device_code")  # fmt: skip
 TOKEN_OPS = ("token", "token_type_hint", "client_id", "client_secret")
 # Client authentication by JWT (RFC 7523), at every endpoint that authenticates clients.
 ASSERTION = ("client_assertion_type", "client_assertion")
@@ -54,8 +54,12 @@ SIGNUP = ("ticket", "csrf_token", "email", "password", "confirm", "name", "given
 ACCOUNT = ("csrf_token", "action", "current_password", "new_password", "password", "sid", "client_id")
 ACCOUNT_TOTP = ("csrf_token", "ticket", "code", "action")
 CALLBACK = ("code", "state", "iss", "error")
+# The device authorization grant (RFC 8628): its endpoint, its page (the code, then the
+# decision with its ticket) and the page's own sign-in's callback; polls go to /token.
+DEVICE_AUTHORIZATION = ("client_id", "client_secret", "scope", "claims", *ASSERTION)
+DEVICE_PAGE = ("csrf_token", "user_code", "ticket", "decision")
 # The pages whose forms are CSRF protected: a clean request carries the browser's pair.
-PAGES = ("login", "consent", "session", "mfa", "passkeys", "password/", "email", "signup", "account")
+PAGES = ("login", "consent", "session", "mfa", "passkeys", "password/", "email", "signup", "account", "device")
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,10 @@ ROUTES = (
     # The example API (RFC 6750 bearer tokens, chalicelib/resource_server), and a method it lacks.
     Route("GET", "/{t}/example/me", "none", ("access_token",)),
     Route("POST", "/{t}/example/me", "form", ("access_token",)),
+    Route("POST", "/{t}/device_authorization", "form", DEVICE_AUTHORIZATION),
+    Route("GET", "/{t}/device", "none", ("user_code",)),
+    Route("POST", "/{t}/device", "form", DEVICE_PAGE),
+    Route("GET", "/{t}/device/callback", "none", CALLBACK),
     Route("GET", "/health", "none"),
     Route("GET", "/", "none"),
     Route("GET", "/{t}", "none"),
@@ -273,6 +281,7 @@ def _valid(rng: random.Random, route: Route, target: Target) -> dict[str, str]:
             {"grant_type": "authorization_code", "code": "x" * 43, "redirect_uri": "https://rp.example.com/callback"},
             {"grant_type": "refresh_token", "refresh_token": "a.b"},
             {"grant_type": "password", "username": "nobody", "password": "pw", "scope": "openid"},
+            {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": "A" * 24 + "." + "B" * 43},
         ])  # fmt: skip
     if route.params == TOKEN_OPS:
         return {"token": target.access_token, "token_type_hint": "access_token"}
@@ -284,7 +293,8 @@ def _valid_page(route: Route, target: Target) -> dict[str, str]:
     rest such as a person would type (no known account, no live link or session)."""
     typed = {"ticket": target.ticket, "username": "nobody@example.com", "email": "nobody@example.com",
              "password": "a long enough password", "confirm": "a long enough password", "token": "A" * 43,
-             "code": "123456", "action": "remove", "name": "Nobody", "state": "s" * 43, "iss": "x"}  # fmt: skip
+             "code": "123456", "action": "remove", "name": "Nobody", "state": "s" * 43, "iss": "x",
+             "user_code": "BCDF-GHJK", "decision": "approve", "scope": "openid"}  # fmt: skip
     values = {name: typed[name] for name in route.params if name in typed}
     return {**values, "csrf_token": target.csrf_token} if "csrf_token" in route.params else values
 
@@ -313,7 +323,17 @@ def _samples(name: str, target: Target) -> list[str]:
         "response_mode": ["query", "fragment", "form_post", "web_message"],
         "code_challenge_method": ["S256", "plain", "S512"],
         "code_challenge": ["E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "short"],
-        "grant_type": ["authorization_code", "refresh_token", "client_credentials", "password", "implicit", "x"],
+        "grant_type": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "password",
+            "implicit",
+            "x",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ],
+        "user_code": ["BCDF-GHJK", "bcdfghjk", "AEIO-UBCD", "BCDF GHJK", "-" * 64],
+        "device_code": ["A" * 24 + "." + "B" * 43, "a.b", "." * 80],
         "ticket": [target.ticket, target.ticket[:-2], target.ticket + "x", "abc.%C3%A9"],
         "csrf_token": [target.csrf_token, target.csrf_token.upper()],
         "decision": ["allow", "deny", "logout", "stay"],

@@ -152,16 +152,25 @@ def test_only_the_web_layer_reaches_the_account_page_and_the_account_page_knows_
         assert not forbidden, f"{path.name} imports {forbidden}"
 
 
+def test_only_the_web_layer_reaches_the_device_page_and_the_device_page_knows_no_framework():
+    """``chalicelib/device`` (the device authorization grant's page, RFC 8628 §3.3) is plain
+    values in and out like the account page: only ``chalicelib/web`` routes to it."""
+    assert importing("chalicelib.device") <= {"web", "device"}
+    for path in modules("device"):
+        forbidden = {name for name in imports(path) if name.split(".")[0] in {"chalice", "boto3", "pynamodb"}}
+        assert not forbidden, f"{path.name} imports {forbidden}"
+
+
 def test_the_providers_own_sign_in_is_one_module_for_its_own_pages():
     """``chalicelib/own_rp.py`` (the provider as its own relying party: PKCE, state, nonce,
-    the ID token's verification) serves the console and the account page, no one else, and
-    knows no framework."""
+    the ID token's verification) serves the console, the account page and the device page, no
+    one else, and knows no framework."""
     users = {
         str(path.relative_to(ROOT / "chalicelib")).split("/")[0]
         for path in (ROOT / "chalicelib").rglob("*.py")
         if re.search(r"chalicelib(\.own_rp| import .*\bown_rp\b)", path.read_text())
     }
-    assert users == {"account", "console"}
+    assert users == {"account", "console", "device"}
     forbidden = {
         name
         for name in imports(ROOT / "chalicelib" / "own_rp.py")

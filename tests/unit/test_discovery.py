@@ -28,6 +28,7 @@ def test_discovery_document(http, tenant):
         ("introspection_endpoint", "/introspect"),
         ("revocation_endpoint", "/revoke"),
         ("end_session_endpoint", "/end-session"),
+        ("device_authorization_endpoint", "/device_authorization"),
     ]:
         assert metadata[name] == issuer + path
     assert metadata["response_types_supported"] == [
@@ -45,6 +46,7 @@ def test_discovery_document(http, tenant):
         "authorization_code",
         "refresh_token",
         "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
         "implicit",
     ]
     assert metadata["code_challenge_methods_supported"] == ["S256", "plain"]

@@ -30,6 +30,8 @@ NAMES = st.sampled_from(
         "resource",  # RFC 8707, repeatable
         # Request objects (RFC 9101).
         "request_uri",
+        # The device authorization grant's.
+        "user_code", "device_code",
     ]
 )  # fmt: skip
 SAMPLES = [
@@ -40,6 +42,7 @@ SAMPLES = [
     "abc.é", "é" * 43, "https://rp.example.com;frame-ancestors *;/cb", "99999999999999999999", "[" * 100,
     "http://op.example.test/acme/example", "http://op.example.test/acme", "urn:x", "https://a.example/#f", "a b",
     *hostile_objects("fuzz-client"),
+    "urn:ietf:params:oauth:grant-type:device_code", "BCDF-GHJK", "bcdf ghjk", "A" * 24 + "." + "B" * 43,
 ]  # fmt: skip
 VALUES = st.one_of(st.text(max_size=40), st.sampled_from(SAMPLES))
 PARAMS = st.lists(st.tuples(NAMES, VALUES), max_size=8)
@@ -69,7 +72,9 @@ PATHS = ["/acme/authorize", "/acme/login", "/acme/consent", "/acme/token", "/acm
          "/acme/email/verify", "/acme/signup", "/acme/signup/confirm", "/acme/account", "/acme/account/callback",
          "/acme/account/totp",
          # The example API (chalicelib/web/example_api.py).
-         "/acme/example/me", "/nobody/example/me"]  # fmt: skip
+         "/acme/example/me", "/nobody/example/me",
+         # The device authorization grant (RFC 8628): its endpoint, its page and the page's callback.
+         "/acme/device_authorization", "/acme/device", "/acme/device/callback"]  # fmt: skip
 
 
 @pytest.fixture
@@ -91,7 +96,8 @@ def app_client(tenant, user):
         client_id="fuzz-client", client_secret="s" * 43, post_logout_redirect_uris=["https://rp.example.com/bye"],
         response_types=["code", "id_token", "id_token token", "token", "code id_token", "code token",
                         "code id_token token"],
-        grant_types=["authorization_code", "implicit", "refresh_token", "client_credentials", "password"],
+        grant_types=["authorization_code", "implicit", "refresh_token", "client_credentials", "password",
+                     "urn:ietf:params:oauth:grant-type:device_code"],
         scopes=["token_introspection"],
     )  # fmt: skip
     with Client(app) as test_client:

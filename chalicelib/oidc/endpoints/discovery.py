@@ -53,6 +53,8 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "require_pushed_authorization_requests": ctx.settings.require_pushed_authorization_requests,
         # RFC 9449 §5.1: the algorithms of the DPoP proofs chalicelib.oidc.dpop verifies.
         "dpop_signing_alg_values_supported": list(dpop.ALGORITHMS),
+        # RFC 8628 §4: the device authorization grant (its grant type is in grant_types_supported).
+        "device_authorization_endpoint": ctx.url("device_authorization_endpoint"),
         "claims_supported": supported_claims(known),
         "code_challenge_methods_supported": methods,
         "prompt_values_supported": sorted(PROMPTS),

@@ -83,7 +83,7 @@ def pushed_request(ctx: Context, params: Mapping[str, str]) -> dict[str, str] | 
 # The provider's own pages sign in through its own flow with these built-in clients
 # (chalicelib/own_rp.py), redirecting to pages of the same tenant: a tenant that requires
 # every client to push must not lock its administrators out of the console.
-BUILT_IN_CLIENTS = frozenset({"console", "account"})
+BUILT_IN_CLIENTS = frozenset({"console", "account", "device"})
 
 
 def required(ctx: Context, client: Client) -> bool:

@@ -34,9 +34,15 @@ class GrantType:
 
 
 def registry() -> dict[str, GrantType]:
-    from chalicelib.oidc.grants import authorization_code, client_credentials, password, refresh_token
+    from chalicelib.oidc.grants import authorization_code, client_credentials, device_code, password, refresh_token
 
-    grants = (authorization_code.GRANT, refresh_token.GRANT, client_credentials.GRANT, password.GRANT)
+    grants = (
+        authorization_code.GRANT,
+        refresh_token.GRANT,
+        client_credentials.GRANT,
+        password.GRANT,
+        device_code.GRANT,
+    )
     return {grant.name: grant for grant in grants}
 
 

@@ -198,7 +198,37 @@ async function verifyLogoutToken({ rp, token }) {
   return { header: verified.protectedHeader, claims };
 }
 
+// The device authorization grant (RFC 8628): openid-client asks for the codes and starts
+// polling at once, in the background (honouring interval and slow_down), while the test
+// plays the person on the device page; device_result awaits the polling's outcome, then
+// reads UserInfo with the access token. The ID token is validated by the library.
+const devices = new Map(); // user_code -> {rp, outcome}
+
+async function deviceStart({ rp, scope = "openid", ...extra }) {
+  const { config } = relyingParties.get(rp);
+  const response = await client.initiateDeviceAuthorization(config, { scope, ...extra });
+  const outcome = client.pollDeviceAuthorizationGrant(config, response).then(
+    (tokens) => ({ tokens: { ...tokens }, claims: tokens.claims() }),
+    (error) => ({ error }),
+  );
+  devices.set(response.user_code, { rp, outcome });
+  return response;
+}
+
+async function deviceResult({ user_code }) {
+  const { rp, outcome } = devices.get(user_code);
+  devices.delete(user_code);
+  const result = await outcome;
+  if (result.error) throw result.error;
+  if (result.claims) {
+    result.userinfo = await client.fetchUserInfo(relyingParties.get(rp).config, result.tokens.access_token, result.claims.sub);
+  }
+  return result;
+}
+
 const COMMANDS = {
+  device_start: deviceStart,
+  device_result: deviceResult,
   configure,
   authorize,
   callback,
