@@ -68,10 +68,15 @@ def callback(ctx: Context, query: Mapping[str, str], cookies: Mapping[str, str])
     if found is None or client is None:
         raise InvalidPage(EXPIRED)
     claims = signed_in.claims
+    # The user's epoch as of the sign-in just made: a password reset or a disable before the
+    # person presses Approve ends it (chalicelib.store.users.may_act), as it ends a session.
+    user = get_user(ctx.tenant.id, claims["sub"])
+    if user is None or not user.active:
+        raise InvalidPage(EXPIRED)
     ticket = interaction.seal(
         ctx, "device-consent",
         {"u": key, "sub": claims["sub"], "at": claims.get("auth_time"), "amr": claims.get("amr") or [],
-         "sid": claims.get("sid")},
+         "sid": claims.get("sid"), "ep": user.epoch},
     )  # fmt: skip
     context: dict[str, Any] = {
         "client": client,
@@ -119,10 +124,12 @@ def _decide(ctx: Context, form: Mapping[str, str], cookies: Mapping[str, str]) -
 
 
 def _approval(ctx: Context, payload: Mapping[str, Any]) -> device.Approval:
-    """Who approves, as the sign-in proved; the user's epoch stamps the grant (a user
-    disabled or re-passworded before the device polls gets nothing: ``users.may_act``)."""
+    """Who approves, as the sign-in proved; the user's epoch at that sign-in stamps the grant
+    (a user disabled or re-passworded since, before Approve or before the device polls, gets
+    nothing: ``users.may_act``)."""
     user = get_user(ctx.tenant.id, payload["sub"])
-    if user is None or not user.active:
+    epoch = payload.get("ep")
+    if user is None or not isinstance(epoch, int) or not user.accepts(epoch):
         raise InvalidPage(EXPIRED)
     auth_time = payload.get("at")
     amr = tuple(value for value in payload.get("amr") or () if isinstance(value, str))

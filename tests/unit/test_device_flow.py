@@ -379,6 +379,26 @@ def test_a_user_disabled_after_approving_gets_the_device_nothing(
     assert not [i for i in table_items() if i["sk"]["S"].startswith("grant#")]
 
 
+@pytest.mark.parametrize("change", ["password", "disable and enable"])
+def test_a_reset_between_sign_in_and_approve_ends_the_approval(http, browser, device_client, user, clock, change):
+    """The approval page, left open by whoever signed in (a stolen session, a shared computer),
+    is worth nothing once the password is reset or the account disabled and enabled again."""
+    codes = ask(http, device_client.client_id)
+    page = browser.follow(enter(browser, codes["user_code"]))
+    page = log_in(browser, page)
+    assert b"Approve" in page.body
+    if change == "password":
+        user_admin.set_password("acme", "alice", "another good password 1")
+    else:
+        user_admin.update_user("acme", "alice", active=False)
+        user_admin.update_user("acme", "alice", active=True)
+    refused = browser.submit(page, "approve")
+    assert refused.status_code == 400
+    clock[0] += 5
+    pending = poll(http, device_client.client_id, codes["device_code"])
+    assert body(pending)["error"] == "authorization_pending"
+
+
 def test_a_self_registered_device_client_where_the_tenant_allows_the_grant(http, tenant, table_items):
     from chalicelib.admin import tenants as tenant_admin
 
@@ -449,3 +469,27 @@ def test_round_trips_per_poll(http, browser, device_client, user, clock, monkeyp
     approve(browser, codes["user_code"])
     clock[0] += 5
     assert operations() == ["UpdateItem", "TransactWriteItems"]  # the tokens
+
+
+def test_a_poll_with_a_dpop_proof_gets_tokens_bound_to_its_key(http, browser, device_client, user, clock):
+    """RFC 9449 with RFC 8628: the device proves a key as it polls; its tokens are bound to it,
+    and its refresh token (a public client's) refreshes only with a proof of that key."""
+    from tests.support import dpop
+
+    codes = ask(http, device_client.client_id)
+    approve(browser, codes["user_code"])
+    clock[0] += 5
+    data = {"grant_type": GRANT, "device_code": codes["device_code"], "client_id": device_client.client_id}
+    proof = dpop.proof("POST", ISSUER + "/token", now=clock[0])
+    headers = {"host": HOST, "content-type": FORM, "dpop": proof}
+    tokens = body(http.post("/acme/token", headers=headers, body=urlencode(data)))
+    assert tokens["token_type"] == "DPoP"
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    assert claims["cnf"] == {"jkt": dpop.thumbprint("ES256")}
+    refresh = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+        "client_id": device_client.client_id,
+    }
+    unproven = post(http, "token", refresh)
+    assert unproven.status_code == 400 and body(unproven)["error"] == "invalid_grant"
