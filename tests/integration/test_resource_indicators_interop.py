@@ -68,6 +68,24 @@ def test_openid_client_gets_tokens_for_the_api_and_calls_it(provider, issuer, ex
 
 
 @pytest.mark.parametrize("tenant", ["envelope"], indirect=True)
+def test_openid_client_with_a_dpop_key_calls_the_api_with_proofs(
+    provider, issuer, example, confidential_client, user, node
+):
+    """RFC 9449 at the example API: openid-client's DPoP handle binds the tokens at the token
+    endpoint and signs a proof for each call (fetchProtectedResource) and for UserInfo."""
+    client, secret = confidential_client
+    rp = node.configure(issuer, client, secret)
+    jkt = node("dpop_key", rp=rp, alg="ES256")["jkt"]
+    result, _ = node_sign_in(node, UserAgent(provider), rp, scope="openid profile", resource=[example, issuer])
+    tokens = result["tokens"]
+    assert tokens["token_type"].lower() == "dpop" and result["userinfo"]["sub"] == user.sub
+    assert jwt.decode(tokens["access_token"], options={"verify_signature": False})["cnf"] == {"jkt": jkt}
+    for _ in range(2):  # a fresh proof each time (its jti is single-use)
+        me = node("protected_resource", rp=rp, access_token=tokens["access_token"], url=f"{example}/me")
+        assert me["status"] == 200 and me["body"]["sub"] == user.sub
+
+
+@pytest.mark.parametrize("tenant", ["envelope"], indirect=True)
 def test_openid_client_credentials_for_the_api(provider, issuer, example, service, node):
     client, secret = service
     rp = node.configure(issuer, client, secret)
@@ -118,4 +136,5 @@ def test_authlib_gets_a_token_for_the_api_and_calls_it(provider, issuer, example
     email_only.fetch_token(metadata["token_endpoint"], grant_type="client_credentials", resource=example)
     answer = email_only.get(f"{example}/me", timeout=5)
     assert answer.status_code == 403 and answer.json() == {"error": "insufficient_scope"}
-    assert answer.headers["WWW-Authenticate"] == 'Bearer error="insufficient_scope", scope="profile"'
+    # Both schemes' challenges (RFC 9449 §7.1): the example API takes DPoP-bound tokens too.
+    assert answer.headers["WWW-Authenticate"].startswith('Bearer error="insufficient_scope", scope="profile", DPoP ')
