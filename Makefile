@@ -44,7 +44,8 @@ unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q -n 2
 
 # The integration suite also needs openid-client and axe-core (npm) and Debian's Chromium (for
-# Playwright, which is pointed at the system browser and never downloads one).
+# Playwright, which is pointed at the system browser and never downloads one). Two workers,
+# each with its own moto server and dev server: most of a test's time is spent waiting on them.
 NODE_STAMP := tests/interop/node/node_modules/.installed
 
 $(NODE_STAMP): tests/interop/node/package-lock.json
@@ -59,8 +60,8 @@ chromium:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 integration: $(STAMP) $(NODE_STAMP) chromium
-	$(STEP) "integration tests: dev server, moto's server, openid-client, Chromium (about 4 minutes)"
-	$(PY) -m pytest tests/integration -q
+	$(STEP) "integration tests: dev server, moto's server, openid-client, Chromium (about 6 minutes)"
+	$(PY) -m pytest tests/integration -q -n 2
 
 test: lint package unit integration
 

@@ -109,7 +109,8 @@ def dev_server(name: str, public_host: str = "127.0.0.1", **env: str) -> Iterato
     base = f"http://{public_host}:{port}"
     command = [sys.executable, "-m", "infra.devserver", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"]
     ARTIFACTS.mkdir(exist_ok=True)
-    with (ARTIFACTS / f"{name}.log").open("w") as log:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # each worker runs its own servers
+    with (ARTIFACTS / (f"{name}-{worker}.log" if worker else f"{name}.log")).open("w") as log:
         server = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, "PUBLIC_BASE_URL": base, **env}, stdout=log, stderr=subprocess.STDOUT
         )
