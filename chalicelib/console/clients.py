@@ -27,10 +27,13 @@ SECTION = "clients"
 # The client's optional one-line fields (empty: none).
 TEXTS = (
     "website_url", "terms_url", "contact_email", "logo_uri", "frontchannel_logout_uri", "backchannel_logout_uri",
-    "token_endpoint_auth_method", "jwks_uri", "sector_identifier_uri",
+    "token_endpoint_auth_method", "jwks_uri", "sector_identifier_uri", "request_object_signing_alg",
 )  # fmt: skip
 # Its checkboxes (unticked: false).
-CHECKS = ("reuse_consent", "require_pushed_authorization_requests")
+CHECKS = (
+    "reuse_consent", "require_pushed_authorization_requests", "dpop_bound_access_tokens",
+    "require_signed_request_object",
+)  # fmt: skip
 
 
 def list_page(ctx: Context, admin: Admin, query: Mapping[str, str]) -> Result:
@@ -102,6 +105,7 @@ def _fields(form: Mapping[str, str], client_type: str) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "redirect_uris": forms.lines(form, "redirect_uris"),
         "post_logout_redirect_uris": forms.lines(form, "post_logout_redirect_uris"),
+        "request_uris": forms.lines(form, "request_uris"),
         "response_types": forms.lines(form, "response_types") or ("code",),
         "grant_types": forms.words(form, "grant_types") or None,
         "scopes": forms.words(form, "scopes"),
@@ -139,6 +143,7 @@ def _values(client: Client) -> dict[str, Any]:
         "client_type": client.client_type,
         "redirect_uris": "\n".join(client.redirect_uris),
         "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris),
+        "request_uris": "\n".join(client.request_uris),
         "response_types": "\n".join(client.response_types),
         "grant_types": " ".join(client.grant_types),
         "scopes": " ".join(client.scopes),
@@ -164,7 +169,17 @@ def _form(
     done: str | None = None,
 ) -> Result:
     blank = dict.fromkeys(
-        ("name", "client_type", "redirect_uris", "post_logout_redirect_uris", "grant_types", "scopes", "jwks", *TEXTS),
+        (
+            "name",
+            "client_type",
+            "redirect_uris",
+            "post_logout_redirect_uris",
+            "request_uris",
+            "grant_types",
+            "scopes",
+            "jwks",
+            *TEXTS,
+        ),
         "",
     )
     defaults = {

@@ -290,16 +290,22 @@ def test_a_clients_authentication_keys_subjects_and_par_are_set_from_the_console
     edit = console.get(f"{CONSOLE}/client?client_id={client_id}")
     values = {
         "token_endpoint_auth_method": "private_key_jwt", "jwks": json.dumps(jwks), "subject_type": "pairwise",
-        "require_pushed_authorization_requests": "on",
+        "require_pushed_authorization_requests": "on", "dpop_bound_access_tokens": "on",
+        "request_object_signing_alg": "ES256", "require_signed_request_object": "on",
+        "request_uris": "https://bank.example/requests/\n",
     }  # fmt: skip
     saved = submit(console, edit, "/client", "save", **values)
     assert saved.status_code == 302, saved.body[-600:]
     client = client_admin.get_client("acme", client_id)
     assert client.token_endpoint_auth_method == "private_key_jwt" and client.jwks == jwks
     assert client.subject_type == "pairwise" and client.require_pushed_authorization_requests is True
+    assert client.dpop_bound_access_tokens is True and client.require_signed_request_object is True
+    assert client.request_object_signing_alg == "ES256" and client.request_uris == ("https://bank.example/requests/",)
     shown = form_of(console.get(f"{CONSOLE}/client?client_id={client_id}"), "/client", "save").fields
     assert shown["token_endpoint_auth_method"] == "private_key_jwt" and json.loads(shown["jwks"]) == jwks
     assert shown["subject_type"] == "pairwise" and shown["require_pushed_authorization_requests"] == "on"
+    assert shown["dpop_bound_access_tokens"] == shown["require_signed_request_object"] == "on"
+    assert shown["request_object_signing_alg"] == "ES256" and shown["request_uris"] == "https://bank.example/requests/"
 
     before = table_items()
     for wrong, words in [
@@ -308,6 +314,8 @@ def test_a_clients_authentication_keys_subjects_and_par_are_set_from_the_console
         ({"jwks": '{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}'}, b"jwks"),
         ({"token_endpoint_auth_method": "none"}, b"token_endpoint_auth_method"),
         ({"subject_type": "secret"}, b"subject_type"),
+        ({"request_uris": "http://bank.example/r"}, b"request_uris"),
+        ({"request_object_signing_alg": "HS256"}, b"request_object_signing_alg"),
     ]:
         page = console.get(f"{CONSOLE}/client?client_id={client_id}")
         response = submit(console, page, "/client", "save", **wrong)
