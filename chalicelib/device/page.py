@@ -80,7 +80,8 @@ def callback(ctx: Context, query: Mapping[str, str], cookies: Mapping[str, str])
     )  # fmt: skip
     context: dict[str, Any] = {
         "client": client,
-        "account": claims.get("preferred_username"),
+        "account": user.username,
+        "user_code": _pending(ctx, cookies).get("c"),
         "scopes": describe(tuple(found.scope.split()), tenant_scopes(ctx.settings)),
         "ticket": ticket,
         "action": url(ctx.issuer),
@@ -101,7 +102,10 @@ def _enter(ctx: Context, typed: str) -> Result:
         events.emit("user_code_failed", ctx.tenant.id)
         return _entry(ctx, code=device_codes.display(code), error=WRONG, status=400)
     started = own_rp.start(ctx, DEVICE, _wanted(ctx))
-    pending = Cookie(COOKIE, interaction.seal(ctx, "device", {"u": key}), max_age=ctx.settings.interaction_expire,
+    # The code as typed goes along (sealed, in this browser only) to be shown again on the
+    # consent page, next to the device's (RFC 8628 §5.4: the person compares the two).
+    sealed = interaction.seal(ctx, "device", {"u": key, "c": device_codes.display(code)})
+    pending = Cookie(COOKIE, sealed, max_age=ctx.settings.interaction_expire,
                      path=PATH)  # fmt: skip
     return Redirect(started.location, cookies=(*started.cookies, pending))
 
@@ -140,8 +144,12 @@ def _approval(ctx: Context, payload: Mapping[str, Any]) -> device.Approval:
     )  # fmt: skip
 
 
+def _pending(ctx: Context, cookies: Mapping[str, str]) -> dict[str, Any]:
+    return interaction.unseal(ctx, "device", cookies.get(COOKIE))
+
+
 def _pending_key(ctx: Context, cookies: Mapping[str, str]) -> str:
-    return str(interaction.unseal(ctx, "device", cookies.get(COOKIE)).get("u", ""))
+    return str(_pending(ctx, cookies).get("u", ""))
 
 
 def _entry(ctx: Context, code: str = "", error: str | None = None, status: int = 200, retry_minutes: int = 0) -> Page:

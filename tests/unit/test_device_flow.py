@@ -493,3 +493,13 @@ def test_a_poll_with_a_dpop_proof_gets_tokens_bound_to_its_key(http, browser, de
     }
     unproven = post(http, "token", refresh)
     assert unproven.status_code == 400 and body(unproven)["error"] == "invalid_grant"
+
+
+def test_the_approval_page_shows_the_code_entered_and_the_account(http, browser, device_client, user):
+    """RFC 8628 §5.4: the person compares the code with the device's before approving, and
+    sees which account the device will act for."""
+    codes = ask(http, device_client.client_id)
+    page = log_in(browser, browser.follow(enter(browser, codes["user_code"].lower().replace("-", " "))))
+    text = page.body.decode()
+    assert f'<strong class="user-code">{codes["user_code"]}</strong>' in text
+    assert "Signed in as <strong>alice</strong>" in text
