@@ -202,6 +202,21 @@ def one_login(http, recorder: Recorder, tenant: str, client_id: str, secret: str
         "authorize (session, prompt=none)", lambda: browser.get(f"{issuer}/authorize", {**query, "prompt": "none"})
     )
     redeem("token (silent)", silent.headers["Location"])
+    # DPoP (RFC 9449): a code redeemed with a proof, and UserInfo with the bound token (each
+    # proof's jti is one conditional write).
+    from tests.support import dpop
+
+    silent = browser.get(f"{issuer}/authorize", {**query, "prompt": "none"})
+    code = silent.headers["Location"].split("code=")[1].split("&")[0]
+    body = f"grant_type=authorization_code&code={code}&redirect_uri={REDIRECT_URI}&{credentials}"
+    headers = {"host": HOST, "content-type": FORM, "dpop": dpop.proof("POST", f"{issuer}/token")}
+    bound = json.loads(
+        recorder.measure("token (code, DPoP)", lambda: http.post(f"/{tenant}/token", headers=headers, body=body)).body
+    )
+    proven = {"host": HOST, "authorization": f"DPoP {bound['access_token']}",
+              "dpop": dpop.proof("GET", f"{issuer}/userinfo", access_token=bound["access_token"])}  # fmt: skip
+    answer = recorder.measure("userinfo (DPoP)", lambda: http.get(f"/{tenant}/userinfo", headers=proven))
+    assert bound["token_type"] == "DPoP" and answer.status_code == 200, (bound, answer.status_code)
     implicit = {**query, "response_type": "id_token token", "nonce": "n", "prompt": "none"}
     recorder.measure("authorize (implicit, session)", lambda: browser.get(f"{issuer}/authorize", implicit))
     recorder.measure(
