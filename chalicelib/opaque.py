@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from typing import Any
 
 
 def new_token() -> str:
@@ -33,3 +34,16 @@ def b64url(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def json_object(data: bytes | str) -> dict[str, Any] | None:
+    """A JOSE header or payload (JSON text, or a base64url segment of it when ``data`` is a
+    str) as an object; None if it is not one: malformed, nested past the parser's depth
+    (RecursionError), or another JSON value."""
+    import json
+
+    try:
+        value = json.loads(b64url_decode(data) if isinstance(data, str) else data)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None

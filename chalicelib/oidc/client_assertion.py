@@ -15,7 +15,6 @@ one conditional write that a replay fails (``chalicelib.store.replay``).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from functools import lru_cache
@@ -25,7 +24,7 @@ from chalicelib.context import Context
 from chalicelib.keys import client_jwks, client_secrets
 from chalicelib.oidc.client_keys import KeysUnavailable, candidate_keys
 from chalicelib.oidc.errors import InvalidClient
-from chalicelib.opaque import b64url_decode
+from chalicelib.opaque import json_object
 from chalicelib.store import replay
 from chalicelib.store.clients import Client
 
@@ -96,7 +95,7 @@ def _verified_claims(ctx: Context, client: Client, assertion: str, alg: str, kid
             continue
         except (jwt.PyJWTError, ValueError, TypeError):
             break
-        claims = _json_object(payload)
+        claims = json_object(payload)
         if claims is not None:
             return claims
         break
@@ -161,15 +160,4 @@ def _segment(assertion: str, index: int) -> dict[str, Any] | None:
     parts = assertion.split(".")
     if len(assertion) > MAX_ASSERTION or len(parts) != 3 or not assertion.isascii():
         return None
-    try:
-        return _json_object(b64url_decode(parts[index]))
-    except ValueError:
-        return None
-
-
-def _json_object(data: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(data)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
+    return json_object(parts[index])

@@ -37,7 +37,7 @@ from chalicelib.oidc import request_uris
 from chalicelib.oidc.client_keys import KeysUnavailable, candidate_keys
 from chalicelib.oidc.errors import InvalidClient, InvalidRequest, InvalidRequestObject, UnknownClient
 from chalicelib.oidc.params import AUTHORIZATION_PARAMETERS, MAX_LENGTH, REPEATABLE, joined
-from chalicelib.opaque import b64url_decode
+from chalicelib.opaque import json_object
 from chalicelib.store import replay
 from chalicelib.store.clients import Client
 
@@ -119,7 +119,7 @@ def _parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     parts = token.split(".") if token.isascii() else []
     if len(parts) == 5:
         raise InvalidRequestObject(N_("encrypted request objects (JWE) are not supported: sign it (JWS) instead"))
-    header, claims = (_json_object(parts[0]), _json_object(parts[1])) if len(parts) == 3 else (None, None)
+    header, claims = (json_object(parts[0]), json_object(parts[1])) if len(parts) == 3 else (None, None)
     if header is None or claims is None:
         raise InvalidRequestObject(N_("the request object is not a JWT (a compact JWS)"))
     if "enc" in header:
@@ -164,7 +164,7 @@ def _verified(ctx: Context, client: Client, token: str, header: dict[str, Any]) 
             continue
         except (jwt.PyJWTError, ValueError, TypeError):
             break
-        claims = _loads(payload)
+        claims = json_object(payload)
         if claims is not None:
             return claims
         break
@@ -254,18 +254,3 @@ def _number(claims: Mapping[str, Any], name: str) -> float | None:
     ):
         raise InvalidRequestObject(N_("the request object's exp, iat and nbf are NumericDates"))
     return value
-
-
-def _json_object(segment: str) -> dict[str, Any] | None:
-    try:
-        return _loads(b64url_decode(segment))
-    except ValueError:
-        return None
-
-
-def _loads(data: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(data)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
