@@ -98,6 +98,13 @@ def consumer():
     running.stop()
 
 
+def server_log(name: str = "chalice-local") -> Path:
+    """Where the dev server ``name`` of this process writes its output: each xdist worker
+    runs servers of its own, so each has its own file."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return ARTIFACTS / (f"{name}-{worker}.log" if worker else f"{name}.log")
+
+
 @contextlib.contextmanager
 def dev_server(name: str, public_host: str = "127.0.0.1", **env: str) -> Iterator[str]:
     """The provider as ``chalice local`` serves it (``python -m infra.devserver``) on a free
@@ -109,8 +116,7 @@ def dev_server(name: str, public_host: str = "127.0.0.1", **env: str) -> Iterato
     base = f"http://{public_host}:{port}"
     command = [sys.executable, "-m", "infra.devserver", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"]
     ARTIFACTS.mkdir(exist_ok=True)
-    worker = os.environ.get("PYTEST_XDIST_WORKER")  # each worker runs its own servers
-    with (ARTIFACTS / (f"{name}-{worker}.log" if worker else f"{name}.log")).open("w") as log:
+    with server_log(name).open("w") as log:
         server = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, "PUBLIC_BASE_URL": base, **env}, stdout=log, stderr=subprocess.STDOUT
         )

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import boto3
 import requests
 
-from tests.integration.conftest import ARTIFACTS, PASSWORD, REDIRECT_URI, authorization_url, redeem
+from tests.integration.conftest import PASSWORD, REDIRECT_URI, authorization_url, redeem, server_log
 from tests.support.user_agent import UserAgent
 
 
@@ -52,7 +52,7 @@ def test_no_credential_in_urls_logs_or_the_table(provider, issuer, confidential_
     credential = cookie.split(".")[0]
 
     urls = "\n".join(seen)
-    log = (ARTIFACTS / "chalice-local.log").read_text()
+    log = server_log().read_text()
     table = table_dump()
     assert "ticket=" in urls and code in urls  # the flow's URLs were seen (the code travels by design)
     for value in encodings(credential) | encodings(cookie):

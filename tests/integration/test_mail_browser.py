@@ -21,7 +21,7 @@ from chalicelib.admin import tenants as tenant_admin
 from chalicelib.admin import users as user_admin
 from chalicelib.settings import settings
 from infra import mailpage
-from tests.integration.conftest import ARTIFACTS, EMULATOR, PASSWORD, wait_until
+from tests.integration.conftest import ARTIFACTS, EMULATOR, PASSWORD, server_log, wait_until
 from tests.integration.test_browser import ARGS, CHROMIUM, authorize_url, browser_rp_client, sign_in, sign_in_to_rp
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -151,7 +151,7 @@ def test_forgot_password_then_new_password_ends_the_old_sessions(chromium, issue
     )
     shot(replay, "reset-link-used")
     # No line the provider logged holds the link's token.
-    assert reset_url.rsplit("=", 1)[1] not in (ARTIFACTS / "chalice-local.log").read_text()
+    assert reset_url.rsplit("=", 1)[1] not in server_log().read_text()
     before.close()
     context.close()
 

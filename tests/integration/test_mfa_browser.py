@@ -77,7 +77,10 @@ def wrong_code(secret: str) -> str:
 
 def give_code(page, code: str) -> None:
     page.get_by_label("Code from your authenticator app").fill(code)
-    page.get_by_role("button", name="Verify").click()
+    # The answer is a new page: wait for it, so that the next code is typed into that one (a
+    # loaded machine let the next code race the last answer, and an attempt went uncounted).
+    with page.expect_navigation():
+        page.get_by_role("button", name="Verify").click()
 
 
 @envelope_only
