@@ -99,6 +99,7 @@ def _enter(ctx: Context, typed: str) -> Result:
         return _entry(ctx, code=device_codes.display(code), error=LIMITED, status=429, retry_minutes=-(-wait // 60))
     key = device_codes.user_code_key(ctx.tenant.id, code)
     if device.find(ctx.tenant.id, key, ctx.now) is None:
+        device_limits.record_wrong_code(ctx.tenant.id, ctx.source, ctx.settings, ctx.now)
         events.emit("user_code_failed", ctx.tenant.id)
         return _entry(ctx, code=device_codes.display(code), error=WRONG, status=400)
     started = own_rp.start(ctx, DEVICE, _wanted(ctx))

@@ -76,6 +76,23 @@ def admit(tenant_id: str, counters: Sequence[Counter], now: int) -> Refusal | No
     return None
 
 
+def add(tenant_id: str, counters: Sequence[Counter], now: int) -> None:
+    """Count one event against each counter, whatever its limit: what ``reached`` reads back."""
+    for counter in counters:
+        item = _item(tenant_id, counter, now)
+        retrying_conflicts(lambda item=item, counter=counter: item.update(actions=_count(counter, now)))
+
+
+def reached(tenant_id: str, counter: Counter, now: int, at_least: int | None = None) -> bool:
+    """Whether ``counter`` has counted ``at_least`` (default: its limit) in this window; an
+    eventually consistent read, for a decision that a count or two either way does not change."""
+    try:
+        item = LimitItem.get(tenant_id, counter.key(now))
+    except LimitItem.DoesNotExist:
+        return False
+    return int(item.n or 0) >= (counter.limit if at_least is None else at_least)
+
+
 def _admit_one(tenant_id: str, counter: Counter, now: int) -> Refusal | None:
     item = _item(tenant_id, counter, now)
     try:

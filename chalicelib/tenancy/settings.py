@@ -88,9 +88,10 @@ BOUNDS = {
     "request_uri_fetches_per_client": (1, 1_000_000),
     # Device authorization (RFC 8628): a device code lives 1 to 30 minutes, polled at most
     # every device_poll_interval seconds; device authorization requests a minute per source
-    # and per client (each is a write); user codes tried an hour per source and in the whole
-    # tenant (with 20^8 codes and 1,000 codes live at once, 10,000 guesses an hour find one in
-    # ~2,500 hours; the bound keeps it above 250).
+    # and per client (each is a write); user codes tried an hour per source, and wrong ones in
+    # the whole tenant before guessing sources are refused (chalicelib/limits/device.py; with
+    # 20^8 codes and 1,000 live at once, 10,000 guesses an hour find one in ~2,500 hours; the
+    # bound keeps it above 250).
     "device_code_expire": (60, 1800),
     "device_poll_interval": (1, 60),
     "device_requests_per_source": (1, 100_000),

@@ -317,6 +317,33 @@ def test_user_code_guessing_is_limited_even_for_the_right_code(http, browser, te
     assert enter(browser, ask(http, device_client.client_id)["user_code"]).status_code == 302
 
 
+def test_a_flood_of_wrong_codes_locks_out_its_sources_not_a_person_with_the_right_code(
+    http, tenant, device_client, clock, monkeypatch
+):
+    """The tenant's wrong codes spent by many sources: each of them is refused for the hour
+    (a fresh one gets one guess), while a source that entered no wrong code still has its
+    right code looked up."""
+    from chalice import local
+
+    tenant_admin.update_settings(tenant.id, {"user_code_attempts_per_tenant": 3})
+    codes = ask(http, device_client.client_id)
+    wrong = "BBBB-BBBB" if codes["user_code"] != "BBBB-BBBB" else "CCCC-CCCC"
+
+    def from_source(address: str, code: str):
+        monkeypatch.setattr(local.LambdaEventConverter, "LOCAL_SOURCE_IP", address)
+        return enter(Browser(http), code)
+
+    for n in range(3):  # the botnet spends the tenant's budget of wrong codes
+        assert from_source(f"203.0.113.{n}", wrong).status_code == 400
+    assert from_source("203.0.113.0", wrong).status_code == 429  # a source that guessed wrong
+    assert from_source("203.0.113.0", codes["user_code"]).status_code == 429  # even with a right code
+    assert from_source("203.0.113.9", wrong).status_code == 400  # a fresh one: one guess...
+    assert from_source("203.0.113.9", wrong).status_code == 429  # ...then refused
+    assert from_source("198.51.100.7", codes["user_code"]).status_code == 302  # the person
+    clock[0] += 3600
+    assert from_source("203.0.113.0", wrong).status_code == 400  # the next hour
+
+
 def test_the_link_fills_in_the_code_and_approves_nothing(http, browser, device_client, user, clock):
     codes = ask(http, device_client.client_id)
     page = browser.get(codes["verification_uri_complete"])
