@@ -131,7 +131,9 @@ def test_keys_list_shows_each_key_and_its_status(tmp_path, dev, demo):
 
 
 def test_users_unlock_lets_a_locked_out_owner_back_in(tmp_path, dev, demo, provider):
-    tenant_admin.update_settings(demo.id, {"grant_type_password_enable": True})
+    # Four attempts an account and window: past them every attempt is refused until the window
+    # ends, however slowly the machine answers (a back-off of 1 s could run out on a loaded one).
+    tenant_admin.update_settings(demo.id, {"grant_type_password_enable": True, "login_attempts_per_account": 4})
     client, secret = client_admin.create_client(
         demo.id, name="Legacy", client_type="confidential", response_types=[], grant_types=["password"]
     )
@@ -141,10 +143,7 @@ def test_users_unlock_lets_a_locked_out_owner_back_in(tmp_path, dev, demo, provi
     def attempt(password: str) -> requests.Response:
         return requests.post(token, data={**grant, "password": password}, auth=(client.client_id, secret), timeout=30)
 
-    # Past the free failures the account is backed off (1 s, then 2 s, ...): guess until a
-    # guess is refused, so that the right password comes while the back-off holds however
-    # slowly the machine answers (a fixed count of guesses may outlast a 1 s back-off).
-    for number in range(12):
+    for number in range(12):  # guess until a guess is refused
         if attempt(f"guess {number}").json().get("error_description") == "too many attempts: try again later":
             break
     refused = attempt(PASSWORD)
