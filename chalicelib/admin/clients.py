@@ -50,7 +50,7 @@ def create_client(
         raise AdminError(f"unknown client fields: {', '.join(sorted(unknown))}")
     if client_type not in CLIENT_TYPES:
         raise AdminError("client type must be 'confidential' or 'public'")
-    client_id = new_id() if client_id is None else client_id
+    client_id = _new_client_id() if client_id is None else client_id
     if not isinstance(client_id, str) or CLIENT_ID.fullmatch(client_id) is None:
         raise AdminError("client_id may use letters, digits and . _ ~ - (at most 128)")
     secret = None
@@ -184,3 +184,11 @@ def _current(tenant_id: str, client_id: str, expected: int | None, guard: Guard 
         guard(client)
     check_version(client.version, expected, f"client {client_id}")
     return client
+
+
+def _new_client_id() -> str:
+    """A random client_id that does not start with "-": an operator types it after a CLI
+    command, where a leading dash reads as an option (one id in 64 did)."""
+    while (client_id := new_id()).startswith("-"):
+        pass
+    return client_id

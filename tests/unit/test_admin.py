@@ -134,3 +134,14 @@ def test_bad_tenants_and_settings_are_refused(table_items, tenant_id, settings):
 def test_tenant_ids_are_unique(tenant):
     with pytest.raises(AdminError):
         tenant_admin.create_tenant(tenant.id, "Again")
+
+
+def test_a_generated_client_id_never_starts_with_a_dash(tenant, monkeypatch):
+    """The CLI takes a client_id as an argument, where "-abc" would read as an option."""
+    from chalicelib.admin import clients
+
+    ids = iter(["-starts-with-a-dash", "-another", "plain-id"])
+    monkeypatch.setattr(clients, "new_id", lambda: next(ids))
+    created, _ = clients.create_client(tenant.id, name="Dash", client_type="confidential",
+                                       redirect_uris=["https://rp.example.com/cb"])  # fmt: skip
+    assert created.client_id == "plain-id"
