@@ -47,3 +47,14 @@ def json_object(data: bytes | str) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
+
+
+def is_numeric_date(value: Any) -> bool:
+    """A JWT NumericDate (RFC 7519 §2): a finite number, not a boolean. An int is taken as it
+    is, whatever its size (math.isfinite raises OverflowError on one past a float's range;
+    ints compare exactly), and a range check of the caller's refuses an absurd one."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or math.isfinite(value)

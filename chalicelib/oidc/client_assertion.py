@@ -16,7 +16,6 @@ one conditional write that a replay fails (``chalicelib.store.replay``).
 from __future__ import annotations
 
 import logging
-import math
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +23,7 @@ from chalicelib.context import Context
 from chalicelib.keys import client_jwks, client_secrets
 from chalicelib.oidc.client_keys import KeysUnavailable, candidate_keys
 from chalicelib.oidc.errors import InvalidClient
-from chalicelib.opaque import json_object
+from chalicelib.opaque import is_numeric_date, json_object
 from chalicelib.store import replay
 from chalicelib.store.clients import Client
 
@@ -145,12 +144,7 @@ def _number(claims: dict[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
-    # (isfinite on an int past a float's range raises OverflowError: ints compare exactly as they are)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or (isinstance(value, float) and not math.isfinite(value))
-    ):
+    if not is_numeric_date(value):
         raise InvalidClient(f"the client assertion's {name} is not a NumericDate")
     return value
 

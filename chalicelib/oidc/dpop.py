@@ -19,13 +19,14 @@ import base64
 import binascii
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
+
+from chalicelib.opaque import is_numeric_date
 
 # What we verify, and what discovery lists (dpop_signing_alg_values_supported): asymmetric
 # algorithms only (RFC 9449 §4.3 item 5: never none nor a MAC). Ed25519 keys sign as "EdDSA"
@@ -232,12 +233,7 @@ def _check_request(claims: dict[str, Any], method: str, url: str) -> None:
 def _check_iat(claims: dict[str, Any], now: int) -> int:
     """§4.3 item 11: made within IAT_WINDOW of now, either way."""
     iat = claims.get("iat")
-    # (isfinite on an int past a float's range raises OverflowError; ints compare exactly as they are)
-    if (
-        isinstance(iat, bool)
-        or not isinstance(iat, (int, float))
-        or (isinstance(iat, float) and not math.isfinite(iat))
-    ):
+    if not is_numeric_date(iat):
         raise ProofRefused("the DPoP proof's iat is not a NumericDate")
     if abs(iat - now) > IAT_WINDOW:
         raise ProofRefused(f"the DPoP proof's iat is more than {IAT_WINDOW} seconds from the server's clock")

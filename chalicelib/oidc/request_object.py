@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,7 +36,7 @@ from chalicelib.oidc import request_uris
 from chalicelib.oidc.client_keys import KeysUnavailable, candidate_keys
 from chalicelib.oidc.errors import InvalidClient, InvalidRequest, InvalidRequestObject, UnknownClient
 from chalicelib.oidc.params import AUTHORIZATION_PARAMETERS, MAX_LENGTH, REPEATABLE, joined
-from chalicelib.opaque import json_object
+from chalicelib.opaque import is_numeric_date, json_object
 from chalicelib.store import replay
 from chalicelib.store.clients import Client
 
@@ -246,11 +245,6 @@ def _number(claims: Mapping[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
-    # (isfinite on an int past a float's range raises OverflowError; ints compare exactly as they are)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or (isinstance(value, float) and not math.isfinite(value))
-    ):
+    if not is_numeric_date(value):
         raise InvalidRequestObject(N_("the request object's exp, iat and nbf are NumericDates"))
     return value
