@@ -16,7 +16,6 @@ conditional write: the caller's ``first_use``).
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import re
@@ -26,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.opaque import is_numeric_date
+from chalicelib.opaque import is_numeric_date, json_object
 
 # What we verify, and what discovery lists (dpop_signing_alg_values_supported): asymmetric
 # algorithms only (RFC 9449 §4.3 item 5: never none nor a MAC). Ed25519 keys sign as "EdDSA"
@@ -165,12 +164,9 @@ def _verified(proof: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def _json_segment(segment: str, limit: int, name: str) -> dict[str, Any]:
     if not segment or len(segment) % 4 == 1 or len(segment) > limit * 4 // 3 + 4:
         raise ProofRefused(f"the DPoP proof's {name} is malformed")
-    try:
-        value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, RecursionError, binascii.Error):  # UnicodeDecodeError is a ValueError
-        raise ProofRefused(f"the DPoP proof's {name} is not base64url JSON") from None
-    if not isinstance(value, dict):
-        raise ProofRefused(f"the DPoP proof's {name} is not a JSON object")
+    value = json_object(segment)
+    if value is None:
+        raise ProofRefused(f"the DPoP proof's {name} is not base64url JSON of an object")
     return value
 
 
