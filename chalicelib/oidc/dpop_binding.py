@@ -50,23 +50,32 @@ def checked_proof(
 ) -> dpop.Proof:
     """``dpop.verify_proof`` for a request to this tenant's ``endpoint`` (a name of
     ``chalicelib.context.PATHS``); ProofRefused as it raises it."""
+    return tenant_proof(ctx.tenant.id, ctx.settings.dpop_nonce_required, ctx.now, proof, method, ctx.url(endpoint),
+                        access_token=access_token, bound_to=bound_to)  # fmt: skip
+
+
+def tenant_proof(
+    tenant_id: str,
+    nonce_required: bool,
+    now: int,
+    proof: str,
+    method: str,
+    url: str,
+    *,
+    access_token: str | None = None,
+    bound_to: str | None = None,
+) -> dpop.Proof:
+    """``dpop.verify_proof`` with the tenant's nonces and replay store, for a request to ``url``
+    (derived from the issuer): the provider's endpoints, and an API of the tenant's."""
     policy = dpop.NoncePolicy(
-        required=ctx.settings.dpop_nonce_required,
-        accepts=lambda value: dpop_nonces.is_current(ctx.tenant.id, value, ctx.now),
+        required=nonce_required, accepts=lambda value: dpop_nonces.is_current(tenant_id, value, now)
     )
 
     def first_use(jkt: str, jti: str, until: int) -> bool:
-        return replay.first_use(ctx.tenant.id, f"dpop {jkt}", jti, until, ctx.now)
+        return replay.first_use(tenant_id, f"dpop {jkt}", jti, until, now)
 
     return dpop.verify_proof(
-        proof,
-        method,
-        ctx.url(endpoint),
-        access_token=access_token,
-        now=ctx.now,
-        first_use=first_use,
-        nonce=policy,
-        bound_to=bound_to,
+        proof, method, url, access_token=access_token, now=now, first_use=first_use, nonce=policy, bound_to=bound_to
     )
 
 

@@ -53,24 +53,15 @@ def tenant_verifier(request: Any) -> AccessTokenVerifier:
 def tenant_proofs(proof: str, method: str, url: str, access_token: str) -> str:
     """A DPoP proof over this request and ``access_token``, checked for the request's tenant
     (its nonce policy, its replay store): the thumbprint of the proof's key."""
-    from chalicelib.oidc import dpop, dpop_nonces
-    from chalicelib.store import replay
+    from chalicelib.oidc import dpop, dpop_binding, dpop_nonces
 
     tenant = resolve_tenant((bp.current_request.uri_params or {}).get("tenant", ""))
     if tenant is None:  # the verifier resolved it a moment ago: gone since
         raise ProofRefused()
     now = routes.clock()
-    policy = dpop.NoncePolicy(
-        required=tenant.settings.dpop_nonce_required,
-        accepts=lambda value: dpop_nonces.is_current(tenant.id, value, now),
-    )
-
-    def first_use(jkt: str, jti: str, until: int) -> bool:
-        return replay.first_use(tenant.id, f"dpop {jkt}", jti, until, now)
-
     try:
-        checked = dpop.verify_proof(proof, method, url, access_token=access_token, now=now, first_use=first_use,
-                                    nonce=policy)  # fmt: skip
+        checked = dpop_binding.tenant_proof(tenant.id, tenant.settings.dpop_nonce_required, now, proof, method, url,
+                                            access_token=access_token)  # fmt: skip
     except dpop.ProofRefused as refused:
         fresh = dpop_nonces.nonce_for(tenant.id, now) if refused.error == "use_dpop_nonce" else None
         raise ProofRefused(nonce=fresh) from None
